@@ -1,0 +1,16 @@
+/* include/metapool/metapool.h - umbrella header of the metapool library.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Embedding programs should call gsl_set_error_handler_off() once at start:
+ * the library checks every GSL status itself and never changes that global. */
+#ifndef MP_METAPOOL_H
+#define MP_METAPOOL_H
+
+#include "status.h"
+#include "table.h"
+#include "escalc.h"
+#include "pool.h"
+#include "metapool/version.h"
+
+#endif

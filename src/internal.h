@@ -1,0 +1,29 @@
+/* src/internal.h - helpers shared inside the library, not installed.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef MP_INTERNAL_H
+#define MP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "metapool/status.h"
+
+/* Route every error return through one function (GSL/SQLite idea). */
+mp_status mp_fail_(mp_status s, const char *file, int line);
+#define MP_FAIL(s) mp_fail_((s), __FILE__, __LINE__)
+
+/* Fill an error record; file may be NULL. */
+void mp_error_set(mp_error *e, const char *file, size_t line, size_t col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
+static inline size_t mp_mul_size(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return 0;
+    return n * size;
+}
+
+#endif

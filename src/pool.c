@@ -1,0 +1,648 @@
+/* src/pool.c - fixed- and random-effects pooling, nine tau^2 estimators.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Definitions follow metafor 3.8's rma.uni() for the intercept-only model
+ * (Viechtbauer 2010, J Stat Softw 36(3); Viechtbauer 2005, J Educ Behav Stat
+ * 30:261-293 for ML/REML/EB and the SEs; Veroniki et al. 2016, Res Synth
+ * Methods 7:55 for the estimator definitions).  With X = 1 every matrix
+ * quantity metafor forms (P = W - W 1 1'W / sum w, tr P, tr PP, Y'PY, ...)
+ * has an O(k) closed form, used here; no k x k matrix is ever built.
+ *
+ * Numerics.  With variances spanning 1e-12..1e12 one weight can dominate
+ * the sum, and S1 - w_i (the sum of the other weights) cancels
+ * catastrophically.  `sum_except` below computes "total minus element i"
+ * exactly for the dominant element by summing the others directly.
+ *
+ * Iterative estimators are solved to the converged optimum (relative
+ * tolerance epsrel, default 1e-12), not to metafor's default stopping
+ * rules: REML and ML by Newton steps on the score with a Fisher-scoring
+ * fallback inside a bracket that is tightened at every step; EB by the same
+ * safeguarded Newton on its estimating equation; PM (and the Q-profile CI)
+ * by Brent's method from GSL on the generalised Q statistic. */
+#include "metapool/pool.h"
+#include "internal.h"
+
+#include <float.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const method_names[MP_METHOD_COUNT] = {"FE", "DL", "HE", "HS", "HSk",
+                                                          "SJ", "ML", "REML", "EB", "PM"};
+
+const char *mp_method_name(mp_method m)
+{
+    return (unsigned)m < MP_METHOD_COUNT ? method_names[m] : "?";
+}
+
+mp_status mp_method_parse(const char *s, mp_method *out)
+{
+    for (int i = 0; s && i < MP_METHOD_COUNT; i++)
+        if (strcmp(s, method_names[i]) == 0) { *out = (mp_method)i; return MP_OK; }
+    if (s && (strcmp(s, "EE") == 0 || strcmp(s, "CE") == 0)) { *out = MP_METHOD_FE; return MP_OK; }
+    return MP_FAIL(MP_EINVAL);
+}
+
+const char *mp_test_name(mp_test t) { return t == MP_TEST_KNHA ? "knha" : "z"; }
+
+mp_status mp_test_parse(const char *s, mp_test *out)
+{
+    if (s && strcmp(s, "z") == 0) { *out = MP_TEST_Z; return MP_OK; }
+    if (s && (strcmp(s, "knha") == 0 || strcmp(s, "hksj") == 0)) { *out = MP_TEST_KNHA; return MP_OK; }
+    return MP_FAIL(MP_EINVAL);
+}
+
+void mp_pool_opts_init(mp_pool_opts *o)
+{
+    o->method = MP_METHOD_REML;
+    o->test = MP_TEST_Z;
+    o->level = 95.0;
+    o->epsrel = 1e-12;
+    o->maxiter = 1000;
+    o->tau2_ci = 1;
+}
+
+struct mp_pool_workspace {
+    size_t kmax;
+    double *w;                 /* weights 1/(v + tau2) */
+    double *a;                 /* scratch */
+    gsl_root_fsolver *brent;   /* reused by PM and the Q-profile CI */
+};
+
+mp_pool_workspace *mp_pool_workspace_alloc(size_t kmax)
+{
+    mp_pool_workspace *ws = calloc(1, sizeof *ws);
+    size_t bytes = mp_mul_size(kmax ? kmax : 1, sizeof(double));
+    if (!ws || !bytes) { free(ws); return NULL; }
+    ws->kmax = kmax;
+    ws->w = malloc(bytes);
+    ws->a = malloc(bytes);
+    ws->brent = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (!ws->w || !ws->a || !ws->brent) { mp_pool_workspace_free(ws); return NULL; }
+    return ws;
+}
+
+void mp_pool_workspace_free(mp_pool_workspace *ws)
+{
+    if (!ws) return;
+    free(ws->w);
+    free(ws->a);
+    if (ws->brent) gsl_root_fsolver_free(ws->brent);
+    free(ws);
+}
+
+/* ---- sums that stay exact when one term dominates ------------------- */
+
+typedef struct {
+    double total; /* sum of all terms */
+    double rest;  /* sum of all terms but the largest, summed directly */
+    size_t imax;  /* index of the largest term */
+} xsum;
+
+static xsum xsum_of(const double *a, size_t k)
+{
+    xsum s = {0, 0, 0};
+    for (size_t i = 1; i < k; i++)
+        if (a[i] > a[s.imax]) s.imax = i;
+    for (size_t i = 0; i < k; i++)
+        if (i != s.imax) s.rest += a[i];
+    s.total = a[s.imax] + s.rest;
+    return s;
+}
+
+/* total - a[i], without cancellation for the dominant term */
+static inline double sum_except(const xsum *s, const double *a, size_t i)
+{
+    return i == s->imax ? s->rest : s->total - a[i];
+}
+
+/* Quantities of the intercept-only model at weights w (metafor's P = W -
+ * W11'W/S1): everything the estimators need, in O(k). */
+typedef struct {
+    double S1, S2;   /* sum w, sum w^2 */
+    double mu;       /* weighted mean */
+    double Q;        /* Y'PY = sum w (y - mu)^2 */
+    double YPPY;     /* sum w^2 (y - mu)^2 */
+    double YPPPY;    /* e'Pe with e = P y */
+    double trP;      /* trace of P */
+    double trPP;     /* trace of PP */
+} pstats;
+
+static void weights(const double *v, size_t k, double tau2, double *w)
+{
+    for (size_t i = 0; i < k; i++) w[i] = 1.0 / (v[i] + tau2);
+}
+
+/* Fill ps from weights w (already computed) and effects y; `a` is k scratch. */
+static void pstats_of(const double *y, const double *w, size_t k, double *a, pstats *ps,
+                      int want_traces)
+{
+    xsum s1 = xsum_of(w, k);
+    double S1 = s1.total, swy = 0;
+    for (size_t i = 0; i < k; i++) swy += w[i] * y[i];
+    double mu = swy / S1, Q = 0, YPPY = 0, swe = 0, swee = 0;
+    for (size_t i = 0; i < k; i++) {
+        double r = y[i] - mu, e = w[i] * r;
+        Q += e * r;
+        YPPY += e * e;
+        swe += w[i] * e;
+        swee += w[i] * e * e;
+    }
+    ps->S1 = S1;
+    ps->mu = mu;
+    ps->Q = Q;
+    ps->YPPY = YPPY;
+    ps->YPPPY = swee - swe * swe / S1;
+    if (!want_traces) return;
+    for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i];
+    xsum s2 = xsum_of(a, k);
+    double trP = 0, trPP = 0;
+    for (size_t i = 0; i < k; i++) {
+        double pii = w[i] * sum_except(&s1, w, i) / S1;
+        trP += pii;
+        trPP += pii * pii + a[i] * sum_except(&s2, a, i) / (S1 * S1);
+    }
+    ps->S2 = s2.total;
+    ps->trP = trP;
+    ps->trPP = trPP;
+}
+
+/* ---- closed-form estimators ------------------------------------------ */
+
+/* Hedges (HE): var(y) - mean(v) in metafor's general form
+ * (RSS - tr(PV))/(k-1) with the OLS projector. */
+static double tau2_he(const double *y, const double *v, size_t k, double *se_part_trPVPV,
+                      double *trPV)
+{
+    double my = 0, sv = 0, sv2 = 0;
+    for (size_t i = 0; i < k; i++) { my += y[i]; sv += v[i]; sv2 += v[i] * v[i]; }
+    my /= (double)k;
+    double rss = 0;
+    for (size_t i = 0; i < k; i++) rss += (y[i] - my) * (y[i] - my);
+    double kk = (double)k;
+    *trPV = (kk - 1.0) / kk * sv;
+    *se_part_trPVPV = (kk - 2.0) / kk * sv2 + sv * sv / (kk * kk);
+    return (rss - *trPV) / (kk - 1.0);
+}
+
+/* ---- safeguarded Newton for estimating equations g(tau2) = 0 --------- */
+
+typedef enum { EQ_REML, EQ_ML, EQ_EB } eqkind;
+
+/* g and g' of the estimating equation at tau2. */
+static void eq_eval(eqkind kind, const double *y, const double *v, size_t k, double tau2,
+                    mp_pool_workspace *ws, double *g, double *dg, double *fisher)
+{
+    pstats ps;
+    weights(v, k, tau2, ws->w);
+    pstats_of(y, ws->w, k, ws->a, &ps, kind != EQ_EB);
+    switch (kind) {
+    case EQ_REML: /* score of the restricted likelihood, times 2 */
+        *g = ps.YPPY - ps.trP;
+        *dg = -2.0 * ps.YPPPY + ps.trPP;
+        *fisher = ps.trPP;
+        break;
+    case EQ_ML:
+        *g = ps.YPPY - ps.S1;
+        *dg = -2.0 * ps.YPPPY + ps.S2;
+        *fisher = ps.S2;
+        break;
+    case EQ_EB: /* Morris: Q k/(k-1) = k, i.e. Q = k - 1 */
+        *g = ps.Q - ((double)k - 1.0);
+        *dg = -ps.YPPY;
+        *fisher = ps.S1 * ((double)k - 1.0) / (double)k; /* metafor's EB step scale */
+        break;
+    }
+}
+
+/* Solve g(tau2) = 0 on (lo, inf) given g(lo) > 0 (g decreasing through the
+ * root).  Newton steps, Fisher-scoring steps where Newton's slope has the
+ * wrong sign, bisection where a step leaves the bracket. */
+static mp_status solve_eq(eqkind kind, const double *y, const double *v, size_t k, double lo,
+                          double start, const mp_pool_opts *o, mp_pool_workspace *ws,
+                          double *root, size_t *niter)
+{
+    double hi = INFINITY, x = start > lo ? start : lo, g, dg, fi;
+    for (size_t it = 1; it <= o->maxiter; it++) {
+        eq_eval(kind, y, v, k, x, ws, &g, &dg, &fi);
+        *niter = it;
+        if (!isfinite(g)) return MP_FAIL(MP_ENOCONV);
+        if (g == 0) { *root = x; return MP_OK; }
+        if (g > 0) lo = x; else hi = x;
+        double step;
+        if (dg < 0) step = -g / dg;           /* Newton */
+        else step = g / fi;                   /* Fisher scoring */
+        double xn = x + step;
+        if (!(xn > lo && xn < hi)) {
+            /* a step leaving the bracket only happens once both ends are
+             * known (from g > 0 both steps go right): bisect */
+            if (isinf(hi)) return MP_FAIL(MP_ENOCONV);
+            xn = 0.5 * (lo + hi);
+        }
+        double tol = o->epsrel * fabs(xn);
+        if (fabs(xn - x) <= tol || (isfinite(hi) && hi - lo <= o->epsrel * lo)) {
+            *root = xn;
+            return MP_OK;
+        }
+        x = xn;
+    }
+    *root = x;
+    return MP_FAIL(MP_ENOCONV);
+}
+
+/* ---- generalised Q and Brent root finding ---------------------------- */
+
+typedef struct {
+    const double *y, *v;
+    size_t k;
+    double target;
+    double *w;
+} qgen_params;
+
+static double qgen(const double *y, const double *v, size_t k, double tau2, double *w)
+{
+    double S1 = 0, swy = 0;
+    for (size_t i = 0; i < k; i++) {
+        w[i] = 1.0 / (v[i] + tau2);
+        S1 += w[i];
+        swy += w[i] * y[i];
+    }
+    double mu = swy / S1, Q = 0;
+    for (size_t i = 0; i < k; i++) Q += w[i] * (y[i] - mu) * (y[i] - mu);
+    return Q;
+}
+
+static double qgen_fn(double tau2, void *p)
+{
+    qgen_params *q = p;
+    return qgen(q->y, q->v, q->k, tau2, q->w) - q->target;
+}
+
+/* Root of Q(tau2) = target on [lo, hi] (Q(lo) > target > Q(hi)). */
+static mp_status brent_root(mp_pool_workspace *ws, qgen_params *qp, double lo, double hi,
+                            const mp_pool_opts *o, double *root, size_t *niter)
+{
+    gsl_function F = {qgen_fn, qp};
+    if (gsl_root_fsolver_set(ws->brent, &F, lo, hi) != GSL_SUCCESS) return MP_FAIL(MP_EDOM);
+    for (size_t it = 1; it <= o->maxiter; it++) {
+        if (gsl_root_fsolver_iterate(ws->brent) != GSL_SUCCESS) return MP_FAIL(MP_ENOCONV);
+        double a = gsl_root_fsolver_x_lower(ws->brent), b = gsl_root_fsolver_x_upper(ws->brent);
+        *root = gsl_root_fsolver_root(ws->brent);
+        if (niter) *niter = it;
+        if (gsl_root_test_interval(a, b, DBL_MIN, o->epsrel) == GSL_SUCCESS || a == b)
+            return MP_OK;
+    }
+    return MP_FAIL(MP_ENOCONV);
+}
+
+/* An upper bracket: double from `start` until Q(hi) < target. */
+static int bracket_hi(qgen_params *qp, double start, double *hi)
+{
+    double h = start > 0 ? start : 1.0;
+    for (int i = 0; i < 2100; i++, h *= 2) {
+        if (!isfinite(h)) return -1;
+        if (qgen_fn(h, qp) < 0) { *hi = h; return 0; }
+    }
+    return -1;
+}
+
+/* ---- the fit ---------------------------------------------------------- */
+
+static double sq(double x) { return x * x; }
+
+/* Q-profile CI for tau2 (Viechtbauer 2007; metafor confint.rma.uni with its
+ * default search limits [0, max(100, 10 tau2)]). */
+static void tau2_qprofile(const double *y, const double *v, size_t k, const mp_pool_opts *o,
+                          mp_pool_workspace *ws, mp_pool_result *r)
+{
+    double alpha = 1.0 - o->level / 100.0, df = (double)k - 1.0;
+    double crit_u = gsl_cdf_chisq_Qinv(alpha / 2.0, df);   /* upper quantile */
+    double crit_l = gsl_cdf_chisq_Pinv(alpha / 2.0, df);   /* lower quantile */
+    double tmax = fmax(100.0, 10.0 * r->tau2);
+    qgen_params qp = {y, v, k, 0, ws->w};
+    double q0 = qgen(y, v, k, 0.0, ws->w), qmax = qgen(y, v, k, tmax, ws->w);
+    double lb = NAN, ub = NAN;
+    /* upper bound: Q(tau2) = crit_l */
+    if (q0 < crit_l) {
+        lb = ub = 0.0; /* the interval is the null set; metafor prints 0, 0 */
+    } else {
+        if (qmax > crit_l) ub = tmax;
+        else {
+            qp.target = crit_l;
+            if (brent_root(ws, &qp, 0.0, tmax, o, &ub, NULL) != MP_OK) {
+                ub = NAN;
+                r->warn |= MP_WARN_TAU2_CI_UB;
+            }
+        }
+        if (qmax > crit_u) lb = tmax;
+        else if (q0 < crit_u) lb = 0.0;
+        else {
+            qp.target = crit_u;
+            if (brent_root(ws, &qp, 0.0, tmax, o, &lb, NULL) != MP_OK) {
+                lb = NAN;
+                r->warn |= MP_WARN_TAU2_CI_LB;
+            }
+        }
+    }
+    r->tau2_ci_lb = lb;
+    r->tau2_ci_ub = ub;
+    r->I2_ci_lb = 100.0 * lb / (r->vt + lb);
+    r->I2_ci_ub = 100.0 * ub / (r->vt + ub);
+    r->H2_ci_lb = lb / r->vt + 1.0;
+    r->H2_ci_ub = ub / r->vt + 1.0;
+}
+
+static void set_nan(mp_pool_result *r)
+{
+    r->estimate = r->se = r->stat = r->df = r->pval = NAN;
+    r->ci_lb = r->ci_ub = r->pi_lb = r->pi_ub = NAN;
+    r->tau2 = r->tau2_se = r->tau2_ci_lb = r->tau2_ci_ub = r->tau = NAN;
+    r->I2 = r->I2_ci_lb = r->I2_ci_ub = r->H2 = r->H2_ci_lb = r->H2_ci_ub = NAN;
+    r->Q = r->Q_df = r->Q_pval = r->vt = r->sum_w = NAN;
+}
+
+/* Fit one analysis with workspace ws (ws->kmax >= k). */
+static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_opts *o,
+                     mp_pool_workspace *ws, mp_pool_result *r)
+{
+    memset(r, 0, sizeof *r);
+    set_nan(r);
+    r->k = k;
+    r->method = o->method;
+    r->test = o->test;
+    r->level = o->level;
+    r->converged = 1;
+    if (k == 0) return MP_FAIL(MP_ETOOFEW);
+    if (k > ws->kmax) return MP_FAIL(MP_EINVAL);
+    for (size_t i = 0; i < k; i++)
+        if (!isfinite(y[i]) || !(v[i] > 0) || !isfinite(v[i])) return MP_FAIL(MP_EDOM);
+
+    const double kk = (double)k, df = kk - 1.0;
+    const mp_method m = o->method;
+    double *w = ws->w;
+    mp_status st = MP_OK;
+
+    /* heterogeneity under the FE weights: Q, vt and the FE projector traces */
+    pstats fe;
+    weights(v, k, 0.0, w);
+    pstats_of(y, w, k, ws->a, &fe, 1);
+    if (k > 1) {
+        r->Q = fe.Q;
+        r->Q_df = df;
+        r->Q_pval = gsl_cdf_chisq_Q(fe.Q, df);
+        r->vt = df / fe.trP;
+    } else {
+        r->warn |= MP_WARN_K1;
+    }
+
+    double tau2 = 0.0, se2 = NAN;
+    if (k == 1 || m == MP_METHOD_FE) {
+        tau2 = 0.0;
+    } else {
+        switch (m) {
+        case MP_METHOD_DL:
+            tau2 = (fe.Q - df) / fe.trP;
+            break;
+        case MP_METHOD_HS:
+            tau2 = (fe.Q - kk) / fe.S1;
+            break;
+        case MP_METHOD_HSK:
+            tau2 = (kk / df * fe.Q - kk) / fe.S1;
+            break;
+        case MP_METHOD_HE: {
+            double trPVPV, trPV;
+            tau2 = tau2_he(y, v, k, &trPVPV, &trPV);
+            double t = fmax(tau2, 0.0);
+            se2 = (2.0 * trPVPV + 4.0 * t * trPV + 2.0 * t * t * df) / (df * df);
+            break;
+        }
+        case MP_METHOD_SJ: {
+            double my = 0, s = 0;
+            for (size_t i = 0; i < k; i++) my += y[i];
+            my /= kk;
+            for (size_t i = 0; i < k; i++) s += sq(y[i] - my);
+            double t0 = s / kk;
+            if (!(t0 > 0)) { tau2 = 0.0; se2 = NAN; break; }
+            pstats ps;
+            weights(v, k, t0, w);
+            pstats_of(y, w, k, ws->a, &ps, 1);
+            tau2 = t0 * ps.Q / df;
+            /* metafor: tau0^2/(k-1)^2 (2 tr(PVPV) + 4 tau2 tr(PVP) + 2 tau2^2 tr(PP)) */
+            double *a = ws->a;
+            for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i] * v[i];
+            xsum sw = xsum_of(w, k), sa = xsum_of(a, k);
+            double S1 = sw.total, trPVPV = 0, trPPV = 0;
+            /* second pass needs w^2 too: store it after using a */
+            for (size_t i = 0; i < k; i++) {
+                double pii = w[i] * sum_except(&sw, w, i) / S1;
+                trPVPV += pii * pii * v[i] * v[i] + a[i] * sum_except(&sa, a, i) / (S1 * S1);
+            }
+            for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i];
+            xsum s2 = xsum_of(a, k);
+            for (size_t i = 0; i < k; i++) {
+                double pii = w[i] * sum_except(&sw, w, i) / S1;
+                trPPV += (pii * pii + a[i] * sum_except(&s2, a, i) / (S1 * S1)) * v[i];
+            }
+            double t = fmax(tau2, 0.0);
+            se2 = t0 * t0 / (df * df) * (2.0 * trPVPV + 4.0 * t * trPPV + 2.0 * t * t * ps.trPP);
+            break;
+        }
+        case MP_METHOD_REML:
+        case MP_METHOD_ML:
+        case MP_METHOD_EB: {
+            eqkind kind = m == MP_METHOD_REML ? EQ_REML : m == MP_METHOD_ML ? EQ_ML : EQ_EB;
+            double trPVPV, trPV, g0, dg, fi, gs = -1;
+            double start = fmax(0.0, tau2_he(y, v, k, &trPVPV, &trPV));
+            eq_eval(kind, y, v, k, 0.0, ws, &g0, &dg, &fi);
+            if (start > 0 && g0 <= 0) eq_eval(kind, y, v, k, start, ws, &gs, &dg, &fi);
+            if (g0 > 0) {
+                st = solve_eq(kind, y, v, k, 0.0, start, o, ws, &tau2, &r->niter);
+            } else if (gs > 0) {
+                /* score negative at 0 but positive at the HE start: an interior
+                 * mode exists beyond it; keep it only if its likelihood is higher
+                 * (metafor's ll0check) */
+                st = solve_eq(kind, y, v, k, start, start, o, ws, &tau2, &r->niter);
+                if (st == MP_OK && kind != EQ_EB) {
+                    pstats a0, a1;
+                    double l0 = 0, l1 = 0;
+                    weights(v, k, 0.0, w);
+                    pstats_of(y, w, k, ws->a, &a0, 0);
+                    for (size_t i = 0; i < k; i++) l0 -= log(v[i]);
+                    weights(v, k, tau2, w);
+                    pstats_of(y, w, k, ws->a, &a1, 0);
+                    for (size_t i = 0; i < k; i++) l1 -= log(v[i] + tau2);
+                    l0 -= a0.Q + (kind == EQ_REML ? log(a0.S1) : 0);
+                    l1 -= a1.Q + (kind == EQ_REML ? log(a1.S1) : 0);
+                    if (l0 >= l1) tau2 = 0.0;
+                }
+            } else {
+                tau2 = 0.0;
+                r->niter = 1;
+            }
+            if (st != MP_OK) r->converged = 0;
+            break;
+        }
+        case MP_METHOD_PM: {
+            qgen_params qp = {y, v, k, df, w};
+            if (fe.Q <= df) { tau2 = 0.0; break; }
+            double hi;
+            if (bracket_hi(&qp, fmax(100.0, 10.0 * fmax(0.0, (fe.Q - df) / fe.trP)), &hi) != 0) {
+                st = MP_FAIL(MP_ENOCONV);
+                r->converged = 0;
+                break;
+            }
+            st = brent_root(ws, &qp, 0.0, hi, o, &tau2, &r->niter);
+            if (st != MP_OK) r->converged = 0;
+            break;
+        }
+        default: return MP_FAIL(MP_EINVAL);
+        }
+        if (tau2 < 0) { tau2 = 0.0; r->warn |= MP_WARN_TRUNC; }
+    }
+
+    /* the pooled estimate under weights 1/(v + tau2) */
+    pstats ps;
+    weights(v, k, tau2, w);
+    pstats_of(y, w, k, ws->a, &ps, 1);
+    r->tau2 = tau2;
+    r->tau = sqrt(tau2);
+    r->sum_w = ps.S1;
+    r->estimate = ps.mu;
+
+    /* SE of tau2 as metafor computes it for each estimator */
+    if (k > 1) {
+        double t = tau2;
+        switch (m) {
+        case MP_METHOD_FE: break;
+        case MP_METHOD_DL:
+            r->tau2_se = sqrt(2.0 * df + 4.0 * t * fe.trP + 2.0 * t * t * fe.trPP) / fe.trP;
+            break;
+        case MP_METHOD_HS:
+            r->tau2_se = sqrt(2.0 * df + 4.0 * t * fe.trP + 2.0 * t * t * fe.trPP) / fe.S1;
+            break;
+        case MP_METHOD_HSK:
+            r->tau2_se = kk / df * sqrt(2.0 * df + 4.0 * t * fe.trP + 2.0 * t * t * fe.trPP) / fe.S1;
+            break;
+        case MP_METHOD_HE:
+        case MP_METHOD_SJ: r->tau2_se = sqrt(se2); break;
+        case MP_METHOD_ML: r->tau2_se = sqrt(2.0 / ps.S2); break;
+        case MP_METHOD_REML: r->tau2_se = sqrt(2.0 / ps.trPP); break;
+        case MP_METHOD_EB:
+        case MP_METHOD_PM: r->tau2_se = sqrt(2.0 * kk * kk / df) / ps.S1; break;
+        default: break;
+        }
+        if (m == MP_METHOD_FE) {
+            r->I2 = fe.Q > 0 ? fmax(0.0, 100.0 * (fe.Q - df) / fe.Q) : 0.0;
+            r->H2 = fe.Q / df;
+        } else {
+            r->I2 = 100.0 * tau2 / (r->vt + tau2);
+            r->H2 = tau2 / r->vt + 1.0;
+        }
+    }
+
+    /* test and intervals of the pooled estimate */
+    double alpha = 1.0 - o->level / 100.0, crit, se = 1.0 / sqrt(ps.S1);
+    if (o->test == MP_TEST_KNHA) {
+        if (m == MP_METHOD_FE) r->warn |= MP_WARN_FE_KNHA;
+        double s2w = ps.Q <= DBL_EPSILON ? 0.0 : ps.Q / df;
+        se *= sqrt(s2w);
+        r->df = df;
+        if (k > 1) {
+            crit = gsl_cdf_tdist_Qinv(alpha / 2.0, df);
+            r->stat = r->estimate / se;
+            r->pval = 2.0 * gsl_cdf_tdist_Q(fabs(r->stat), df);
+        } else {
+            crit = NAN;
+            se = NAN;
+        }
+    } else {
+        crit = gsl_cdf_ugaussian_Qinv(alpha / 2.0);
+        r->stat = r->estimate / se;
+        r->pval = 2.0 * gsl_cdf_ugaussian_Q(fabs(r->stat));
+    }
+    r->se = se;
+    r->ci_lb = r->estimate - crit * se;
+    r->ci_ub = r->estimate + crit * se;
+    if (m != MP_METHOD_FE) {
+        double pse = sqrt(se * se + tau2);
+        r->pi_lb = r->estimate - crit * pse;
+        r->pi_ub = r->estimate + crit * pse;
+        if (o->tau2_ci && k > 1) tau2_qprofile(y, v, k, o, ws, r);
+    }
+    return st;
+}
+
+mp_status mp_pool(const double *y, const double *v, size_t k, const mp_pool_opts *o,
+                  mp_pool_workspace *w, mp_pool_result *res)
+{
+    mp_pool_opts def;
+    if (!o) { mp_pool_opts_init(&def); o = &def; }
+    if (!y || !v || !res) return MP_FAIL(MP_EINVAL);
+    mp_pool_workspace *own = NULL;
+    if (!w || w->kmax < k) {
+        own = mp_pool_workspace_alloc(k);
+        if (!own) return MP_FAIL(MP_ENOMEM);
+        w = own;
+    }
+    mp_status s = fit(y, v, k, o, w, res);
+    mp_pool_workspace_free(own);
+    return s;
+}
+
+mp_status mp_pool_many(const double *y, const double *v, const size_t *off, size_t n,
+                       const mp_pool_opts *o, mp_pool_workspace *w, mp_pool_result *res,
+                       mp_status *status)
+{
+    mp_pool_opts def;
+    if (!o) { mp_pool_opts_init(&def); o = &def; }
+    if (!y || !v || !off || !res) return MP_FAIL(MP_EINVAL);
+    size_t kmax = 0;
+    for (size_t a = 0; a < n; a++) {
+        if (off[a + 1] < off[a]) return MP_FAIL(MP_EINVAL);
+        if (off[a + 1] - off[a] > kmax) kmax = off[a + 1] - off[a];
+    }
+    mp_pool_workspace *own = NULL;
+    if (!w || w->kmax < kmax) {
+        own = mp_pool_workspace_alloc(kmax);
+        if (!own) return MP_FAIL(MP_ENOMEM);
+        w = own;
+    }
+    mp_status first = MP_OK;
+    for (size_t a = 0; a < n; a++) {
+        mp_status s = fit(y + off[a], v + off[a], off[a + 1] - off[a], o, w, &res[a]);
+        if (status) status[a] = s;
+        if (s != MP_OK && first == MP_OK) first = s;
+    }
+    mp_pool_workspace_free(own);
+    return first;
+}
+
+void mp_pool_weights(const double *v, size_t k, double tau2, double *weight)
+{
+    double s = 0;
+    for (size_t i = 0; i < k; i++) s += 1.0 / (v[i] + tau2);
+    for (size_t i = 0; i < k; i++) weight[i] = 100.0 / (v[i] + tau2) / s;
+}
+
+mp_status mp_pool_subgroup_test(const double *est, const double *se, size_t n, double *Q,
+                                double *df, double *pval)
+{
+    if (n < 2) return MP_FAIL(MP_ETOOFEW);
+    double sw = 0, swy = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(est[i]) || !(se[i] > 0)) return MP_FAIL(MP_EDOM);
+        double w = 1.0 / (se[i] * se[i]);
+        sw += w;
+        swy += w * est[i];
+    }
+    double mu = swy / sw, q = 0;
+    for (size_t i = 0; i < n; i++) q += sq(est[i] - mu) / (se[i] * se[i]);
+    *Q = q;
+    *df = (double)n - 1.0;
+    *pval = gsl_cdf_chisq_Q(q, *df);
+    return MP_OK;
+}
