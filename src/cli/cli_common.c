@@ -218,7 +218,7 @@ const char **cli_labels(const mp_table *t, const char *col, char **buf)
     char *b = malloc(n * 32 + 1);
     if (!b) { free(lab); return NULL; }
     for (size_t i = 0; i < n; i++) {
-        snprintf(b + i * 32, 32, "Study %zu", (size_t)(i + 1) % 100000000000000000u);
+        snprintf(b + i * 32, 32, "Study %zu", i + 1);
         lab[i] = b + i * 32;
     }
     *buf = b;
