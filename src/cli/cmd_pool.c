@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { OPT_MAXITER = OPT_FIRST_PRIVATE, OPT_TOL };
+
 static const char usage_text[] =
     "About:   Fixed- and random-effects meta-analysis with heterogeneity statistics\n"
     "         (metafor's rma()), printed as a forest-plot table.\n"
@@ -30,6 +32,8 @@ static const char usage_text[] =
     "  --transf T      auto (exp for OR, RR, ROM) or none [auto]\n"
     "  --ascii         plain ASCII table (UTF-8 otherwise)\n"
     "  --methods       print a methods paragraph for a paper\n"
+    "  --maxiter N     iteration limit of iterative estimators [1000]\n"
+    "  --tol E         relative convergence tolerance [1e-12]\n"
     "  -h, --help      this help\n";
 
 /* Groups of rows for --by: numeric values sort numerically, otherwise
@@ -236,6 +240,7 @@ int cmd_pool(int argc, char **argv)
         {"width", required_argument, NULL, OPT_WIDTH},     {"digits", required_argument, NULL, OPT_DIGITS},
         {"transf", required_argument, NULL, OPT_TRANSF},   {"ascii", no_argument, NULL, OPT_ASCII},
         {"methods", no_argument, NULL, OPT_METHODS},       {"help", no_argument, NULL, 'h'},
+        {"maxiter", required_argument, NULL, OPT_MAXITER}, {"tol", required_argument, NULL, OPT_TOL},
         {NULL, 0, NULL, 0}};
     const char *cmd = "pool";
     cli_common c;
@@ -244,6 +249,14 @@ int cmd_pool(int argc, char **argv)
     optind = 1;
     while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
+        if (id == OPT_MAXITER || id == OPT_TOL) {
+            long n;
+            double d;
+            if (id == OPT_MAXITER && cli_parse_int(optarg, 1, 1000000, &n)) { c.pool.maxiter = (size_t)n; continue; }
+            if (id == OPT_TOL && cli_parse_double(optarg, &d) && d > 0 && d < 1) { c.pool.epsrel = d; continue; }
+            cli_errorf(cmd, "bad value '%s' for --%s", optarg, id == OPT_MAXITER ? "maxiter" : "tol");
+            return CLI_USAGE;
+        }
         int r = cli_common_opt(cmd, id, optarg, &c);
         if (r == 1) continue;
         if (r == 0) fputs(usage_text, stderr);
@@ -346,10 +359,10 @@ int cmd_pool(int argc, char **argv)
         free(est);
         free(se);
     }
+    /* fit warnings go to stderr (row warnings were printed on loading);
+     * the JSON lists both */
+    cli_warnings(cmd, &warn);
     for (size_t i = 0; i < e.warnings.n; i++) mp_msgs_add(&warn, "%s", e.warnings.v[i]);
-    /* fit warnings go to stderr too (row warnings were printed on loading) */
-    for (size_t i = e.warnings.n ? 0 : 0; i + e.warnings.n < warn.n; i++)
-        cli_errorf(cmd, "warning: %s", warn.v[i]);
 
     compare_result *cmp = NULL;
     if (pub && compare_eval(pub, &r, &cmp, cmd) != 0) { status = CLI_USAGE; goto out; }
