@@ -215,20 +215,6 @@ static void write_json(FILE *f, const cli_report *r, const mp_msgs *w, const com
     fputs("\n}\n", f);
 }
 
-/* Fit analysis a (its arrays already set) with the requested model and FE. */
-static mp_status fit_one(cli_analysis *a, const mp_pool_opts *o, mp_pool_workspace *w)
-{
-    mp_pool_opts fe = *o;
-    fe.method = MP_METHOD_FE;
-    fe.tau2_ci = 0;
-    a->status = mp_pool(a->yi, a->vi, a->k, o, w, &a->fit);
-    if (a->status != MP_OK && a->status != MP_ENOCONV) return a->status;
-    mp_status s2 = mp_pool(a->yi, a->vi, a->k, &fe, w, &a->fe);
-    if (s2 != MP_OK) return s2;
-    mp_pool_weights(a->vi, a->k, a->fit.tau2, a->weight);
-    return a->status;
-}
-
 int cmd_pool(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -308,13 +294,19 @@ int cmd_pool(int argc, char **argv)
     const char **plab = malloc(2 * k * sizeof *plab);
     cli_analysis *an = calloc(na, sizeof *an);
     mp_pool_workspace *w = mp_pool_workspace_alloc(k);
+    size_t *off = malloc((na + 1) * sizeof *off);
+    mp_pool_result *fits = malloc(na * sizeof *fits), *fefits = malloc(na * sizeof *fefits);
+    mp_status *st = malloc(na * sizeof *st);
     mp_msgs warn = {0};
     int status = CLI_OK;
-    if (!lab || !y || !v || !wt || !plab || !an || !w) {
+    if (!lab || !y || !v || !wt || !plab || !an || !w || !off || !fits || !fefits || !st) {
         cli_errorf(cmd, "out of memory");
         status = CLI_FAIL;
         goto out;
     }
+    /* Pack every analysis contiguously (the overall one takes its own copy,
+     * in input order) and fit them all in one call of the vectorised core,
+     * once with the requested model and once with the fixed-effect model. */
     size_t pos = 0;
     for (size_t a = 0; a < na; a++) {
         cli_analysis *A = &an[a];
@@ -324,6 +316,7 @@ int cmd_pool(int argc, char **argv)
         A->vi = v + pos;
         A->weight = wt + pos;
         A->label = plab + pos;
+        off[a] = pos;
         for (size_t i = 0; i < nr; i++) {
             if (!e.used[i] || (bycol >= 0 && !is_overall && g.of_row[i] != a)) continue;
             y[pos] = e.yi[i];
@@ -331,19 +324,32 @@ int cmd_pool(int argc, char **argv)
             plab[pos] = lab[i];
             pos++;
         }
-        A->k = (size_t)(y + pos - A->yi);
-        mp_status s = fit_one(A, &c.pool, w);
-        if (s == MP_ENOCONV) {
+        A->k = pos - off[a];
+    }
+    off[na] = pos;
+    mp_pool_opts feo = c.pool;
+    feo.method = MP_METHOD_FE;
+    feo.tau2_ci = 0;
+    mp_pool_many(y, v, off, na, &c.pool, w, fits, st);
+    mp_pool_many(y, v, off, na, &feo, w, fefits, NULL);
+    for (size_t a = 0; a < na; a++) {
+        cli_analysis *A = &an[a];
+        A->fit = fits[a];
+        A->fe = fefits[a];
+        A->status = st[a];
+        if (st[a] == MP_ENOCONV) {
             cli_errorf(cmd, "%s%s%s: the %s estimator of tau2 did not converge in %zu iterations",
                        mp_table_name(t), A->group ? ", group " : "", A->group ? A->group : "",
                        mp_method_name(c.pool.method), A->fit.niter);
             status = CLI_FAIL;
             goto out;
-        } else if (s != MP_OK) {
-            cli_errorf(cmd, "%s: %s", mp_table_name(t), mp_strerror(s));
+        } else if (st[a] != MP_OK) {
+            cli_errorf(cmd, "%s%s%s: %s", mp_table_name(t), A->group ? ", group " : "",
+                       A->group ? A->group : "", mp_strerror(st[a]));
             status = CLI_FAIL;
             goto out;
         }
+        mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
         fit_warnings(A, &warn);
     }
     cli_report r = {.file = mp_table_name(t), .measure = e.measure, .vtype = e.vtype,
@@ -382,6 +388,10 @@ int cmd_pool(int argc, char **argv)
 out:
     mp_msgs_free(&warn);
     mp_pool_workspace_free(w);
+    free(off);
+    free(fits);
+    free(fefits);
+    free(st);
     free(an);
     free(y);
     free(v);
