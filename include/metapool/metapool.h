@@ -11,6 +11,7 @@
 #include "table.h"
 #include "escalc.h"
 #include "pool.h"
+#include "reg.h"
 #include "metapool/version.h"
 
 #endif
