@@ -12,6 +12,7 @@
 #include "escalc.h"
 #include "pool.h"
 #include "reg.h"
+#include "traj.h"
 #include "metapool/version.h"
 
 #endif

@@ -113,4 +113,13 @@ void report_csv(FILE *f, const cli_report *r);
 int report_svg(const char *path, const cli_report *r); /* 0 ok, -1 error (errno) */
 void report_methods(FILE *f, const cli_report *r);
 
+/* Trajectory plot (traj_svg.c): per-window estimates win[0..r->n_times) with
+ * CIs, the fitted curve with its band, the line of no effect, a log-time axis
+ * labelled in `unit` (NULL = unitless).  0 ok, -1 error (errno). */
+int traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *win,
+             const char *unit, const char *title);
+/* Readable label of time t given in `unit` (min, h, d, w, months, y; NULL =
+ * the number as it is), e.g. 0.67 h -> "40 min".  -1 for an unknown unit. */
+int traj_time_label(double t, const char *unit, char *buf, size_t n);
+
 #endif
