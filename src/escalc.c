@@ -128,8 +128,10 @@ mp_status mp_es_2x2(mp_measure m, double a, double b, double c, double d, double
 {
     if (!(a >= 0) || !(b >= 0) || !(c >= 0) || !(d >= 0)) return MP_FAIL(MP_EDOM);
     if (a + b <= 0 || c + d <= 0) return MP_FAIL(MP_EDOM);
+    /* metafor's drop00 rule, (ai == 0 & ci == 0) | (bi == 0 & di == 0), for
+     * the ratio measures: such a table carries no information on the ratio. */
     if ((m == MP_MEASURE_OR || m == MP_MEASURE_RR) &&
-        ((a == 0 && c == 0) || (m == MP_MEASURE_OR && b == 0 && d == 0)))
+        ((a == 0 && c == 0) || (b == 0 && d == 0)))
         return MP_FAIL(MP_EDOM);
     if (a == 0 || b == 0 || c == 0 || d == 0) { a += 0.5; b += 0.5; c += 0.5; d += 0.5; }
     double n1 = a + b, n2 = c + d;
@@ -272,11 +274,10 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
         out->used[i] = 0;
         for (const int *u = use; *u >= 0; u++) {
             size_t j = (size_t)col[*u];
-            const char *cell = mp_table_cell(t, i, j);
             /* An explicit NA is a missing value (R's convention): the row
-             * is left out and reported.  An empty cell is an error. */
-            while (*cell == ' ') cell++;
-            if (strncmp(cell, "NA", 2) == 0 && strspn(cell + 2, " ") == strlen(cell + 2)) {
+             * is left out and reported.  An empty cell is an error (see
+             * mp_table_read() in table.h for the rule). */
+            if (mp_table_is_na(t, i, j)) {
                 if (na < 0) na = *u;
                 continue;
             }
@@ -284,8 +285,12 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
             if (s != MP_OK) { mp_effects_free(out); return s; }
         }
         if (na >= 0) {
-            mp_msgs_add(&out->warnings, "row %zu (line %zu) left out: missing value (NA) in column '%s'",
-                        i + 1, mp_table_line(t, i), cname[na]);
+            if (mp_msgs_add(&out->warnings,
+                            "row %zu (line %zu) left out: missing value (NA) in column '%s'",
+                            i + 1, mp_table_line(t, i), cname[na]) != MP_OK) {
+                mp_effects_free(out);
+                return MP_FAIL(MP_ENOMEM);
+            }
             continue;
         }
         /* domain checks, each naming the offending cell */
@@ -354,10 +359,14 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
             BAD(cd, c + d <= 0, "control arm is empty");
             s = mp_es_2x2(meas, a, b, c, d, &yi, &vi);
             if (s == MP_EDOM) {
-                mp_msgs_add(&out->warnings,
-                            "row %zu (line %zu) left out: %s in both arms (%s undefined)", i + 1,
-                            mp_table_line(t, i), a == 0 && c == 0 ? "no events" : "only events",
-                            mp_measure_name(meas));
+                if (mp_msgs_add(&out->warnings,
+                                "row %zu (line %zu) left out: %s in both arms (%s not estimable)",
+                                i + 1, mp_table_line(t, i),
+                                a == 0 && c == 0 ? "no events" : "no non-events",
+                                mp_measure_name(meas)) != MP_OK) {
+                    mp_effects_free(out);
+                    return MP_FAIL(MP_ENOMEM);
+                }
                 continue;
             }
             break;

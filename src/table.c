@@ -6,7 +6,13 @@
  * place (the text only ever shrinks) and every field is NUL-terminated where
  * its delimiter was, so a cell is just an offset into the buffer.  This keeps
  * a million-row file to a single allocation for the text and one for the
- * offsets, and the pass is a simple byte loop the compiler keeps tight. */
+ * offsets, and the hot loop (unquoted fields) is a table look-up per byte.
+ *
+ * Cell offsets are the ORIGINAL byte offsets of the cells (unescaping writes
+ * a quoted cell's text starting at its opening quote), so line and column
+ * of any cell can be recovered afterwards: a row starts at a known line and
+ * offset, and the few line breaks that sit inside quoted fields are kept in
+ * a sorted list (qnl) that a binary search consults. */
 #include "metapool/table.h"
 #include "internal.h"
 
@@ -24,16 +30,20 @@ struct mp_table {
     size_t ncols;       /* columns in the header */
     size_t nrows;       /* data rows */
     size_t *hdr;        /* ncols offsets of the header cells */
+    size_t hdr_line;    /* line of the header */
+    size_t hdr_start;   /* offset of the first byte of the header line */
     size_t *cells;      /* nrows * ncols offsets, row-major */
     size_t *line;       /* nrows source line numbers */
     size_t *rowstart;   /* nrows offsets of the first byte of each row */
-    size_t hdr_line;    /* line of the header */
+    size_t *qnl;        /* offsets of line breaks inside quoted fields, ascending */
+    size_t nqnl;        /* entries in qnl */
 };
 
 static const char empty_cell[1] = {0};
 
-/* Read all of `f` into a malloc'd buffer with one spare byte. */
-static mp_status slurp(FILE *f, char **out, size_t *outlen)
+/* Read all of `f` into a malloc'd buffer with one spare byte.  On MP_EIO
+ * *eno holds the errno of the failed read. */
+static mp_status slurp(FILE *f, char **out, size_t *outlen, int *eno)
 {
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
@@ -46,34 +56,43 @@ static mp_status slurp(FILE *f, char **out, size_t *outlen)
             b = nb;
             cap *= 2;
         }
+        errno = 0;
         size_t got = fread(b + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0) break;
     }
-    if (ferror(f)) { free(b); return MP_FAIL(MP_EIO); }
+    if (ferror(f)) { *eno = errno ? errno : EIO; free(b); return MP_FAIL(MP_EIO); }
     b[n] = '\0';
     *out = b;
     *outlen = n;
     return MP_OK;
 }
 
-/* Growable size_t array. */
+/* Growable size_t array (htslib's (ptr, n, m) contract). */
 typedef struct { size_t *v, n, m; } szvec;
-static int szvec_push(szvec *a, size_t x)
+
+static int szvec_reserve(szvec *a, size_t m)
 {
-    if (a->n == a->m) {
-        size_t m = a->m ? a->m * 2 : 1024;
-        size_t bytes = mp_mul_size(m, sizeof *a->v);
-        if (!bytes) return -1;
-        size_t *v = realloc(a->v, bytes);
-        if (!v) return -1;
-        a->v = v;
-        a->m = m;
-    }
+    if (m <= a->m) return 0;
+    size_t bytes = mp_mul_size(m, sizeof *a->v);
+    if (!bytes) return -1;
+    size_t *v = realloc(a->v, bytes);
+    if (!v) return -1;
+    a->v = v;
+    a->m = m;
+    return 0;
+}
+
+static inline int szvec_push(szvec *a, size_t x)
+{
+    if (a->n == a->m && szvec_reserve(a, a->m ? a->m * 2 : 1024)) return -1;
     a->v[a->n++] = x;
     return 0;
 }
 
+/* The delimiter is the one of ',', ';', '\t' that occurs most often
+ * outside quotes in the header line (ties: comma, then tab, then semicolon;
+ * a header without any is a one-column comma file). */
 static char detect_delim(const char *p, const char *end)
 {
     size_t c = 0, s = 0, t = 0;
@@ -91,120 +110,205 @@ static char detect_delim(const char *p, const char *end)
     return ',';
 }
 
+/* First index in the sorted a[0..n) whose value is >= x. */
+static size_t lower_bound(const size_t *a, size_t n, size_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Line and column of the byte at original offset p of a row that starts at
+ * offset rs on line rl (accounts for line breaks inside quoted fields). */
+static void locate(const mp_table *t, size_t rs, size_t rl, size_t p, size_t *line,
+                   size_t *col)
+{
+    size_t lo = 0, hi = 0;
+    if (t->nqnl) {
+        lo = lower_bound(t->qnl, t->nqnl, rs);
+        hi = lower_bound(t->qnl, t->nqnl, p);
+    }
+    *line = rl + (hi - lo);
+    *col = hi > lo ? p - t->qnl[hi - 1] : p - rs + 1;
+}
+
+/* Reject NUL bytes and other control bytes (binary data) before anything
+ * else; count line breaks so the cell array can be sized once. */
+static mp_status check_binary(const mp_table *t, size_t *nlines, mp_error *err)
+{
+    const unsigned char *b = (const unsigned char *)t->buf;
+    size_t n = t->len, ln = 1, ls = 0;
+    for (size_t j = 0; j < n; j++) {
+        unsigned char ch = b[j];
+        if (ch >= 0x20 && ch != 0x7f) continue;
+        if (ch == '\n') { ln++; ls = j + 1; continue; }
+        if (ch == '\r') {
+            if (j + 1 < n && b[j + 1] == '\n') continue;
+            ln++; /* a lone CR ends a line too */
+            ls = j + 1;
+            continue;
+        }
+        if (ch == '\t') continue;
+        if (ch == 0)
+            mp_error_set(err, t->name, ln, j - ls + 1, "NUL byte in input (binary data?)");
+        else
+            mp_error_set(err, t->name, ln, j - ls + 1, "control byte 0x%02x in input (binary data?)",
+                         ch);
+        return MP_FAIL(MP_EPARSE);
+    }
+    *nlines = ln;
+    return MP_OK;
+}
+
+/* Strip blanks around a header name in place; returns the new offset. */
+static size_t trim_name(char *b, size_t off, char d)
+{
+    char *s = b + off;
+    while (*s == ' ' || (*s == '\t' && d != '\t')) s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || (s[n - 1] == '\t' && d != '\t'))) n--;
+    s[n] = '\0';
+    return (size_t)(s - b);
+}
+
+/* Copy at most `max` bytes of s for a one-line message: line breaks, tabs
+ * and other control bytes become C escapes, and a cut is shown by "...". */
+static void show_text(char *dst, size_t n, const char *s, size_t max)
+{
+    size_t w = 0, k = 0;
+    for (; s[k] && k < max && w + 5 < n; k++) {
+        unsigned char ch = (unsigned char)s[k];
+        if (ch == '\n') { dst[w++] = '\\'; dst[w++] = 'n'; }
+        else if (ch == '\r') { dst[w++] = '\\'; dst[w++] = 'r'; }
+        else if (ch == '\t') { dst[w++] = '\\'; dst[w++] = 't'; }
+        else if (ch < 0x20 || ch == 0x7f) w += (size_t)snprintf(dst + w, n - w, "\\x%02x", ch);
+        else dst[w++] = (char)ch;
+    }
+    if (s[k] && w + 4 < n) { memcpy(dst + w, "...", 3); w += 3; }
+    dst[w] = '\0';
+}
+
 /* Parse the buffer of t.  On failure fills err. */
 static mp_status parse(mp_table *t, mp_error *err)
 {
     char *b = t->buf;
-    size_t n = t->len, i = 0, line = 1;
-    szvec cells = {0}, lines = {0}, starts = {0}, hdr = {0};
-    mp_status st = MP_OK;
+    const size_t n = t->len;
+    size_t i = 0, line = 1, ls = 0, nlines = 0; /* ls: offset where the current line starts */
+    szvec cells = {0}, lines = {0}, starts = {0}, hdr = {0}, qnl = {0};
+    mp_status st = check_binary(t, &nlines, err);
+    if (st != MP_OK) return st;
 
-    /* NUL bytes and other binary data are rejected before anything else. */
-    for (size_t j = 0, ln = 1, ls = 0; j < n; j++) {
-        unsigned char ch = (unsigned char)b[j];
-        if (ch == '\n') { ln++; ls = j + 1; continue; }
-        if (ch < 0x20 && ch != '\t' && ch != '\r') {
-            mp_error_set(err, t->name, ln, j - ls + 1,
-                         ch == 0 ? "NUL byte in input (binary data?)"
-                                 : "control byte 0x%02x in input (binary data?)", ch);
-            return MP_FAIL(MP_EPARSE);
-        }
-        if (ch == 0x7f) {
-            mp_error_set(err, t->name, ln, j - ls + 1, "control byte 0x7f in input (binary data?)");
-            return MP_FAIL(MP_EPARSE);
-        }
-    }
     if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB &&
         (unsigned char)b[2] == 0xBF)
-        i = 3;
-    /* skip leading empty lines */
-    while (i < n && (b[i] == '\n' || b[i] == '\r')) {
-        if (b[i] == '\n' || (b[i] == '\r' && (i + 1 >= n || b[i + 1] != '\n'))) line++;
-        i++;
-    }
-    if (i >= n) {
-        mp_error_set(err, t->name, 0, 0, "empty file (no header row)");
-        return MP_FAIL(MP_EPARSE);
-    }
-    t->delim = detect_delim(b + i, b + n);
-    const char d = t->delim;
+        i = ls = 3; /* UTF-8 byte-order mark: columns count from after it */
+
     int header = 1;
-    size_t rowcells = 0, eol = 0;
+    char d = ',';
+    unsigned char stop[256] = {0}; /* bytes that end an unquoted run */
+    size_t rowcells = 0;
 
     while (i < n) {
-        /* at the start of a line */
-        if (b[i] == '\n' || b[i] == '\r') { /* empty line: ignored */
-            if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
-            i++;
-            line++;
+        /* At the start of a line.  A line of nothing but blanks is empty and
+         * ignored (a tab is a blank only when it is not the delimiter). */
+        size_t k = i;
+        while (k < n && (b[k] == ' ' || (b[k] == '\t' && (header || d != '\t')))) k++;
+        if (k >= n || b[k] == '\n' || b[k] == '\r') {
+            i = k;
+            if (i < n) {
+                if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
+                i++;
+                line++;
+            }
+            ls = i;
             continue;
         }
-        size_t rowstart = i, rowline = line, nf = 0;
+        if (header) {
+            t->delim = d = detect_delim(b + i, b + n);
+            stop[(unsigned char)d] = stop['\n'] = stop['\r'] = stop['"'] = 1;
+        }
+        size_t rowstart = i, rowline = line, nf = 0, eolline = 0, eolcol = 0;
         szvec *dst = header ? &hdr : &cells;
         for (;;) { /* one field per iteration */
-            size_t fstart = i;
-            if (i < n && b[i] == '"') {
-                size_t w = i, qline = line, qcol = i - rowstart + 1;
-                i++;
+            size_t fstart = i, q = i;
+            while (q < n && b[q] == ' ') q++; /* blanks before an opening quote */
+            if (q < n && b[q] == '"') {
+                size_t w = q, qline = line, qcol = q - ls + 1;
+                fstart = q;
+                i = q + 1;
                 for (;;) {
                     if (i >= n) {
-                        mp_error_set(err, t->name, qline, qcol, "unterminated quoted field");
+                        mp_error_set(err, t->name, qline, qcol,
+                                     "unterminated quoted field (opened here)");
                         st = MP_FAIL(MP_EPARSE);
                         goto done;
                     }
-                    if (b[i] == '"') {
+                    char ch = b[i];
+                    if (ch == '"') {
                         if (i + 1 < n && b[i + 1] == '"') { b[w++] = '"'; i += 2; continue; }
                         i++;
                         break;
                     }
-                    if (b[i] == '\n') line++;
+                    if (ch == '\n' || (ch == '\r' && (i + 1 >= n || b[i + 1] != '\n'))) {
+                        if (szvec_push(&qnl, i)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+                        line++;
+                        ls = i + 1;
+                    }
                     b[w++] = b[i++];
                 }
                 while (i < n && b[i] == ' ') i++;
                 if (i < n && b[i] != d && b[i] != '\n' && b[i] != '\r') {
-                    mp_error_set(err, t->name, line, i - rowstart + 1,
+                    mp_error_set(err, t->name, line, i - ls + 1,
                                  "unexpected character '%c' after closing quote", b[i]);
                     st = MP_FAIL(MP_EPARSE);
                     goto done;
                 }
                 b[w] = '\0'; /* w < i: the closing quote's place at least */
             } else {
-                while (i < n && b[i] != d && b[i] != '\n' && b[i] != '\r') {
-                    if (b[i] == '"') {
-                        mp_error_set(err, t->name, line, i - rowstart + 1,
-                                     "quote inside an unquoted field");
-                        st = MP_FAIL(MP_EPARSE);
-                        goto done;
-                    }
-                    i++;
+                while (i < n && !stop[(unsigned char)b[i]]) i++;
+                if (i < n && b[i] == '"') {
+                    mp_error_set(err, t->name, line, i - ls + 1,
+                                 "quote inside an unquoted field (quote the whole field and "
+                                 "double the quote)");
+                    st = MP_FAIL(MP_EPARSE);
+                    goto done;
                 }
             }
-            if (szvec_push(dst, fstart)) { st = MP_FAIL(MP_ENOMEM); goto done; }
             nf++;
-            if (!header && nf > t->ncols) {
-                mp_error_set(err, t->name, rowline, fstart - rowstart + 1,
-                             "row has more fields than the header's %zu", t->ncols);
+            if (!header && nf > rowcells) {
+                mp_error_set(err, t->name, line, fstart - ls + 1,
+                             "row has more fields than the header's %zu", rowcells);
                 st = MP_FAIL(MP_EPARSE);
                 goto done;
             }
+            if (szvec_push(dst, fstart)) { st = MP_FAIL(MP_ENOMEM); goto done; }
             if (i < n && b[i] == d) { b[i++] = '\0'; continue; }
             /* end of line or of input */
-            eol = i;
+            eolline = line;
+            eolcol = i - ls + 1;
             if (i < n && b[i] == '\r') { b[i++] = '\0'; if (i < n && b[i] == '\n') i++; }
             else if (i < n && b[i] == '\n') { b[i++] = '\0'; }
             line++;
+            ls = i;
             break;
         }
         if (header) {
-            t->ncols = nf;
+            t->ncols = rowcells = nf;
             t->hdr_line = rowline;
+            t->hdr_start = rowstart;
             header = 0;
-            rowcells = nf;
+            /* One allocation for all cells: a row needs at least one line. */
+            size_t want = mp_mul_size(nlines > rowline ? nlines - rowline + 1 : 1, nf);
+            if (want && szvec_reserve(&cells, want)) { st = MP_FAIL(MP_ENOMEM); goto done; }
             continue;
         }
         if (nf != rowcells) {
-            mp_error_set(err, t->name, rowline, eol - rowstart + 1,
-                         "row has %zu fields, the header has %zu", nf, rowcells);
+            mp_error_set(err, t->name, eolline, eolcol,
+                         "row has %zu field%s, the header has %zu", nf, nf == 1 ? "" : "s",
+                         rowcells);
             st = MP_FAIL(MP_EPARSE);
             goto done;
         }
@@ -213,23 +317,36 @@ static mp_status parse(mp_table *t, mp_error *err)
             goto done;
         }
     }
+    if (header) {
+        mp_error_set(err, t->name, 0, 0, "empty file (no header row)");
+        st = MP_FAIL(MP_EPARSE);
+        goto done;
+    }
+    t->hdr = hdr.v; hdr.v = NULL;
+    t->qnl = qnl.v; t->nqnl = qnl.n; qnl.v = NULL;
     t->nrows = lines.n;
     if (t->nrows == 0) {
         mp_error_set(err, t->name, t->hdr_line, 0, "header but no data rows");
         st = MP_FAIL(MP_EPARSE);
         goto done;
     }
-    t->hdr = hdr.v; hdr.v = NULL;
     t->cells = cells.v; cells.v = NULL;
     t->line = lines.v; lines.v = NULL;
     t->rowstart = starts.v; starts.v = NULL;
-    /* column names: strip blanks, reject duplicates */
+    /* Column names: strip surrounding blanks, reject duplicates.  Empty
+     * names are allowed (R's write.csv() writes "" over the row names);
+     * such a column cannot be asked for by name. */
+    for (size_t j = 0; j < t->ncols; j++) t->hdr[j] = trim_name(b, t->hdr[j], d);
     for (size_t j = 0; j < t->ncols; j++) {
-        for (size_t k = 0; k < j; k++) {
-            if (strcmp(b + t->hdr[j], b + t->hdr[k]) == 0) {
-                mp_error_set(err, t->name, t->hdr_line, 0,
-                             "duplicated column name '%s' (columns %zu and %zu)",
-                             b + t->hdr[j], k + 1, j + 1);
+        if (b[t->hdr[j]] == '\0') continue;
+        for (size_t k2 = 0; k2 < j; k2++) {
+            if (strcmp(b + t->hdr[j], b + t->hdr[k2]) == 0) {
+                size_t l, c;
+                locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
+                char txt[200];
+                show_text(txt, sizeof txt, b + t->hdr[j], 60);
+                mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
+                             txt, k2 + 1, j + 1);
                 st = MP_FAIL(MP_EPARSE);
                 goto done;
             }
@@ -240,6 +357,7 @@ done:
     free(lines.v);
     free(starts.v);
     free(hdr.v);
+    free(qnl.v);
     return st;
 }
 
@@ -265,8 +383,8 @@ mp_status mp_table_read(const char *path, mp_table **out, mp_error *err)
         free(t);
         return MP_FAIL(MP_EIO);
     }
-    mp_status st = slurp(f, &t->buf, &t->len);
-    int e = errno;
+    int e = 0;
+    mp_status st = slurp(f, &t->buf, &t->len, &e);
     if (!is_stdin) fclose(f);
     if (st != MP_OK) {
         mp_error_set(err, t->name, 0, 0, "cannot read: %s",
@@ -282,6 +400,7 @@ mp_status mp_table_read_mem(const char *name, const char *buf, size_t len, mp_ta
 {
     if (!buf || !out) return MP_FAIL(MP_EINVAL);
     *out = NULL;
+    if (len == SIZE_MAX) return MP_FAIL(MP_ENOMEM);
     mp_table *t = calloc(1, sizeof *t);
     if (!t) return MP_FAIL(MP_ENOMEM);
     snprintf(t->name, sizeof t->name, "%s", name ? name : "<memory>");
@@ -301,6 +420,7 @@ void mp_table_free(mp_table *t)
     free(t->cells);
     free(t->line);
     free(t->rowstart);
+    free(t->qnl);
     free(t);
 }
 
@@ -316,6 +436,7 @@ const char *mp_table_colname(const mp_table *t, size_t j)
 
 long mp_table_col(const mp_table *t, const char *name)
 {
+    if (!name || !*name) return -1;
     for (size_t j = 0; j < t->ncols; j++)
         if (strcmp(t->buf + t->hdr[j], name) == 0) return (long)j;
     return -1;
@@ -329,10 +450,29 @@ const char *mp_table_cell(const mp_table *t, size_t i, size_t j)
 
 size_t mp_table_line(const mp_table *t, size_t i) { return i < t->nrows ? t->line[i] : 0; }
 
+size_t mp_table_cell_line(const mp_table *t, size_t i, size_t j)
+{
+    if (i >= t->nrows || j >= t->ncols) return 0;
+    size_t l, c;
+    locate(t, t->rowstart[i], t->line[i], t->cells[i * t->ncols + j], &l, &c);
+    return l;
+}
+
 size_t mp_table_colpos(const mp_table *t, size_t i, size_t j)
 {
     if (i >= t->nrows || j >= t->ncols) return 0;
-    return t->cells[i * t->ncols + j] - t->rowstart[i] + 1;
+    size_t l, c;
+    locate(t, t->rowstart[i], t->line[i], t->cells[i * t->ncols + j], &l, &c);
+    return c;
+}
+
+int mp_table_is_na(const mp_table *t, size_t i, size_t j)
+{
+    const char *s = mp_table_cell(t, i, j);
+    while (*s == ' ') s++;
+    if (s[0] != 'N' || s[1] != 'A') return 0;
+    for (s += 2; *s == ' '; s++) {}
+    return *s == '\0';
 }
 
 int mp_table_is_missing(const mp_table *t, size_t i, size_t j)
@@ -350,8 +490,12 @@ void mp_table_error(const mp_table *t, size_t i, size_t j, mp_error *err, const 
     if (!err) return;
     va_list ap;
     snprintf(err->file, sizeof err->file, "%s", t->name);
-    err->line = mp_table_line(t, i);
-    err->col = mp_table_colpos(t, i, j);
+    if (i < t->nrows && j < t->ncols) {
+        locate(t, t->rowstart[i], t->line[i], t->cells[i * t->ncols + j], &err->line, &err->col);
+    } else {
+        err->line = mp_table_line(t, i);
+        err->col = 0;
+    }
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
@@ -360,15 +504,22 @@ void mp_table_error(const mp_table *t, size_t i, size_t j, mp_error *err, const 
 mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out, mp_error *err)
 {
     const char *s = mp_table_cell(t, i, j);
-    int r = mp_parse_double(s, strlen(s), out);
+    size_t len = strlen(s);
+    int r = mp_parse_double(s, len, out);
     if (r == 1) return MP_OK;
     const char *col = mp_table_colname(t, j);
-    if (*s == '\0' || strspn(s, " ") == strlen(s))
+    char txt[200];
+    show_text(txt, sizeof txt, s, 60);
+    s = txt;
+    if (strspn(mp_table_cell(t, i, j), " \t") == len)
         mp_table_error(t, i, j, err, "column '%s': empty cell where a number is required", col);
+    else if (r == 0 && t->delim != ',' && strchr(s, ','))
+        mp_table_error(t, i, j, err, "column '%s': '%s' is not a number (the decimal point must be '.')",
+                       col, s);
     else if (r == 0)
-        mp_table_error(t, i, j, err, "column '%s': '%.60s' is not a number", col, s);
+        mp_table_error(t, i, j, err, "column '%s': '%s' is not a number", col, s);
     else
-        mp_table_error(t, i, j, err, "column '%s': '%.60s' is not a finite number in range",
+        mp_table_error(t, i, j, err, "column '%s': '%s' is not a finite number in range",
                        col, s);
     return MP_FAIL(MP_EPARSE);
 }

@@ -16,13 +16,44 @@ extern "C" {
  *  a cell is a pointer, and nothing is converted until asked for. */
 typedef struct mp_table mp_table;
 
-/** Read a delimited file: comma, semicolon or tab (detected from the
- *  header line), RFC 4180 quoting, CRLF or LF, optional UTF-8 BOM, empty
- *  lines ignored.  `path` "-" reads standard input.
- *  Returns MP_OK, MP_EIO (cannot open/read), MP_EPARSE (empty file,
- *  header without rows, duplicated or empty column name, ragged row,
- *  unterminated quote, NUL byte) or MP_ENOMEM; `err` (may be NULL) then
- *  says where.  Allocates; free with mp_table_free(). */
+/** Read a delimited file as ../shared/interface.md ("Input") describes.
+ *
+ *  Format (RFC 4180 with the usual relaxations):
+ *  - delimiter: comma, semicolon or tab, whichever occurs most often
+ *    outside quotes in the header line (ties: comma);
+ *  - fields may be quoted with '"'; a doubled quote inside stands for one
+ *    quote; a quoted field may hold delimiters and line breaks; blanks
+ *    before an opening or after a closing quote are allowed; a quote inside
+ *    an unquoted field is an error;
+ *  - line breaks: LF, CRLF or a lone CR; an optional UTF-8 byte-order mark
+ *    at the start is skipped (columns are counted after it);
+ *  - lines that are empty or hold only blanks are ignored anywhere;
+ *  - the first non-empty line is the header; column names have surrounding
+ *    blanks removed; an empty name is allowed (R's write.csv() writes ""
+ *    over the row names) but cannot be looked up; a repeated non-empty name
+ *    is an error;
+ *  - every data row must have exactly as many fields as the header;
+ *  - NUL and other control bytes (below 0x20 except tab/CR/LF, and 0x7f)
+ *    are rejected as binary data.
+ *  Cells are kept as text; mp_table_number() converts on demand.
+ *
+ *  Missing values: the library's rule (used by mp_effects_compute()) is
+ *  that a cell holding exactly NA (R's na.strings default, blanks around it
+ *  allowed) is an explicit missing value, and a row with NA in a column the
+ *  analysis needs is left out with a warning naming the row; an EMPTY cell
+ *  in such a column is an error (MP_EPARSE, "empty cell where a number is
+ *  required"), because it is more often a data-entry slip than a deliberate
+ *  gap.  See mp_table_is_na() and mp_table_is_missing().
+ *
+ *  `path` "-" reads standard input (named "<stdin>" in messages).
+ *  Returns MP_OK; MP_EINVAL (path or out NULL); MP_EIO (cannot open or read:
+ *  missing, unreadable, a directory); MP_EPARSE (empty file, header without
+ *  rows, duplicated column name, ragged row, unterminated quote, stray
+ *  quote, NUL or control byte); MP_ENOMEM.  On failure `err` (may be NULL)
+ *  holds the file, 1-based line and byte column where there is one, and a
+ *  one-line message, and *out is NULL.
+ *  Allocates; free with mp_table_free().  Reads the whole file into memory
+ *  (about the file size plus 8 bytes per cell). */
 MP_EXPORT mp_status mp_table_read(const char *path, mp_table **out, mp_error *err);
 
 /** As mp_table_read() but from a memory buffer, copied. `name` is used in
@@ -47,18 +78,28 @@ MP_EXPORT char mp_table_delim(const mp_table *t);
 MP_EXPORT const char *mp_table_name(const mp_table *t);
 /** Text of cell (i, j), NUL-terminated, unquoted; never NULL. */
 MP_EXPORT const char *mp_table_cell(const mp_table *t, size_t i, size_t j);
-/** 1-based source line where row i starts. */
+/** 1-based source line where row i starts (0 if i is out of range). */
 MP_EXPORT size_t mp_table_line(const mp_table *t, size_t i);
-/** 1-based byte column where cell (i, j) starts in its line. */
+/** 1-based source line where cell (i, j) starts; differs from
+ *  mp_table_line() only after a quoted field holding a line break. */
+MP_EXPORT size_t mp_table_cell_line(const mp_table *t, size_t i, size_t j);
+/** 1-based byte column where cell (i, j) starts in its line (at the
+ *  opening quote for a quoted cell; 0 if out of range). */
 MP_EXPORT size_t mp_table_colpos(const mp_table *t, size_t i, size_t j);
 
-/** Whether cell (i, j) is a missing value: empty, "NA" or "." . */
+/** Whether cell (i, j) is an explicit NA (exactly "NA", blanks around it
+ *  allowed): the missing-value marker for required numeric columns. */
+MP_EXPORT int mp_table_is_na(const mp_table *t, size_t i, size_t j);
+
+/** Whether cell (i, j) is missing in the loose sense used for optional
+ *  columns (moderators, grouping): empty, "NA" or "." . */
 MP_EXPORT int mp_table_is_missing(const mp_table *t, size_t i, size_t j);
 
-/** Parse cell (i, j) as a finite number (the whole cell; surrounding
- *  blanks allowed).  Returns MP_OK, or MP_EPARSE with `err` naming file,
- *  line, column and the offending text for an empty, non-numeric,
- *  NaN/Inf or out-of-range cell. */
+/** Parse cell (i, j) as a finite number with mp_parse_double() (the whole
+ *  cell; surrounding blanks allowed).  Returns MP_OK, or MP_EPARSE with
+ *  `err` naming file, line, column and the offending text for an empty,
+ *  non-numeric, NaN/Inf or out-of-range cell.  Does not treat NA
+ *  specially (callers check mp_table_is_na() first). */
 MP_EXPORT mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out,
                                     mp_error *err);
 
@@ -71,9 +112,18 @@ MP_EXPORT void mp_table_error(const mp_table *t, size_t i, size_t j, mp_error *e
     ;
 
 /** Parse a number as the loader does: the whole of s[0..len) must be a
- *  finite decimal number (leading/trailing blanks allowed).  Correctly
- *  rounded (fast exact path, strtod otherwise), locale-independent.
- *  Returns 1 on success, 0 if not a number, -1 if out of range/NaN/Inf. */
+ *  finite decimal number, grammar
+ *      [blanks] [+|-] (digits [. [digits]] | . digits) [(e|E) [+|-] digits] [blanks]
+ *  (blanks: space, tab).  Hex floats, "nan", "inf", thousands separators,
+ *  a decimal comma and trailing text ("0.3 0.4") are not numbers.  The
+ *  result is the correctly rounded double (Clinger's exact fast path for
+ *  <= 19 significant digits with m < 2^53 and |exp| <= 22, strtod() on the
+ *  validated text otherwise), independent of the locale.  A value that
+ *  underflows gives the nearest subnormal or zero, as strtod does.
+ *  `s` need not be NUL-terminated.  No allocation unless the text is
+ *  longer than 127 bytes.
+ *  Returns 1 on success (*out set), 0 if not a number, -1 if NaN, Inf or
+ *  too large for a double (overflow). */
 MP_EXPORT int mp_parse_double(const char *s, size_t len, double *out);
 
 #ifdef __cplusplus

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -53,6 +54,17 @@ void cli_input_error(const char *cmd, const mp_error *e)
     char buf[800];
     mp_error_format(e, buf, sizeof buf);
     cli_errorf(cmd, "%s", buf);
+}
+
+void cli_bad_option(const char *cmd, int id, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    /* an unknown or incomplete short option inside a cluster: name the letter */
+    if (optopt && optopt < 256 && (arg[0] != '-' || arg[1] == '-' || strlen(arg) != 2))
+        arg = shortopt;
+    if (id == ':') cli_errorf(cmd, "option '%s' needs a value", arg);
+    else cli_errorf(cmd, "unrecognized option '%s'", arg);
 }
 
 void cli_warnings(const char *cmd, const mp_msgs *w)
@@ -192,7 +204,8 @@ void json_str(FILE *f, const char *s)
 void csv_field(FILE *f, const char *s, char delim)
 {
     if (!s) s = "";
-    if (strchr(s, delim) || strchr(s, '"') || strchr(s, '\n') || strchr(s, '\r')) {
+    const char special[] = {delim, '"', '\n', '\r', '\0'};
+    if (s[strcspn(s, special)]) { /* one pass over the text */
         fputc('"', f);
         for (; *s; s++) {
             if (*s == '"') fputc('"', f);

@@ -19,6 +19,21 @@ static const char usage_text[] =
     "Rows left out (NA cells, tables without events in both arms) get yi and vi NA\n"
     "and a warning naming the row.\n";
 
+/* A number cell without its surrounding blanks: the cell itself when it has
+ * none, else a copy in buf; NULL when the copy does not fit (the caller
+ * then formats the value instead). */
+static const char *trimmed(const char *s, char *buf, size_t n)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    size_t len = strlen(s);
+    if (len == 0 || (s[len - 1] != ' ' && s[len - 1] != '\t')) return s;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    if (len >= n) return NULL;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 int cmd_escalc(int argc, char **argv)
 {
     static const struct option opts[] = {{"measure", required_argument, NULL, OPT_MEASURE},
@@ -30,8 +45,14 @@ int cmd_escalc(int argc, char **argv)
     cli_common_init(&c);
     int id;
     optind = 1;
-    while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, "metapool escalc: ..." */
+    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
+        if (id == '?' || id == ':') {
+            cli_bad_option("escalc", id, argv);
+            fputs(usage_text, stderr);
+            return CLI_USAGE;
+        }
         int r = cli_common_opt("escalc", id, optarg, &c);
         if (r == 1) continue;
         if (r == 0) fputs(usage_text, stderr);
@@ -50,6 +71,11 @@ int cmd_escalc(int argc, char **argv)
 
     size_t nc = mp_table_ncols(t), nr = mp_table_nrows(t);
     long jy = mp_table_col(t, "yi"), jv = mp_table_col(t, "vi");
+    /* yi (and vi) read straight from the file are written back as their
+     * own text: it denotes exactly the value used, and this skips the
+     * (slow) formatting of a million numbers. */
+    int echo_y = e.source != MP_SRC_MEANS && e.source != MP_SRC_COUNTS && jy >= 0;
+    int echo_v = e.source == MP_SRC_YI_VI && jv >= 0;
     /* header: every input column, then yi / vi where they were not there */
     for (size_t j = 0; j < nc; j++) {
         if (j) fputc(',', stdout);
@@ -60,20 +86,22 @@ int cmd_escalc(int argc, char **argv)
     fputc('\n', stdout);
     for (size_t i = 0; i < nr; i++) {
         char ybuf[40], vbuf[40];
-        if (e.used[i]) {
-            snprintf(ybuf, sizeof ybuf, "%.17g", e.yi[i]);
-            snprintf(vbuf, sizeof vbuf, "%.17g", e.vi[i]);
+        const char *ytxt = ybuf, *vtxt = vbuf;
+        if (!e.used[i]) {
+            ytxt = vtxt = "NA";
         } else {
-            strcpy(ybuf, "NA");
-            strcpy(vbuf, "NA");
+            ytxt = echo_y ? trimmed(mp_table_cell(t, i, (size_t)jy), ybuf, sizeof ybuf) : NULL;
+            if (!ytxt) { snprintf(ybuf, sizeof ybuf, "%.17g", e.yi[i]); ytxt = ybuf; }
+            vtxt = echo_v ? trimmed(mp_table_cell(t, i, (size_t)jv), vbuf, sizeof vbuf) : NULL;
+            if (!vtxt) { snprintf(vbuf, sizeof vbuf, "%.17g", e.vi[i]); vtxt = vbuf; }
         }
         for (size_t j = 0; j < nc; j++) {
             if (j) fputc(',', stdout);
-            const char *cell = (long)j == jy ? ybuf : (long)j == jv ? vbuf : mp_table_cell(t, i, j);
+            const char *cell = (long)j == jy ? ytxt : (long)j == jv ? vtxt : mp_table_cell(t, i, j);
             csv_field(stdout, cell, ',');
         }
-        if (jy < 0) printf(",%s", ybuf);
-        if (jv < 0) printf(",%s", vbuf);
+        if (jy < 0) { fputc(',', stdout); fputs(ytxt, stdout); }
+        if (jv < 0) { fputc(',', stdout); fputs(vtxt, stdout); }
         fputc('\n', stdout);
     }
     mp_effects_free(&e);
