@@ -62,6 +62,10 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
 #endif
     ;
 void cli_input_error(const char *cmd, const mp_error *e);
+/* After getopt_long (with opterr = 0 and an optstring starting with ':')
+ * returned '?' or ':': print "metapool CMD: unrecognized option 'X'" or
+ * "... option 'X' needs a value" on stderr. */
+void cli_bad_option(const char *cmd, int id, char **argv);
 void cli_warnings(const char *cmd, const mp_msgs *w);
 
 /* Load a table and its effect sizes; returns CLI_OK or the exit status
