@@ -471,9 +471,11 @@ void compare_print(FILE *f, const compare_result *c, const cli_report *r)
             char head[512];
             int off_h = snprintf(head, sizeof head, "%s%s%s", row->group ? "group " : "",
                                  row->group ? row->group : "", row->group ? ": " : "");
-            snprintf(head + (off_h > 0 ? off_h : 0), sizeof head - (size_t)(off_h > 0 ? off_h : 0),
-                     "%s (line %zu)", row->source && *row->source ? row->source : "published row",
-                     row->line);
+            size_t used = off_h > 0 ? (size_t)off_h : 0;
+            if (row->source && *row->source)
+                snprintf(head + used, sizeof head - used, "%s", row->source);
+            else
+                snprintf(head + used, sizeof head - used, "published row, line %zu", row->line);
             fputs("  ", f);
             put_cell(f, head, width > 4 ? width - 3 : 1, 0);
             fputc('\n', f);
