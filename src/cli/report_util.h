@@ -1,0 +1,77 @@
+/* src/cli/report_util.h - helpers shared by the reporters (table, CSV, SVG, methods).
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Internal to the CLI (src/cli/report*.c, src/cli/svg.c).  Values are kept on
+ * the analysis scale (log for OR, RR, ROM); rp_disp() maps them to the scale
+ * shown to the reader (exp unless --transf none), as metafor's forest() does
+ * with atransf = exp. */
+#ifndef MP_CLI_REPORT_UTIL_H
+#define MP_CLI_REPORT_UTIL_H
+
+#include <stddef.h>
+#include "cli.h"
+
+/* 1 if the reporter shows exp() of the analysis-scale values (a ratio
+ * measure and --transf not none). */
+int rp_expo(const cli_report *r);
+/* x on the displayed scale (exp(x) when rp_expo, else x). */
+double rp_disp(const cli_report *r, double x);
+/* Upper (1 - level/100)/2 normal quantile, the multiplier of the study CIs
+ * (metafor's forest() and escalc summaries use z for the studies). */
+double rp_zcrit(double level);
+/* The requested model is a random-effects model (method != FE). */
+int rp_is_re(const cli_analysis *a);
+
+/* The fixed-effect row as shown: a->fe, except that a Hartung-Knapp
+ * adjustment (which cmd_pool may carry over from --test knha) is undone:
+ * the fixed-effect row uses the Wald z test with SE = 1/sqrt(sum w), as R's
+ * meta does, since the adjustment is meant for random-effects models
+ * (metafor warns about knha with FE). */
+void rp_fe_view(const cli_analysis *a, mp_pool_result *out);
+
+/* Axis limits on the analysis scale shared by every block of the report:
+ * they hold all point estimates, pooled CIs, prediction intervals and the
+ * no-effect value; study CIs widen them, but by no more than the span of
+ * that core on each side (wider CIs are drawn clipped, with an arrow). */
+void rp_range(const cli_report *r, double *lo, double *hi);
+
+/* Axis ticks (analysis scale) and their labels (displayed scale).  `len` is
+ * the axis length in some unit, `charw` the width of one label character in
+ * that unit and `gap` the least room between neighbouring labels.  Ratio
+ * scales (expo) use 1-2-5, then 0.1-0.5-1-2-10, then powers of ten; linear
+ * scales use steps of 1, 2, 2.5 or 5 times a power of ten.  Returns the
+ * number of ticks (<= RP_MAXTICK). */
+#define RP_MAXTICK 24
+typedef struct rp_ticks {
+    size_t n;                      /* ticks */
+    double at[RP_MAXTICK];         /* positions, analysis scale */
+    char label[RP_MAXTICK][24];    /* labels, displayed scale */
+} rp_ticks;
+void rp_make_ticks(int expo, double lo, double hi, double len, double charw, double gap,
+                   rp_ticks *t);
+
+/* Fixed-decimal number: "NA" for NaN/Inf, never "-0.00". Returns buf. */
+char *rp_fmt(char *buf, size_t n, double x, int digits);
+/* p-value: "< 0.001" style below 10^-d (d = max(3, digits)), else d decimals;
+ * writes "p < 0.001" or "p = 0.042" into buf. */
+char *rp_fmt_p(char *buf, size_t n, double p, int digits);
+/* Shortest round-trip form for CSV; empty for NaN/Inf. */
+void rp_csv_num(FILE *f, double x);
+
+/* UTF-8 helpers. rp_clean() copies s to a fresh string with control bytes
+ * replaced by '?' and invalid UTF-8 sequences replaced by U+FFFD (or '?'
+ * when ascii); the result is valid UTF-8 (caller frees; NULL on ENOMEM). */
+char *rp_clean(const char *s, int ascii);
+/* Display columns of valid UTF-8 text (one per code point). */
+size_t rp_cols(const char *s);
+/* Byte length of the longest prefix of s that fills at most `cols` columns. */
+size_t rp_prefix(const char *s, size_t cols);
+
+/* Names for text.  Short effect name shown in headers ("RR", "log RR",
+ * "SMD", "Estimate"); long name ("risk ratio"); axis title. */
+const char *rp_effect_short(const cli_report *r, char *buf, size_t n);
+const char *rp_measure_long(mp_measure m);
+const char *rp_method_long(mp_method m);
+
+#endif
