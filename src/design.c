@@ -19,9 +19,43 @@ typedef struct term {
     char name[272];     /* the column name, or "factor(COL)" */
     size_t col;         /* table column */
     int factor;         /* 1 if categorical */
-    const char **lev;   /* sorted levels (factor only), pointing into the table */
+    int numlev;         /* factor(COL) of an all-numeric column: levels by value */
+    const char **lev;   /* sorted levels (text factor), pointing into the table */
+    double *val;        /* sorted level values (numeric factor) */
+    char (*lab)[32];    /* their labels, "%.15g" as R's as.character() */
     size_t nlev;        /* number of levels */
 } term;
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void term_free(term *tm)
+{
+    free(tm->lev);
+    free(tm->val);
+    free(tm->lab);
+    tm->lev = NULL;
+    tm->val = NULL;
+    tm->lab = NULL;
+}
+
+/* Level label of factor level c (0-based). */
+static const char *level_name(const term *tm, size_t c)
+{
+    return tm->numlev ? tm->lab[c] : tm->lev[c];
+}
+
+/* 1 if cell (i, col) of the table is level c of the factor. */
+static int is_level(const mp_table *t, size_t i, const term *tm, size_t c)
+{
+    if (!tm->numlev) return strcmp(mp_table_cell(t, i, tm->col), tm->lev[c]) == 0;
+    double x;
+    const char *cell = mp_table_cell(t, i, tm->col);
+    return mp_parse_double(cell, strlen(cell), &x) == 1 && x == tm->val[c];
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -92,9 +126,22 @@ static mp_status term_resolve(const mp_table *t, const char *spec, term *tm, mp_
         return MP_FAIL(MP_EINVAL);
     }
     tm->col = (size_t)c;
-    if (tm->factor) return MP_OK;
-    /* numeric if any non-missing cell is a number; then all must be */
     size_t nr = mp_table_nrows(t);
+    if (tm->factor) {
+        /* factor() of an all-numeric column orders its levels by value, as
+         * R's factor() does for a numeric vector */
+        int allnum = 1, any = 0;
+        for (size_t i = 0; i < nr && allnum; i++) {
+            if (mp_table_is_missing(t, i, tm->col)) continue;
+            const char *cell = mp_table_cell(t, i, tm->col);
+            double x;
+            allnum = mp_parse_double(cell, strlen(cell), &x) == 1;
+            any = 1;
+        }
+        tm->numlev = allnum && any;
+        return MP_OK;
+    }
+    /* numeric if any non-missing cell is a number; then all must be */
     int numeric = 0;
     for (size_t i = 0; i < nr && !numeric; i++) {
         if (mp_table_is_missing(t, i, tm->col)) continue;
@@ -159,15 +206,31 @@ mp_status mp_design_build(const mp_table *t, const mp_effects *e, const char *co
     size_t p = (size_t)intercept;
     for (size_t m = 0; m < nmods; m++) {
         if (!tm[m].factor) { p++; continue; }
-        tm[m].lev = malloc((k ? k : 1) * sizeof *tm[m].lev);
-        if (!tm[m].lev) { st = MP_FAIL(MP_ENOMEM); goto fail; }
-        size_t n = 0;
-        for (size_t i = 0; i < nr; i++)
-            if (in[i]) tm[m].lev[n++] = mp_table_cell(t, i, tm[m].col);
-        qsort(tm[m].lev, n, sizeof *tm[m].lev, cmp_str);
-        size_t u = 0;
-        for (size_t i = 0; i < n; i++)
-            if (u == 0 || strcmp(tm[m].lev[u - 1], tm[m].lev[i]) != 0) tm[m].lev[u++] = tm[m].lev[i];
+        size_t n = 0, u = 0;
+        if (tm[m].numlev) {
+            tm[m].val = malloc((k ? k : 1) * sizeof *tm[m].val);
+            tm[m].lab = malloc((k ? k : 1) * sizeof *tm[m].lab);
+            if (!tm[m].val || !tm[m].lab) { st = MP_FAIL(MP_ENOMEM); goto fail; }
+            for (size_t i = 0; i < nr; i++)
+                if (in[i]) {
+                    const char *cell = mp_table_cell(t, i, tm[m].col);
+                    mp_parse_double(cell, strlen(cell), &tm[m].val[n++]);
+                }
+            qsort(tm[m].val, n, sizeof *tm[m].val, cmp_dbl);
+            for (size_t i = 0; i < n; i++)
+                if (u == 0 || tm[m].val[u - 1] != tm[m].val[i]) tm[m].val[u++] = tm[m].val[i];
+            for (size_t i = 0; i < u; i++)
+                snprintf(tm[m].lab[i], sizeof tm[m].lab[i], "%.15g", tm[m].val[i]);
+        } else {
+            tm[m].lev = malloc((k ? k : 1) * sizeof *tm[m].lev);
+            if (!tm[m].lev) { st = MP_FAIL(MP_ENOMEM); goto fail; }
+            for (size_t i = 0; i < nr; i++)
+                if (in[i]) tm[m].lev[n++] = mp_table_cell(t, i, tm[m].col);
+            qsort(tm[m].lev, n, sizeof *tm[m].lev, cmp_str);
+            for (size_t i = 0; i < n; i++)
+                if (u == 0 || strcmp(tm[m].lev[u - 1], tm[m].lev[i]) != 0)
+                    tm[m].lev[u++] = tm[m].lev[i];
+        }
         tm[m].nlev = u;
         if (u < 2) {
             if (u == 0)
@@ -176,7 +239,7 @@ mp_status mp_design_build(const mp_table *t, const mp_effects *e, const char *co
             else
                 mp_error_set(err, mp_table_name(t), 0, 0,
                              "moderator '%s' has a single level '%.60s' in the rows analysed: "
-                             "a factor needs two or more", tm[m].name, tm[m].lev[0]);
+                             "a factor needs two or more", tm[m].name, level_name(&tm[m], 0));
             st = MP_FAIL(MP_ESING);
             goto fail;
         }
@@ -206,7 +269,7 @@ mp_status mp_design_build(const mp_table *t, const mp_effects *e, const char *co
     for (size_t m = 0; m < nmods; m++) {
         size_t ncol = tm[m].factor ? tm[m].nlev - 1 : 1;
         for (size_t c = 0; c < ncol; c++) {
-            out->names[j + c] = dupcat(tm[m].name, tm[m].factor ? tm[m].lev[c + 1] : "");
+            out->names[j + c] = dupcat(tm[m].name, tm[m].factor ? level_name(&tm[m], c + 1) : "");
             if (!out->names[j + c]) { st = MP_FAIL(MP_ENOMEM); goto fail; }
         }
         size_t r = 0;
@@ -216,9 +279,8 @@ mp_status mp_design_build(const mp_table *t, const mp_effects *e, const char *co
                 /* validated in term_resolve */
                 mp_table_number(t, i, tm[m].col, &out->X[r + j * k], NULL);
             } else {
-                const char *cell = mp_table_cell(t, i, tm[m].col);
                 for (size_t c = 0; c < ncol; c++)
-                    out->X[r + (j + c) * k] = strcmp(cell, tm[m].lev[c + 1]) == 0 ? 1.0 : 0.0;
+                    out->X[r + (j + c) * k] = is_level(t, i, &tm[m], c + 1) ? 1.0 : 0.0;
             }
             r++;
         }
@@ -254,14 +316,14 @@ mp_status mp_design_build(const mp_table *t, const mp_effects *e, const char *co
     } else if (st != MP_OK) {
         goto fail;
     }
-    for (size_t m = 0; m < nmods; m++) free(tm[m].lev);
+    for (size_t m = 0; m < nmods; m++) term_free(&tm[m]);
     free(tm);
     free(in);
     return MP_OK;
 
 fail:
     if (tm)
-        for (size_t m = 0; m < nmods; m++) free(tm[m].lev);
+        for (size_t m = 0; m < nmods; m++) term_free(&tm[m]);
     free(tm);
     free(in);
     mp_design_free(out);

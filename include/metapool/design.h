@@ -17,7 +17,10 @@
  *    the rows analysed, sorted in byte order (strcmp; R's factor() in the C
  *    locale); the first is the reference, every other level L gets a 0/1
  *    column named "COL" + "L" (metafor's "designcohort"), or
- *    "factor(COL)" + "L".  A single level is an error (MP_ESING).
+ *    "factor(COL)" + "L".  factor(COL) of a column whose cells are all
+ *    numbers orders the levels by value and labels them "%.15g" (R's
+ *    factor() of a numeric vector: factor(dose)2.5).  A single level is an
+ *    error (MP_ESING).
  *  - Missing cells (empty, "NA" or ".", mp_table_is_missing()) leave their
  *    row out with a warning naming the row, as R's na.omit; rows the
  *    effect-size loader left out are left out too.
