@@ -60,7 +60,10 @@ void mp_es_opts_init(mp_es_opts *o)
 
 double mp_hedges_c(double m)
 {
-    /* Gamma ratios overflow for m beyond ~340: stay in log space. */
+    /* Gamma ratios overflow for m beyond ~340: stay in log space.  m <= 1
+     * has no correction (metafor: NA); checked here so GSL never sees a
+     * pole of lngamma (its error handler may abort). */
+    if (!(m > 1.0)) return NAN;
     return exp(gsl_sf_lngamma(m / 2.0) - 0.5 * log(m / 2.0) - gsl_sf_lngamma((m - 1.0) / 2.0));
 }
 
@@ -265,7 +268,14 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
     const int *use = src == MP_SRC_YI_VI ? use_vi : src == MP_SRC_YI_SEI ? use_sei
                    : src == MP_SRC_YI_CI ? use_ci : src == MP_SRC_YI_N ? use_n
                    : src == MP_SRC_MEANS ? use_means : use_counts;
-    double zcrit = gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0);
+    if (src == MP_SRC_YI_CI && !(o->level > 0 && o->level < 100)) {
+        mp_error_set(err, mp_table_name(t), 0, 0, "confidence level must be in (0, 100), got %g",
+                     o->level);
+        mp_effects_free(out);
+        return MP_FAIL(MP_EINVAL);
+    }
+    double zcrit = src == MP_SRC_YI_CI ? gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0)
+                                       : 0.0;
 
     for (size_t i = 0; i < n; i++) {
         double x[C_NCOL];

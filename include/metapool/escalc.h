@@ -27,12 +27,22 @@ typedef enum mp_measure {
     MP_MEASURE_COUNT
 } mp_measure;
 
-/** Variance conventions for Hedges' g (only SMD uses them). */
+/** Variance conventions for Hedges' g (only SMD uses them).  With
+ *  m = n1 + n2 - 2, c = mp_hedges_c(m), g = c d the corrected and d the
+ *  uncorrected standardized mean difference:
+ *  - LS: metafor's default (escalc vtype "LS"; Hedges 1981 large-sample
+ *    variance evaluated at g):  1/n1 + 1/n2 + g^2 / (2 (n1 + n2));
+ *  - UB: metafor's vtype "UB", the unbiased estimate (Hedges 1983):
+ *    1/n1 + 1/n2 + (1 - (m - 2) / (m c^2)) g^2;   needs m > 2;
+ *  - RevMan: Review Manager 5 (Deeks & Higgins 2010, statistical
+ *    algorithms in RevMan 5):  1/n1 + 1/n2 + g^2 / (2 (n1 + n2 - 3.94));
+ *  - CMA: Comprehensive Meta-Analysis / Borenstein et al. (2009, eq. 4.20,
+ *    4.24, 4.28):  c^2 (1/n1 + 1/n2 + d^2 / (2 (n1 + n2))), d = g / c. */
 typedef enum mp_smd_vtype {
     MP_SMD_VAR_LS = 0, /**< metafor default: 1/n1 + 1/n2 + g^2/(2(n1+n2)) */
     MP_SMD_VAR_UB,     /**< unbiased (metafor vtype "UB"): 1/n1 + 1/n2 + (1 - (m-2)/(m c^2)) g^2 */
     MP_SMD_VAR_REVMAN, /**< RevMan 5: 1/n1 + 1/n2 + g^2/(2(n1+n2-3.94)) */
-    MP_SMD_VAR_CMA,    /**< CMA: J^2 (1/n1 + 1/n2 + d^2/(2(n1+n2))), d uncorrected */
+    MP_SMD_VAR_CMA,    /**< CMA: c^2 (1/n1 + 1/n2 + d^2/(2(n1+n2))), d = g/c uncorrected */
     MP_SMD_VAR_COUNT
 } mp_smd_vtype;
 
@@ -48,24 +58,48 @@ MP_EXPORT const char *mp_smd_vtype_name(mp_smd_vtype v);
 MP_EXPORT mp_status mp_smd_vtype_parse(const char *s, mp_smd_vtype *out);
 
 /** Hedges' exact small-sample correction c(m) = Gamma(m/2) /
- *  (sqrt(m/2) Gamma((m-1)/2)), computed in log space; m > 1 degrees of freedom. */
+ *  (sqrt(m/2) Gamma((m-1)/2)) (Hedges 1981, eq. 6e; metafor's .cmicalc),
+ *  computed in log space with gsl_sf_lngamma so that large m does not
+ *  overflow; m > 1 degrees of freedom (n1 + n2 - 2).  c(m) ~ 1 - 3/(4m - 1).
+ *  For m <= 1 the result is NaN (metafor: NA). */
 MP_EXPORT double mp_hedges_c(double m);
 
-/** Single-study effect sizes.  All return MP_OK or MP_EDOM for values outside
- *  the domain (non-positive sizes or SDs, negative counts, ...).  No allocation. */
+/** Single-study effect sizes, as metafor's escalc() (no allocation; the
+ *  outputs are written only on MP_OK).  All return MP_OK or MP_EDOM for
+ *  values outside the domain (non-positive sizes or SDs, negative counts,
+ *  m = n1 + n2 - 2 <= 1 for SMD, ...), MP_EINVAL for a bad vtype/measure.
+ *
+ *  SMD: sp = sqrt(((n1-1) sd1^2 + (n2-1) sd2^2) / m), yi = c(m) (m1 - m2) / sp,
+ *       vi per `vtype` (see mp_smd_vtype). */
 MP_EXPORT mp_status mp_es_smd(double m1, double sd1, double n1, double m2, double sd2, double n2,
                               mp_smd_vtype vtype, double *yi, double *vi);
-/** Variance of a given Hedges' g from the group sizes. */
+/** Variance of a given Hedges' g from the group sizes (the `yi`, `n1i`,
+ *  `n2i` input; LS gives the interface's 1/n1 + 1/n2 + g^2/(2(n1+n2))). */
 MP_EXPORT mp_status mp_es_smd_var(double g, double n1, double n2, mp_smd_vtype vtype,
                                   double *vi);
+/** MD: yi = m1 - m2, vi = sd1^2/n1 + sd2^2/n2 (metafor vtype "LS"). */
 MP_EXPORT mp_status mp_es_md(double m1, double sd1, double n1, double m2, double sd2, double n2,
                              double *yi, double *vi);
+/** ROM: yi = log(m1/m2), vi = sd1^2/(n1 m1^2) + sd2^2/(n2 m2^2); means > 0. */
 MP_EXPORT mp_status mp_es_rom(double m1, double sd1, double n1, double m2, double sd2,
                               double n2, double *yi, double *vi);
 /** 2x2 table: a, b events / non-events in the treatment arm, c, d in the
- *  control arm.  If any cell is 0, 1/2 is added to every cell (metafor's
- *  add = 1/2, to = "only0").  For OR and RR a table with no events in
- *  both arms (or only events in both) returns MP_EDOM (left out). */
+ *  control arm (non-negative; need not be integers).
+ *  Zero cells: if any cell is 0, 1/2 is added to every cell of that table
+ *  (metafor's defaults add = 1/2, to = "only0", addyi = addvi = TRUE), for
+ *  RD as well as OR and RR: metafor adjusts RD too.
+ *  Zero-event tables: for OR and RR a table with no events in both arms
+ *  (a = c = 0) or no non-events in both arms (b = d = 0) returns MP_EDOM:
+ *  metafor's drop00 rule, (ai == 0 & ci == 0) | (bi == 0 & di == 0).  The
+ *  project applies it by default (metafor's escalc() default is
+ *  drop00 = FALSE, its rma.mh()/rma.peto() default TRUE); such a table has
+ *  no information on a ratio.  RD keeps these tables (with the 1/2 added).
+ *  With n1 = a + b, n2 = c + d, p1 = a/n1, p2 = c/n2 after the adjustment:
+ *  OR: yi = log(a/b) - log(c/d),  vi = 1/a + 1/b + 1/c + 1/d;
+ *  RR: yi = log(p1) - log(p2),    vi = 1/a - 1/n1 + 1/c - 1/n2;
+ *  RD: yi = p1 - p2,              vi = p1 (1-p1)/n1 + p2 (1-p2)/n2.
+ *  Returns MP_OK, MP_EDOM (negative count, empty arm, zero-event table for
+ *  OR/RR) or MP_EINVAL (m not OR, RR or RD). */
 MP_EXPORT mp_status mp_es_2x2(mp_measure m, double a, double b, double c, double d, double *yi,
                               double *vi);
 
@@ -100,9 +134,32 @@ typedef struct mp_effects {
 
 /** Compute yi and vi for every row of `t`, finding columns by metafor's
  *  names (yi, vi, sei, ci_lb, ci_ub, n1i, n2i, m1i, sd1i, m2i, sd2i, ai,
- *  bi, ci, di).  Bad cells give MP_EPARSE with `err` naming the file, line
- *  and column; a missing required column gives MP_EINVAL; cells holding NA
- *  leave their row out with a warning, as do zero-event tables for OR/RR.
+ *  bi, ci, di).  Which columns are used (first match wins):
+ *  yi+vi; yi+sei (vi = sei^2); yi+ci_lb+ci_ub (vi = ((ub - lb) / (2 z))^2,
+ *  z the normal quantile of `level`); yi+n1i+n2i (SMD; auto or --measure
+ *  SMD); m1i,sd1i,n1i,m2i,sd2i,n2i (SMD, MD, ROM); ai,bi,ci,di (OR, RR,
+ *  RD), where n1i may stand for bi and n2i for di (bi = n1i - ai).
+ *
+ *  Missing values and bad cells -- the rule:
+ *  - a required cell holding exactly NA (blanks around allowed, see
+ *    mp_table_is_na()) leaves its row out with a warning naming the row
+ *    and line: "row 3 (line 4) left out: missing value (NA) in column 'vi'";
+ *  - an EMPTY required cell is an error (MP_EPARSE "empty cell where a
+ *    number is required"): in a hand-made file an empty cell is more often
+ *    a slip (a lost value, a shifted column) than an intended gap, so the
+ *    user must say NA to leave a row out on purpose (R's read.csv() would
+ *    turn both into NA; we are stricter by design);
+ *  - non-numeric, NaN/Inf, out-of-range cells, vi or sei <= 0, n or sd
+ *    <= 0, negative counts, ai > n1i (ci > n2i) when the sizes are given,
+ *    ci_ub <= ci_lb: MP_EPARSE with `err` naming file, line and column of
+ *    the offending cell;
+ *  - a zero-event table for OR/RR (see mp_es_2x2()) leaves the row out
+ *    with a warning naming it.
+ *  A missing required column gives MP_EINVAL (err names the file and the
+ *  missing columns).  Rows left out have used[i] = 0 and yi/vi NaN.
+ *  Returns MP_OK, MP_EINVAL (also: `level` not in (0, 100) with CI input),
+ *  MP_EPARSE or MP_ENOMEM; on failure nothing is
+ *  left allocated in `out` (its arrays are NULL).
  *  Allocates; free with mp_effects_free(). */
 MP_EXPORT mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects *out,
                                        mp_error *err);
