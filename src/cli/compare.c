@@ -460,8 +460,7 @@ void compare_print(FILE *f, const compare_result *c, const cli_report *r)
                *bold = color ? "\033[1m" : "", *off = color ? "\033[0m" : "";
 
     fprintf(f, "\n%sReproduction check%s against ", bold, off);
-    put_cell(f, c->file, width > 40 ? width - 30 : 10, 0);
-    fprintf(f, "\nscale: %s; a number matches when ours rounds to it\n", c->scale);
+    fprintf(f, "%s\nscale: %s; a number matches when ours rounds to it\n", c->file, c->scale);
     fprintf(f, "    %-8s %-12s %-14s %-12s %s\n", "number", "published", "ours", "rounded", "verdict");
     size_t shown_head = (size_t)-1;
     for (size_t i = 0; i < c->n; i++) {
