@@ -62,14 +62,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Trim blanks from s[0..n) in place into buf; returns buf. */
+/* Copy s without surrounding blanks into buf (s may point into buf); returns buf. */
 static const char *trimmed(const char *s, char *buf, size_t bufsz)
 {
     while (*s == ' ' || *s == '\t') s++;
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     if (n >= bufsz) n = bufsz - 1;
-    memcpy(buf, s, n);
+    memmove(buf, s, n);
     buf[n] = '\0';
     return buf;
 }
