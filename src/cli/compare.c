@@ -96,7 +96,7 @@ static char *trim_dup(const char *s)
 }
 
 /* Normalise typography copied from papers into ASCII: U+2212 minus and
- * U+2013 en dash -> '-', U+2264 -> "<=", U+2265 -> ">=", blanks dropped.
+ * U+2013 en dash -> '-', U+2264 -> "<=", U+2265 -> ">=".
  * Returns 0 if the result does not fit. */
 static int normalise(const char *s, char *out, size_t n)
 {
@@ -108,7 +108,6 @@ static int normalise(const char *s, char *out, size_t n)
         else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0x93) rep = "-", skip = 3;
         else if (p[0] == 0xE2 && p[1] == 0x89 && p[2] == 0xA4) rep = "<=", skip = 3;
         else if (p[0] == 0xE2 && p[1] == 0x89 && p[2] == 0xA5) rep = ">=", skip = 3;
-        else if (*p == ' ' || *p == '\t') rep = "";
         size_t len = rep ? strlen(rep) : 1;
         if (o + len >= n) return 0;
         if (rep) memcpy(out + o, rep, len);
@@ -127,16 +126,21 @@ static int parse_value(const char *cell, int allow_ineq, pub_value *v)
     char buf[96];
     memset(v, 0, sizeof *v);
     if (!normalise(cell, buf, sizeof buf)) return 0;
-    if (!*buf || strcmp(buf, "NA") == 0 || strcmp(buf, ".") == 0) return 1;
     const char *p = buf;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t len = strlen(p);
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+    if (len == 0 || (len == 2 && strncmp(p, "NA", 2) == 0) || (len == 1 && *p == '.')) return 1;
     v->op = OP_EQ;
-    if (allow_ineq) {
+    if (allow_ineq) { /* [p] [blanks] [< <= > >= =] [blanks] number */
         if (*p == 'p' || *p == 'P') p++;
+        while (*p == ' ' || *p == '\t') p++;
         if (p[0] == '<' && p[1] == '=') v->op = OP_LE, p += 2;
         else if (p[0] == '>' && p[1] == '=') v->op = OP_GE, p += 2;
         else if (*p == '<') v->op = OP_LT, p++;
         else if (*p == '>') v->op = OP_GT, p++;
         else if (*p == '=') p++;
+        while (*p == ' ' || *p == '\t') p++;
     }
     /* count the printed decimals: [+-] digits [. digits] [e [+-] digits] */
     const char *q = p;
@@ -150,6 +154,7 @@ static int parse_value(const char *cell, int allow_ineq, pub_value *v)
     v->sci = *q == 'e' || *q == 'E';
     if (v->decimals > 17) return 0; /* more digits than a double holds */
     if (mp_parse_double(p, strlen(p), &v->value) != 1) return 0;
+    if (allow_ineq && !(v->value >= 0 && v->value <= 1)) return 0; /* a p-value */
     if (!(v->text = trim_dup(cell))) {
         v->op = OP_NONE;
         return 0;
@@ -208,7 +213,7 @@ int compare_load(const char *path, compare_table **out, mp_error *err)
             if (!parse_value(cell, k == K_P, &row->v[k])) {
                 if (k == K_P)
                     mp_table_error(tab, i, (size_t)col[k], err,
-                                   "p '%.60s' is neither a number nor an inequality such as <0.001",
+                                   "p '%.60s' is neither a number from 0 to 1 nor an inequality such as <0.001",
                                    cell);
                 else
                     mp_table_error(tab, i, (size_t)col[k], err, "%s '%.60s' is not a number",
@@ -497,8 +502,12 @@ void compare_print(FILE *f, const compare_result *c, const cli_report *r)
         fprintf(f, "%s%s%s\n", row->match ? green : red, row->match ? ok : bad, off);
     }
     if (compare_reproduced(c)) {
-        fprintf(f, "%s%sReproduced:%s all %zu published number%s match at their printed rounding.\n",
-                bold, green, off, c->n, c->n == 1 ? "" : "s");
+        if (c->n == 1)
+            fprintf(f, "%s%sReproduced:%s the published number matches at its printed rounding.\n",
+                    bold, green, off);
+        else
+            fprintf(f, "%s%sReproduced:%s all %zu published numbers match at their printed rounding.\n",
+                    bold, green, off, c->n);
         return;
     }
     size_t ndiff = c->n - c->nmatch - c->nmissing;
