@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# scripts/test.sh - build and run every test: Release + CTest, ASan/UBSan + CTest, bench smoke.
+# Copyright (C) 2026 the metapool authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: scripts/test.sh            (from anywhere; builds in build-ci/ and build-asan/)
+# Needs: cmake, a C compiler, GSL, OpenBLAS, LAPACKE, Check, pkg-config, python3
+# (on Debian 12: see .ci/run for the apt-get line).  Exit status 0 = all passed.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+t0=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - t0))"; }
+
+step "Release build in build-ci"
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DMP_SANITIZE=OFF
+cmake --build build-ci -j"$jobs"
+
+step "tests (Release)"
+(cd build-ci && ctest --output-on-failure -j"$jobs")
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMP_SANITIZE=ON
+cmake --build build-asan -j"$jobs"
+
+step "tests (ASan + UBSan, leak checking on)"
+# Every test program and every metapool run they start inherits these:
+# any memory error, leak or undefined behaviour makes that run fail.
+(cd build-asan &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j"$jobs")
+
+if [ -x build-ci/metapool-bench ]; then
+    step "benchmark smoke run (output must be JSON lines)"
+    build-ci/metapool-bench --smoke >build-ci/bench-smoke.jsonl
+    [ -s build-ci/bench-smoke.jsonl ] || { echo "metapool-bench --smoke printed nothing" >&2; exit 1; }
+    python3 - build-ci/bench-smoke.jsonl <<'PY'
+import json, sys
+n = 0
+with open(sys.argv[1]) as f:
+    for lineno, line in enumerate(f, 1):
+        if not line.strip():
+            continue
+        try:
+            json.loads(line)
+        except ValueError as e:
+            sys.exit("bench-smoke line %d is not JSON: %s: %r" % (lineno, e, line[:200]))
+        n += 1
+print("bench smoke: %d JSON lines" % n)
+PY
+else
+    step "no metapool-bench target: benchmark smoke run skipped"
+fi
+
+step "all tests passed"

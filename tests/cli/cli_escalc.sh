@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tests/cli/cli_escalc.sh - metapool escalc: help, options, output shape, warnings.
+# Copyright (C) 2026 the metapool authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Usage: bash cli_escalc.sh METAPOOL_BINARY SOURCE_DIR   (exit 0 = pass)
+set -euo pipefail
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# help: stdout, exit 0, the same three ways
+"$bin" escalc --help >"$tmp/h1"
+"$bin" help escalc >"$tmp/h2"
+"$bin" escalc -h >"$tmp/h3"
+grep -q '^Usage:   metapool escalc' "$tmp/h1" || fail "no usage line"
+cmp -s "$tmp/h1" "$tmp/h2" || fail "'help escalc' differs from 'escalc --help'"
+cmp -s "$tmp/h1" "$tmp/h3" || fail "'-h' differs from '--help'"
+"$bin" --help | grep -q 'escalc' || fail "escalc missing from metapool --help"
+"$bin" --version | grep -q '^metapool ' || fail "--version"
+
+# zero-event tables: warnings naming the rows on stderr, NA in the output, exit 0
+"$bin" escalc --measure OR "$src/tests/data/good/zero_cells.csv" >"$tmp/out" 2>"$tmp/err"
+[ "$(wc -l <"$tmp/out")" -eq 5 ] || fail "zero cells: expected 5 lines"
+sed -n 2p "$tmp/out" | grep -qx 'none,0,10,0,12,NA,NA' || fail "zero cells row 1: $(sed -n 2p "$tmp/out")"
+grep -qx "metapool escalc: warning: row 1 (line 2) left out: no events in both arms (OR not estimable)" "$tmp/err" ||
+    fail "warning: $(cat "$tmp/err")"
+grep -qx "metapool escalc: warning: row 2 (line 3) left out: no non-events in both arms (OR not estimable)" "$tmp/err" ||
+    fail "warning: $(cat "$tmp/err")"
+# RD keeps every table
+"$bin" escalc --measure RD "$src/tests/data/good/zero_cells.csv" >"$tmp/out" 2>"$tmp/err"
+[ ! -s "$tmp/err" ] || fail "RD: unexpected warnings: $(cat "$tmp/err")"
+! grep -q NA "$tmp/out" || fail "RD left a table out"
+
+# yi given with sei: yi kept as written, vi = sei^2 appended
+printf 'study,yi,sei\n"A, B",0.5,0.5\n' | "$bin" escalc - >"$tmp/out"
+printf 'study,yi,sei,vi\n"A, B",0.5,0.5,0.25\n' | cmp -s - "$tmp/out" || fail "yi+sei: $(cat "$tmp/out")"
+
+# semicolon input, BOM and CRLF: the output is plain comma-separated LF text
+"$bin" escalc "$src/tests/data/good/bom_crlf.csv" >"$tmp/out"
+printf 'study,yi,vi\nA,0.1,0.01\nB,-0.25,0.04\n' | cmp -s - "$tmp/out" || fail "bom_crlf: $(od -c "$tmp/out" | head)"
+
+# usage errors: exit 2, the first stderr line names the problem
+set +e
+"$bin" escalc --measure 2>"$tmp/err" >/dev/null; rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "--measure without value: exit $rc"
+head -1 "$tmp/err" | grep -qx "metapool escalc: option '--measure' needs a value" || fail "$(head -1 "$tmp/err")"
+set +e
+"$bin" escalc a.csv b.csv 2>"$tmp/err" >/dev/null; rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "two files: exit $rc"
+echo "cli_escalc: ok"
