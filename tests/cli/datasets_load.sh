@@ -13,7 +13,8 @@
 #   (-1.14207, 0.06786) -> "-1.1421", "0.0679"; MD, DL: -13.98172 ->
 #   "-13.98", CI (-24.0299, -3.9336) -> "-24.03", "-3.93".
 # - Lii 2023 day 1 (n1 = 20, n2 = 19), Hedges' g variance conventions, closed
-#   forms from metafor's escalc documentation and RevMan 5's handbook:
+#   forms from metafor's escalc documentation (LS) and "Statistical algorithms
+#   in Review Manager 5" (Deeks & Higgins 2010) (RevMan):
 #   LS = 1/n1 + 1/n2 + g^2/(2(n1+n2)); RevMan = 1/n1 + 1/n2 + g^2/(2(n1+n2-3.94)),
 #   checked against the g that escalc writes (to 1e-12 absolute).
 # - trials.csv: the nine arm totals add up to 234, Kishimoto 2016's n.
