@@ -373,7 +373,10 @@ int cmd_pool(int argc, char **argv)
     compare_result *cmp = NULL;
     if (pub && compare_eval(pub, &r, &cmp, cmd) != 0) { status = CLI_USAGE; goto out; }
     if (c.format == CLI_FMT_JSON) write_json(stdout, &r, &warn, cmp);
-    else if (c.format == CLI_FMT_CSV) report_csv(stdout, &r);
+    else if (c.format == CLI_FMT_CSV) {
+        report_csv(stdout, &r);
+        if (cmp) compare_print(stderr, cmp, &r); /* keep stdout one tidy table */
+    }
     else {
         report_table(stdout, &r);
         if (cmp) compare_print(stdout, cmp, &r);
