@@ -132,9 +132,36 @@ END_TEST
  * 1e-12, so 1e-10 bounds the disagreement of converged estimators (closed
  * forms agree to rounding). */
 #define POOL_RTOL 1e-10
-static const struct { const char *csv; mp_measure m; } pool_data[] = {
-    {"data/bcg_rr.csv", MP_MEASURE_RR},
-    {"data/normand1999_smd.csv", MP_MEASURE_SMD},
+/* 20 effects with variances spread log-uniformly over 1e-12 .. 1e12 (Python
+ * random.seed(5)): one study dominates every weighted sum, the case where
+ * cancellation would show (src/pool.c sums around the dominant weight; here
+ * the Householder QR of W^(1/2) X must agree with it). */
+static const char extreme_csv[] =
+    "yi,vi,x\n"
+    "-1.1788417512306717,12151938.797897354,-1.1481606807908016\n"
+    "1.5350209558369885,13670988562.80402,-0.58058411871366\n"
+    "1.1009715963243587,43708027530.953026,0.20289811175252268\n"
+    "-1.2750240009562119,5.211264921702133e-10,-1.7313507433891213\n"
+    "-0.7383269512797096,11.226919836381704,0.14532433504702602\n"
+    "-0.14526412380164039,1.5904323876246041e-07,-0.072802568849252305\n"
+    "-0.41028822388871189,2384574.1907906127,2.189470397926486\n"
+    "0.96084686019975762,2.1400210319165064e-09,1.5057624736767941\n"
+    "-0.38510398433117615,1.1030537943138326e-12,-0.35020771378194304\n"
+    "0.47372921021952574,1.4843901416759812e-07,-0.49563043578442195\n"
+    "2.0168787579258889,8.7765539321673323e-06,-0.22367747089145429\n"
+    "1.2085763830272378,18532.390981085533,-0.29837447880504836\n"
+    "0.66688299043556909,37618.942808516593,2.2836132313046522\n"
+    "2.0709342947102845,1.4822912620369471e-05,-0.44158287795063683\n"
+    "-0.38747184348805669,3.1393940365844857e-09,0.46130678289081067\n"
+    "0.77694931676713508,298.2908541869665,0.33702606234323557\n"
+    "1.5049835158374891,0.00012868403765003657,0.031995901610103857\n"
+    "-0.67965028575390385,0.34505194446512699,1.7179272159237682\n"
+    "-0.46023167337858045,81669.372621655944,1.0491574433894157\n"
+    "2.5452296267931573,3.5381278174746734e-12,0.9526520925336146\n";
+static const struct { const char *csv; const char *text; mp_measure m; } pool_data[] = {
+    {"data/bcg_rr.csv", NULL, MP_MEASURE_RR},
+    {"data/normand1999_smd.csv", NULL, MP_MEASURE_SMD},
+    {NULL, extreme_csv, MP_MEASURE_GEN},
 };
 
 START_TEST(test_intercept_only_equals_pool)
@@ -143,7 +170,8 @@ START_TEST(test_intercept_only_equals_pool)
     mp_method m = (mp_method)(rest / 2);
     mp_test te = rest % 2 ? MP_TEST_KNHA : MP_TEST_Z;
     mp_effects e;
-    mp_table *t = load_ref(pool_data[ds].csv, &e, pool_data[ds].m);
+    mp_table *t = pool_data[ds].csv ? load_ref(pool_data[ds].csv, &e, pool_data[ds].m)
+                                    : load_mem(pool_data[ds].text, &e, pool_data[ds].m);
     mp_design d;
     mp_error err;
     mp_error_clear(&err);
@@ -164,7 +192,8 @@ START_TEST(test_intercept_only_equals_pool)
     o.test = te;
     mp_reg_result r;
     ck_assert_msg(mp_reg_fit(d.y, d.v, d.X, d.k, d.p, &o, &r) == MP_OK, "%s %s %s",
-                  pool_data[ds].csv, mp_method_name(m), mp_test_name(te));
+                  pool_data[ds].csv ? pool_data[ds].csv : "extreme", mp_method_name(m),
+                  mp_test_name(te));
     ck_assert_rel(r.tau2, pr.tau2, POOL_RTOL);
     ck_assert_rel(r.tau2_se, pr.tau2_se, POOL_RTOL);
     ck_assert_rel(r.beta[0], pr.estimate, POOL_RTOL);
@@ -280,6 +309,38 @@ START_TEST(test_dl_dummy_closed_form)
     ck_assert_rel(r.beta[1], 2.0, CF_RTOL);
     ck_assert_rel(r.vb[0], 1.5, CF_RTOL);                 /* 1/W_a = 3/2 */
     ck_assert_rel(r.vb[3], 1.5 + 15.0 / 16.0, CF_RTOL);   /* + 1/W_b */
+    mp_reg_result_free(&r);
+    mp_design_free(&d);
+    mp_effects_free(&e);
+    mp_table_free(t);
+}
+END_TEST
+
+/* FE with a numeric moderator on the extreme-variance data (variances
+ * 1e-12 .. 1e12): the 2 x 2 normal equations solved in exact rational
+ * arithmetic (Python fractions on the decimal values of extreme_csv):
+ *   S = sum w, Sx = sum w x, Sxx = sum w x^2, Sy = sum w y, Sxy = sum w x y,
+ *   det = S Sxx - Sx^2, b0 = (Sxx Sy - Sx Sxy)/det, b1 = (S Sxy - Sx Sy)/det,
+ *   Var b0 = Sxx/det, Var b1 = S/det, QE = sum w (y - b0 - b1 x)^2.
+ * Householder QR of W^(1/2) X is backward stable, so a few ulps times the
+ * condition number; 1e-12 leaves room. */
+START_TEST(test_fe_extreme_exact)
+{
+    mp_effects e;
+    mp_table *t = load_mem(extreme_csv, &e, MP_MEASURE_GEN);
+    mp_design d;
+    mp_error err;
+    ck_assert_int_eq(build(t, &e, "x", &d, &err), MP_OK);
+    mp_reg_opts o;
+    mp_reg_opts_init(&o);
+    o.method = MP_METHOD_FE;
+    mp_reg_result r;
+    ck_assert_int_eq(mp_reg_fit(d.y, d.v, d.X, d.k, d.p, &o, &r), MP_OK);
+    ck_assert_rel(r.beta[0], 0.40345528254855251, 1e-12);
+    ck_assert_rel(r.beta[1], 2.2235753022677178, 1e-12);
+    ck_assert_rel(r.vb[0], 8.4383786391688682e-13, 1e-12);
+    ck_assert_rel(r.vb[3], 2.6851745082250342e-12, 1e-12);
+    ck_assert_rel(r.QE, 13992516021.04479, 1e-12);
     mp_reg_result_free(&r);
     mp_design_free(&d);
     mp_effects_free(&e);
@@ -587,6 +648,7 @@ static Suite *reg_suite(void)
     tc = tcase_create("closed_forms");
     tcase_add_test(tc, test_fe_dummy_closed_form);
     tcase_add_test(tc, test_dl_dummy_closed_form);
+    tcase_add_test(tc, test_fe_extreme_exact);
     suite_add_tcase(s, tc);
     tc = tcase_create("design");
     tcase_add_test(tc, test_levels_order_and_names);
