@@ -348,13 +348,18 @@ static void pooled_rows(tbl *t, const cli_analysis *a, cell *c)
     int re = rp_is_re(a);
     mp_pool_result fe;
     rp_fe_view(a, &fe);
-    if (t->P) cells_diamond(t, c, &fe, 0);
-    row(t, "Fixed effect", C_BOLD, c, re ? NULL : hundred, fe.estimate, fe.ci_lb, fe.ci_ub, 1);
+    /* with one study the fixed-effect row would repeat the random-effects
+     * one, and a prediction interval says nothing: the model's row only */
+    if (!re || a->k > 1) {
+        if (t->P) cells_diamond(t, c, &fe, 0);
+        row(t, "Fixed effect", C_BOLD, c, re ? NULL : hundred, fe.estimate, fe.ci_lb, fe.ci_ub,
+            1);
+    }
     if (!re) return;
     snprintf(lab, sizeof lab, "Random effects (%s)", mp_method_name(a->fit.method));
     if (t->P) cells_diamond(t, c, &a->fit, 1);
     row(t, lab, C_BOLD, c, hundred, a->fit.estimate, a->fit.ci_lb, a->fit.ci_ub, 1);
-    if (isfinite(a->fit.pi_lb) && isfinite(a->fit.pi_ub)) {
+    if (a->k > 1 && isfinite(a->fit.pi_lb) && isfinite(a->fit.pi_ub)) {
         if (t->P) {
             cells_base(t, c);
             cells_interval(t, c, a->fit.pi_lb, a->fit.pi_ub, t->g->pi_body, t->g->pi_cross,

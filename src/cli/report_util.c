@@ -30,8 +30,9 @@ int rp_is_re(const cli_analysis *a)
 
 void rp_fe_view(const cli_analysis *a, mp_pool_result *out)
 {
-    *out = a->fe;
-    if (a->fe.test != MP_TEST_KNHA || !(a->fe.sum_w > 0)) return;
+    /* with --method FE the fixed-effect fit is the requested one: as asked */
+    *out = rp_is_re(a) ? a->fe : a->fit;
+    if (!rp_is_re(a) || a->fe.test != MP_TEST_KNHA || !(a->fe.sum_w > 0)) return;
     double se = 1.0 / sqrt(a->fe.sum_w), z = rp_zcrit(a->fe.level);
     out->test = MP_TEST_Z;
     out->se = se;

@@ -23,7 +23,8 @@ double rp_zcrit(double level);
 /* The requested model is a random-effects model (method != FE). */
 int rp_is_re(const cli_analysis *a);
 
-/* The fixed-effect row as shown: a->fe, except that a Hartung-Knapp
+/* The fixed-effect row as shown: a->fit for --method FE; otherwise a->fe,
+ * except that a Hartung-Knapp
  * adjustment (which cmd_pool may carry over from --test knha) is undone:
  * the fixed-effect row uses the Wald z test with SE = 1/sqrt(sum w), as R's
  * meta does, since the adjustment is meant for random-effects models

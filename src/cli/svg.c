@@ -179,11 +179,13 @@ static void pooled_rows(svg *s, const cli_analysis *a)
     mp_pool_result fe;
     rp_fe_view(a, &fe);
     int re = rp_is_re(a);
-    text(s, s->xl, s->y + FS * 0.35, NULL, "pooled", "Fixed effect", 0);
-    diamond(s, &fe, 0);
-    if (!re) weight_text(s, 100.0);
-    annotation(s, fe.estimate, fe.ci_lb, fe.ci_ub, 1);
-    next_row(s);
+    if (!re || a->k > 1) { /* one study: the model's row only, as in the table */
+        text(s, s->xl, s->y + FS * 0.35, NULL, "pooled", "Fixed effect", 0);
+        diamond(s, &fe, 0);
+        if (!re) weight_text(s, 100.0);
+        annotation(s, fe.estimate, fe.ci_lb, fe.ci_ub, 1);
+        next_row(s);
+    }
     if (!re) return;
     char lab[96];
     snprintf(lab, sizeof lab, "Random effects (%s)", mp_method_name(a->fit.method));
@@ -192,7 +194,7 @@ static void pooled_rows(svg *s, const cli_analysis *a)
     weight_text(s, 100.0);
     annotation(s, a->fit.estimate, a->fit.ci_lb, a->fit.ci_ub, 1);
     next_row(s);
-    if (isfinite(a->fit.pi_lb) && isfinite(a->fit.pi_ub)) {
+    if (a->k > 1 && isfinite(a->fit.pi_lb) && isfinite(a->fit.pi_ub)) {
         text(s, s->xl, s->y + FS * 0.35, NULL, "label", "Prediction interval", 0);
         interval(s, a->fit.pi_lb, a->fit.pi_ub, "prediction-interval", "#7a1f1f", 2.0, 1);
         annotation(s, NAN, a->fit.pi_lb, a->fit.pi_ub, 0);
