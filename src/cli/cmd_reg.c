@@ -197,8 +197,9 @@ static void write_table(FILE *f, const mp_design *d, const mp_reg_result *r, int
         fprintf(f, "%-*s  %*.*f %*.*f %*.*f", (int)nw, d->names[j], cw, dg, r->beta[j], cw, dg,
                 r->se[j], cw, dg, r->stat[j]);
         if (knha) fprintf(f, " %4.0f", r->df);
-        fprintf(f, " %*s %*.*f %*.*f  %s\n", cw, pb, cw, dg, r->ci_lb[j], cw, dg, r->ci_ub[j],
-                signif(r->pval[j]));
+        const char *st = signif(r->pval[j]);
+        fprintf(f, " %*s %*.*f %*.*f%s%s\n", cw, pb, cw, dg, r->ci_lb[j], cw, dg, r->ci_ub[j],
+                *st ? "  " : "", st);
     }
     fputs("\n---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1\n\n", f);
 }
