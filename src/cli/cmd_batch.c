@@ -1,8 +1,319 @@
-/* src/cli/cmd_batch.c - PLACEHOLDER until its issue lands. */
+/* src/cli/cmd_batch.c - `metapool batch`: one pooled analysis per group, one CSV row each.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The library does the work (include/metapool/batch.h): a streaming reader
+ * turns rows into grouped effect sizes, mp_pool_batch() fits the groups on
+ * worker threads and calls back into this file, where each worker formats
+ * the CSV rows of its own range into its own buffer; the buffers are then
+ * written in range order, so the output is the same for any --threads.
+ * With --sorted the file is read block by block and the next block is
+ * parsed while the previous one is being fitted. */
 #include "cli.h"
+#include "metapool/batch.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "About:   Many independent meta-analyses at once: one per value of --group COL,\n"
+    "         each with the numbers `metapool pool` gives for the same rows.\n"
+    "Usage:   metapool batch [OPTIONS] --group COL FILE     (FILE '-' reads standard input)\n"
+    "Options:\n"
+    "  --group COL     column whose values define the analyses (required)\n"
+    "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
+    "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
+    "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
+    "  --test T        z or knha (Hartung-Knapp-Sidik-Jonkman) [z]\n"
+    "  --level L       confidence level in percent [95]\n"
+    "  --threads N     worker threads [the number of online CPUs]\n"
+    "  --sorted        the rows of each group are contiguous: the file is streamed in\n"
+    "                  blocks and memory stays bounded by the largest group; a group\n"
+    "                  that appears again after another group is an error (exit 2)\n"
+    "  -h, --help      this help\n"
+    "Output:  CSV on standard output, one row per group in order of first appearance:\n"
+    "         group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n"
+    "         Numbers at full precision (%.17g); NA where a value is undefined (Q, I2,\n"
+    "         H2 for k = 1; the prediction interval for FE).  k counts the rows used.\n"
+    "         status is 'ok', 'no_studies' (every row of the group was left out),\n"
+    "         'not_converged' (the tau2 estimator did not converge) or 'failed'; the\n"
+    "         numbers of such a group are NA and a warning on standard error names it.\n"
+    "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
+    "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
+    "         --sorted, rows for the groups before the error may already be written).\n";
+
+enum { OPT_GROUP = OPT_FIRST_PRIVATE, OPT_THREADS, OPT_SORTED };
+
+/* Rows read per block in --sorted mode (plus the rest of the last group). */
+#define BATCH_BLOCK_ROWS ((size_t)1 << 16)
+
+/* A growable output buffer of one worker. */
+typedef struct outbuf {
+    char *p;        /* text */
+    size_t n, cap;  /* used, allocated */
+    int nomem;      /* an allocation failed */
+} outbuf;
+
+static int ob_room(outbuf *b, size_t extra)
+{
+    if (b->n + extra <= b->cap) return 0;
+    size_t m = b->cap ? b->cap : 1 << 16;
+    while (m < b->n + extra) m *= 2;
+    char *p = realloc(b->p, m);
+    if (!p) { b->nomem = 1; return -1; }
+    b->p = p;
+    b->cap = m;
+    return 0;
+}
+
+static void ob_num(outbuf *b, double x)
+{
+    if (ob_room(b, 32)) return;
+    if (!isfinite(x)) { memcpy(b->p + b->n, ",NA", 3); b->n += 3; return; }
+    b->n += (size_t)snprintf(b->p + b->n, 32, ",%.17g", x);
+}
+
+static void ob_field(outbuf *b, const char *s)
+{
+    size_t len = strlen(s);
+    if (ob_room(b, 2 * len + 3)) return;
+    if (strpbrk(s, ",\"\n\r")) {
+        b->p[b->n++] = '"';
+        for (; *s; s++) {
+            if (*s == '"') b->p[b->n++] = '"';
+            b->p[b->n++] = *s;
+        }
+        b->p[b->n++] = '"';
+    } else {
+        memcpy(b->p + b->n, s, len);
+        b->n += len;
+    }
+}
+
+static const char *status_word(mp_status s)
+{
+    switch (s) {
+    case MP_OK: return "ok";
+    case MP_ETOOFEW: return "no_studies";
+    case MP_ENOCONV: return "not_converged";
+    default: return "failed";
+    }
+}
+
+/* One block of analyses on its way through fitting and output. */
+typedef struct block {
+    mp_batch_data d;         /* the analyses */
+    mp_pool_result *res;     /* d.n results */
+    mp_status *st;           /* d.n statuses */
+    size_t cap;              /* allocated entries of res/st */
+    outbuf *out;             /* one buffer per thread */
+    unsigned nthreads;       /* workers */
+    const mp_pool_opts *o;   /* model */
+    mp_status ret;           /* mp_pool_batch's return */
+} block;
+
+/* Called from the worker that fitted [first, first+count): format its rows. */
+static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
+                         const mp_pool_result *res, const mp_status *st)
+{
+    block *B = ctx;
+    outbuf *b = &B->out[thread];
+    for (size_t a = first; a < first + count; a++) {
+        const mp_pool_result *r = &res[a];
+        ob_field(b, mp_batch_data_name(&B->d, a));
+        if (ob_room(b, 32)) return;
+        b->n += (size_t)snprintf(b->p + b->n, 32, ",%zu", B->d.off[a + 1] - B->d.off[a]);
+        if (st[a] == MP_OK) {
+            const double x[] = {r->estimate, r->se, r->ci_lb, r->ci_ub, r->pval, r->tau2, r->I2,
+                                r->H2, r->Q, r->Q_pval, r->pi_lb, r->pi_ub};
+            for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) ob_num(b, x[i]);
+        } else {
+            for (int i = 0; i < 12; i++) ob_num(b, NAN);
+        }
+        if (ob_room(b, 32)) return;
+        b->n += (size_t)snprintf(b->p + b->n, 32, ",%s\n", status_word(st[a]));
+    }
+}
+
+static int block_alloc(block *B)
+{
+    if (B->d.n <= B->cap && B->res) return 0;
+    size_t m = B->d.n ? B->d.n : 1;
+    mp_pool_result *r = realloc(B->res, m * sizeof *r);
+    if (r) B->res = r;
+    mp_status *s = realloc(B->st, m * sizeof *s);
+    if (s) B->st = s;
+    if (!r || !s) return -1;
+    B->cap = m;
+    return 0;
+}
+
+static void *fit_block(void *arg)
+{
+    block *B = arg;
+    for (unsigned t = 0; t < B->nthreads; t++) B->out[t].n = 0;
+    B->ret = mp_pool_batch(B->d.y, B->d.v, B->d.off, B->d.n, B->o, B->nthreads, B->res, B->st,
+                           format_range, B);
+    return NULL;
+}
+
+/* Write a fitted block; warn about groups that failed.  Returns the number
+ * of failed groups, or -1 on a write/memory error. */
+static long write_block(const char *cmd, const char *file, const block *B,
+                        const mp_pool_opts *o)
+{
+    if (B->ret == MP_ENOMEM) return -1;
+    for (unsigned t = 0; t < B->nthreads; t++) {
+        if (B->out[t].nomem) return -1;
+        if (B->out[t].n && fwrite(B->out[t].p, 1, B->out[t].n, stdout) != B->out[t].n) return -1;
+    }
+    long failed = 0;
+    for (size_t a = 0; a < B->d.n; a++) {
+        if (B->st[a] == MP_OK) continue;
+        failed++;
+        const char *g = mp_batch_data_name(&B->d, a);
+        if (B->st[a] == MP_ETOOFEW)
+            cli_errorf(cmd, "warning: %s: group '%s' (line %zu): no studies left to pool", file, g,
+                       B->d.line[a]);
+        else if (B->st[a] == MP_ENOCONV)
+            cli_errorf(cmd,
+                       "warning: %s: group '%s' (line %zu): the %s estimator of tau2 did not "
+                       "converge in %zu iterations",
+                       file, g, B->d.line[a], mp_method_name(o->method), B->res[a].niter);
+        else
+            cli_errorf(cmd, "warning: %s: group '%s' (line %zu): %s", file, g, B->d.line[a],
+                       mp_strerror(B->st[a]));
+    }
+    return failed;
+}
+
+static void block_free(block *B)
+{
+    mp_batch_data_free(&B->d);
+    free(B->res);
+    free(B->st);
+    for (unsigned t = 0; B->out && t < B->nthreads; t++) free(B->out[t].p);
+    free(B->out);
+}
+
+static int input_status(mp_status s) { return s == MP_ENOMEM ? CLI_FAIL : CLI_USAGE; }
+
 int cmd_batch(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    cli_errorf("batch", "not implemented yet");
-    return CLI_FAIL;
+    static const struct option opts[] = {
+        {"group", required_argument, NULL, OPT_GROUP},     {"measure", required_argument, NULL, OPT_MEASURE},
+        {"vtype", required_argument, NULL, OPT_VTYPE},     {"method", required_argument, NULL, OPT_METHOD},
+        {"test", required_argument, NULL, OPT_TEST},       {"level", required_argument, NULL, OPT_LEVEL},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"sorted", no_argument, NULL, OPT_SORTED},
+        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
+    const char *cmd = "batch", *group = NULL;
+    cli_common c;
+    cli_common_init(&c);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), nthreads = ncpu > 0 ? ncpu : 1;
+    int sorted = 0, id;
+    if (nthreads > 256) nthreads = 256;
+    optind = 1;
+    while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
+        if (id == OPT_GROUP) { group = optarg; continue; }
+        if (id == OPT_SORTED) { sorted = 1; continue; }
+        if (id == OPT_THREADS) {
+            if (!cli_parse_int(optarg, 1, 256, &nthreads)) {
+                cli_errorf(cmd, "--threads must be an integer from 1 to 256, got '%s'", optarg);
+                return CLI_USAGE;
+            }
+            continue;
+        }
+        int r = cli_common_opt(cmd, id, optarg, &c);
+        if (r == 1) continue;
+        if (r == 0) fputs(usage_text, stderr);
+        return CLI_USAGE;
+    }
+    if (optind != argc - 1) {
+        cli_errorf(cmd, "expected one input FILE");
+        fputs(usage_text, stderr);
+        return CLI_USAGE;
+    }
+    if (!group) {
+        cli_errorf(cmd, "--group COL is required");
+        fputs(usage_text, stderr);
+        return CLI_USAGE;
+    }
+    cli_common_finish(&c);
+    mp_pool_opts po = c.pool;
+    po.tau2_ci = 0; /* the Q-profile CI is not part of the batch row */
+
+    mp_error err;
+    mp_error_clear(&err);
+    mp_batch_reader *rd = NULL;
+    mp_status s = mp_batch_reader_open(argv[optind], group, &c.es, 0, &rd, &err);
+    if (s != MP_OK) { cli_input_error(cmd, &err); return input_status(s); }
+
+    block B[2];
+    memset(B, 0, sizeof B);
+    int status = CLI_OK;
+    long failed = 0;
+    for (int i = 0; i < 2; i++) {
+        B[i].nthreads = (unsigned)nthreads;
+        B[i].o = &po;
+        B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
+        if (!B[i].out) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+    }
+    const char *file = argv[optind];
+    if (strcmp(file, "-") == 0) file = "<stdin>";
+    static char obuf[1 << 16];
+    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
+
+    if (!sorted) {
+        s = mp_batch_read_all(rd, &B[0].d, &err);
+        if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
+        cli_warnings(cmd, &B[0].d.warnings);
+        if (block_alloc(&B[0])) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+        fit_block(&B[0]);
+        long f = write_block(cmd, file, &B[0], &po);
+        if (f < 0) { cli_errorf(cmd, "out of memory or write error"); status = CLI_FAIL; goto out; }
+        failed += f;
+    } else {
+        /* pipeline: parse block i+1 while block i is being fitted */
+        int eof = 0, cur = 0;
+        s = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &B[cur].d, &eof, &err);
+        if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
+        for (;;) {
+            block *F = &B[cur], *N = &B[1 - cur];
+            cli_warnings(cmd, &F->d.warnings);
+            if (block_alloc(F)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+            pthread_t fitter;
+            int threaded = !eof && pthread_create(&fitter, NULL, fit_block, F) == 0;
+            if (!threaded) fit_block(F);
+            mp_status rs = MP_OK;
+            int neof = 1;
+            if (!eof) rs = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &N->d, &neof, &err);
+            if (threaded) pthread_join(fitter, NULL);
+            long f = write_block(cmd, file, F, &po);
+            if (f < 0) { cli_errorf(cmd, "out of memory or write error"); status = CLI_FAIL; goto out; }
+            failed += f;
+            if (rs != MP_OK) {
+                fflush(stdout);
+                cli_input_error(cmd, &err);
+                status = input_status(rs);
+                goto out;
+            }
+            if (eof) break;
+            eof = neof;
+            cur = 1 - cur;
+            if (N->d.n == 0) break;
+        }
+    }
+    if (failed > 0) status = CLI_FAIL;
+out:
+    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
+    block_free(&B[0]);
+    block_free(&B[1]);
+    mp_batch_reader_free(rd);
+    return status;
 }

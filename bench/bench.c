@@ -1,0 +1,424 @@
+/* bench/bench.c - metapool-bench: how fast the core fits, ingests and scales.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Prints one JSON object per line:
+ *   {"bench", "method", "k", "analyses", "seconds", "fits_per_s", "ns_per_fit", ...}
+ * "seconds" is wall-clock time; "cpu_seconds" (process CPU time, all
+ * threads) is added to every line, and some cases add their own keys
+ * ("threads", "mb_per_s", "rows").  Data are synthetic, drawn in-process
+ * with GSL's MT19937 from fixed seeds: y_i = mu + u_i + e_i with
+ * u_i ~ N(0, tau2 = 0.05), e_i ~ N(0, v_i), v_i ~ U(0.01, 0.3).
+ *
+ * Usage: metapool-bench [--smoke] [--threads N] [--only NAME]
+ *   --smoke      small sizes: the whole run takes a few seconds (CI)
+ *   --threads N  threads for the thread-scaling case [online CPUs]
+ *   --only NAME  run only the cases whose "bench" name starts with NAME
+ *
+ * No timing is asserted anywhere: the numbers are for bench/README.md. */
+#include "metapool/batch.h"
+#include "metapool/pool.h"
+#include "metapool/table.h"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef MP_BENCH_HAVE_REG
+#include "metapool/reg.h"
+#endif
+#ifdef MP_BENCH_HAVE_TRAJ
+#include "metapool/traj.h"
+#endif
+
+static int smoke = 0;
+static const char *only = NULL;
+
+static double now(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct { double wall, cpu; } stamp;
+static stamp stamp_now(void) { return (stamp){now(CLOCK_MONOTONIC), now(CLOCK_PROCESS_CPUTIME_ID)}; }
+
+static int wanted(const char *bench)
+{
+    return !only || strncmp(bench, only, strlen(only)) == 0;
+}
+
+/* One result line; `extra` is either "" or ", \"key\": value..." */
+static void emit(const char *bench, const char *method, size_t k, size_t analyses, stamp t0,
+                 const char *extra)
+{
+    stamp t1 = stamp_now();
+    double s = t1.wall - t0.wall, c = t1.cpu - t0.cpu;
+    printf("{\"bench\": \"%s\", \"method\": \"%s\", \"k\": %zu, \"analyses\": %zu, "
+           "\"seconds\": %.6g, \"fits_per_s\": %.6g, \"ns_per_fit\": %.6g, \"cpu_seconds\": %.6g%s}\n",
+           bench, method, k, analyses, s, s > 0 ? (double)analyses / s : 0.0,
+           analyses ? 1e9 * s / (double)analyses : 0.0, c, extra);
+    fflush(stdout);
+}
+
+/* n analyses of k studies each, laid out contiguously. */
+typedef struct { double *y, *v; size_t *off; size_t n, k; } dataset;
+
+static dataset make_data(size_t n, size_t k, unsigned long seed)
+{
+    dataset d = {malloc(n * k * sizeof(double)), malloc(n * k * sizeof(double)),
+                 malloc((n + 1) * sizeof(size_t)), n, k};
+    if (!d.y || !d.v || !d.off) { fprintf(stderr, "metapool-bench: out of memory\n"); exit(1); }
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    for (size_t a = 0; a < n; a++) {
+        d.off[a] = a * k;
+        double mu = 0.3 * gsl_ran_ugaussian(r);
+        for (size_t i = 0; i < k; i++) {
+            double v = gsl_ran_flat(r, 0.01, 0.3);
+            d.v[a * k + i] = v;
+            d.y[a * k + i] = mu + gsl_ran_gaussian(r, sqrt(0.05)) + gsl_ran_gaussian(r, sqrt(v));
+        }
+    }
+    d.off[n] = n * k;
+    gsl_rng_free(r);
+    return d;
+}
+
+static void free_data(dataset *d) { free(d->y); free(d->v); free(d->off); }
+
+/* Fit every analysis of d with `method` on `threads` threads. */
+static size_t fit_all(const dataset *d, mp_method method, unsigned threads, int tau2_ci,
+                      mp_pool_result *res, mp_status *st)
+{
+    mp_pool_opts o;
+    mp_pool_opts_init(&o);
+    o.method = method;
+    o.tau2_ci = tau2_ci;
+    mp_pool_batch(d->y, d->v, d->off, d->n, &o, threads, res, st, NULL, NULL);
+    size_t bad = 0;
+    for (size_t a = 0; a < d->n; a++) bad += st[a] != MP_OK;
+    return bad;
+}
+
+/* ---- cases -------------------------------------------------------------- */
+
+static void bench_methods(void)
+{
+    static const mp_method methods[] = {MP_METHOD_FE, MP_METHOD_DL, MP_METHOD_REML, MP_METHOD_PM};
+    static const size_t ks[] = {5, 9, 50, 1000};
+    if (!wanted("pool")) return;
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+        size_t k = ks[ki];
+        size_t rows = smoke ? 200000 : 4000000, n = rows / k;
+        dataset d = make_data(n, k, 1000 + k);
+        mp_pool_result *res = malloc(n * sizeof *res);
+        mp_status *st = malloc(n * sizeof *st);
+        for (size_t mi = 0; mi < sizeof methods / sizeof methods[0]; mi++) {
+            stamp t0 = stamp_now();
+            size_t bad = fit_all(&d, methods[mi], 1, 0, res, st);
+            char extra[64];
+            snprintf(extra, sizeof extra, ", \"threads\": 1, \"failed\": %zu", bad);
+            emit("pool", mp_method_name(methods[mi]), k, n, t0, extra);
+        }
+        free(res);
+        free(st);
+        free_data(&d);
+    }
+}
+
+/* The headline case: 1e6 analyses of k = 9 with REML, Q, I^2 and the CI of
+ * each pooled estimate (the tau2 Q-profile CI is off, as in batch mode). */
+static void bench_million(unsigned threads)
+{
+    if (!wanted("reml_1e6")) return;
+    size_t n = smoke ? 20000 : 1000000, k = 9;
+    dataset d = make_data(n, k, 9);
+    mp_pool_result *res = malloc(n * sizeof *res);
+    mp_status *st = malloc(n * sizeof *st);
+    unsigned tlist[2] = {1, threads};
+    for (int i = 0; i < (threads > 1 ? 2 : 1); i++) {
+        stamp t0 = stamp_now();
+        size_t bad = fit_all(&d, MP_METHOD_REML, tlist[i], 0, res, st);
+        char extra[64];
+        snprintf(extra, sizeof extra, ", \"threads\": %u, \"failed\": %zu", tlist[i], bad);
+        emit("reml_1e6", "REML", k, n, t0, extra);
+    }
+    /* with the Q-profile CI of tau2 as well (what `pool` prints) */
+    size_t n2 = n / 10;
+    dataset d2 = {d.y, d.v, d.off, n2, k};
+    stamp t0 = stamp_now();
+    size_t bad = fit_all(&d2, MP_METHOD_REML, 1, 1, res, st);
+    char extra[64];
+    snprintf(extra, sizeof extra, ", \"threads\": 1, \"tau2_ci\": 1, \"failed\": %zu", bad);
+    emit("reml_tau2ci", "REML", k, n2, t0, extra);
+    free(res);
+    free(st);
+    free_data(&d);
+}
+
+/* One REML fit at large k. */
+static void bench_bigk(void)
+{
+    if (!wanted("reml_bigk")) return;
+    static const size_t ks[] = {1000, 10000, 100000};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        size_t k = ks[i], reps = smoke ? 3 : (k <= 10000 ? 50 : 10);
+        dataset d = make_data(1, k, 77);
+        mp_pool_opts o;
+        mp_pool_opts_init(&o);
+        mp_pool_result r;
+        mp_pool_workspace *w = mp_pool_workspace_alloc(k);
+        for (int ci = 0; ci < 2; ci++) {
+            o.tau2_ci = ci;
+            stamp t0 = stamp_now();
+            for (size_t rep = 0; rep < reps; rep++) mp_pool(d.y, d.v, k, &o, w, &r);
+            char extra[64];
+            snprintf(extra, sizeof extra, ", \"tau2_ci\": %d, \"niter\": %zu", ci, r.niter);
+            emit("reml_bigk", "REML", k, reps, t0, extra);
+        }
+        mp_pool_workspace_free(w);
+        free_data(&d);
+    }
+}
+
+/* Thread scaling: REML k = 9 on 1..threads threads. */
+static void bench_threads(unsigned threads)
+{
+    if (!wanted("threads")) return;
+    size_t n = smoke ? 20000 : 400000, k = 9;
+    dataset d = make_data(n, k, 5);
+    mp_pool_result *res = malloc(n * sizeof *res);
+    mp_status *st = malloc(n * sizeof *st);
+    for (unsigned t = 1; t <= threads; t++) {
+        stamp t0 = stamp_now();
+        fit_all(&d, MP_METHOD_REML, t, 0, res, st);
+        char extra[64];
+        snprintf(extra, sizeof extra, ", \"threads\": %u", t);
+        emit("threads", "REML", k, n, t0, extra);
+    }
+    free(res);
+    free(st);
+    free_data(&d);
+}
+
+/* Write a CSV of `rows` rows (group,yi,vi; groups of k rows, contiguous).
+ * Returns the file size in bytes. */
+static size_t write_csv(const char *path, size_t rows, size_t k)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) { perror(path); exit(1); }
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 42);
+    fputs("gene,yi,vi\n", f);
+    for (size_t i = 0; i < rows; i++) {
+        double v = gsl_ran_flat(r, 0.01, 0.3);
+        double y = gsl_ran_gaussian(r, sqrt(0.05 + v));
+        fprintf(f, "g%zu,%.6f,%.6f\n", i / k, y, v);
+    }
+    gsl_rng_free(r);
+    long size = ftell(f);
+    fclose(f);
+    return (size_t)size;
+}
+
+/* Batch CSV ingest of a million rows (k = 9 per group), then the same with
+ * the REML fits: the whole of `metapool batch` but the output. */
+static void bench_ingest(unsigned threads)
+{
+    if (!wanted("ingest") && !wanted("batch")) return;
+    size_t rows = smoke ? 100000 : 1000000, k = 9;
+    char path[] = "/tmp/metapool-bench-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) { perror("mkstemp"); return; }
+    close(fd);
+    size_t bytes = write_csv(path, rows, k);
+    mp_error err;
+    for (int sorted = 0; sorted < 2; sorted++) {
+        for (int fit = 0; fit < 2; fit++) {
+            const char *name = fit ? "batch_csv" : "ingest_csv";
+            if (!wanted(name)) continue;
+            mp_pool_opts o;
+            mp_pool_opts_init(&o);
+            o.tau2_ci = 0;
+            stamp t0 = stamp_now();
+            mp_batch_reader *rd = NULL;
+            mp_batch_data d = {0};
+            size_t groups = 0, nrows = 0;
+            mp_pool_result *res = NULL;
+            mp_status *st = NULL;
+            size_t cap = 0;
+            if (mp_batch_reader_open(path, "gene", NULL, 0, &rd, &err) != MP_OK) {
+                fprintf(stderr, "metapool-bench: %s\n", err.msg);
+                break;
+            }
+            int eof = 0;
+            while (!eof) {
+                mp_status s = sorted ? mp_batch_read_sorted(rd, 1 << 16, &d, &eof, &err)
+                                     : mp_batch_read_all(rd, &d, &err);
+                if (!sorted) eof = 1;
+                if (s != MP_OK) { fprintf(stderr, "metapool-bench: %s\n", err.msg); break; }
+                groups += d.n;
+                nrows += d.nrows;
+                if (fit) {
+                    if (d.n > cap) {
+                        cap = d.n;
+                        res = realloc(res, cap * sizeof *res);
+                        st = realloc(st, cap * sizeof *st);
+                    }
+                    mp_pool_batch(d.y, d.v, d.off, d.n, &o, fit ? threads : 1, res, st, NULL, NULL);
+                }
+            }
+            stamp t1 = stamp_now();
+            char extra[160];
+            snprintf(extra, sizeof extra,
+                     ", \"rows\": %zu, \"bytes\": %zu, \"mb_per_s\": %.6g, \"sorted\": %d, \"threads\": %u",
+                     nrows, bytes, (double)bytes / 1e6 / (t1.wall - t0.wall), sorted,
+                     fit ? threads : 1);
+            emit(name, fit ? "REML" : "none", k, groups, t0, extra);
+            free(res);
+            free(st);
+            mp_batch_data_free(&d);
+            mp_batch_reader_free(rd);
+        }
+    }
+    /* the generic loader, for comparison */
+    if (wanted("ingest_table")) {
+        stamp t0 = stamp_now();
+        mp_table *t = NULL;
+        if (mp_table_read(path, &t, &err) == MP_OK) {
+            double x, sum = 0;
+            for (size_t i = 0; i < mp_table_nrows(t); i++)
+                for (size_t j = 1; j < 3; j++)
+                    if (mp_table_number(t, i, j, &x, &err) == MP_OK) sum += x;
+            stamp t1 = stamp_now();
+            char extra[160];
+            snprintf(extra, sizeof extra, ", \"rows\": %zu, \"bytes\": %zu, \"mb_per_s\": %.6g",
+                     mp_table_nrows(t), bytes, (double)bytes / 1e6 / (t1.wall - t0.wall));
+            emit("ingest_table", "none", k, rows / k, t0, extra);
+            mp_table_free(t);
+            (void)sum;
+        }
+    }
+    remove(path);
+}
+
+#ifdef MP_BENCH_HAVE_REG
+/* Meta-regression with one continuous moderator (p = 2), REML. */
+static void bench_reg(void)
+{
+    if (!wanted("reg")) return;
+    static const size_t ks[] = {9, 50, 1000};
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+        size_t k = ks[ki], n = (smoke ? 20000 : 400000) / k;
+        dataset d = make_data(n, k, 300 + k);
+        double *X = malloc(2 * k * sizeof *X);
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, 301);
+        for (size_t i = 0; i < k; i++) { X[i] = 1.0; X[k + i] = gsl_ran_flat(r, 0, 60); }
+        gsl_rng_free(r);
+        mp_reg_opts o;
+        mp_reg_opts_init(&o);
+        o.r2 = 0;
+        size_t bad = 0;
+        stamp t0 = stamp_now();
+        for (size_t a = 0; a < n; a++) {
+            mp_reg_result res;
+            memset(&res, 0, sizeof res);
+            bad += mp_reg_fit(d.y + d.off[a], d.v + d.off[a], X, k, 2, &o, &res) != MP_OK;
+            mp_reg_result_free(&res);
+        }
+        char extra[64];
+        snprintf(extra, sizeof extra, ", \"p\": 2, \"failed\": %zu", bad);
+        emit("reg", "REML", k, n, t0, extra);
+        free(X);
+        free_data(&d);
+    }
+}
+#endif
+
+#ifdef MP_BENCH_HAVE_TRAJ
+/* Trajectory fit: 30 studies at 4 times each, factor model, CS structure. */
+static void bench_traj(void)
+{
+    if (!wanted("traj")) return;
+    size_t ns = 30, nt = 4, k = ns * nt, n = smoke ? 3 : 40;
+    double *y = malloc(k * sizeof *y), *v = malloc(k * sizeof *v), *tm = malloc(k * sizeof *tm);
+    size_t *study = malloc(k * sizeof *study);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    for (size_t s = 0; s < ns; s++) {
+        double u = gsl_ran_gaussian(r, 0.3);
+        for (size_t t = 0; t < nt; t++) {
+            size_t i = s * nt + t;
+            tm[i] = (double)(t + 1);
+            v[i] = gsl_ran_flat(r, 0.01, 0.2);
+            y[i] = 0.5 / tm[i] + u + gsl_ran_gaussian(r, 0.15) + gsl_ran_gaussian(r, sqrt(v[i]));
+            study[i] = s;
+        }
+    }
+    gsl_rng_free(r);
+    mp_traj_opts o;
+    mp_traj_opts_init(&o);
+    size_t bad = 0;
+    stamp t0 = stamp_now();
+    for (size_t a = 0; a < n; a++) {
+        mp_traj_result res;
+        memset(&res, 0, sizeof res);
+        mp_error err;
+        mp_status s = mp_traj_fit(y, v, tm, study, k, &o, &res, &err);
+        bad += s != MP_OK;
+        if (s == MP_OK || s == MP_ENOCONV) mp_traj_result_free(&res);
+    }
+    char extra[96];
+    snprintf(extra, sizeof extra, ", \"studies\": %zu, \"times\": %zu, \"failed\": %zu", ns, nt, bad);
+    emit("traj", "REML", k, n, t0, extra);
+    free(y);
+    free(v);
+    free(tm);
+    free(study);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = ncpu > 0 ? (unsigned)ncpu : 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0) smoke = 1;
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            long t = strtol(argv[++i], NULL, 10);
+            if (t < 1 || t > 256) { fprintf(stderr, "metapool-bench: --threads 1..256\n"); return 2; }
+            threads = (unsigned)t;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("Usage: metapool-bench [--smoke] [--threads N] [--only NAME]\n"
+                 "Prints one JSON object per line: bench, method, k, analyses, seconds,\n"
+                 "fits_per_s, ns_per_fit (and cpu_seconds, threads, mb_per_s where useful).");
+            return 0;
+        } else {
+            fprintf(stderr, "metapool-bench: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    gsl_set_error_handler_off();
+    bench_methods();
+    bench_million(threads);
+    bench_bigk();
+    bench_threads(threads);
+    bench_ingest(threads);
+#ifdef MP_BENCH_HAVE_REG
+    bench_reg();
+#endif
+#ifdef MP_BENCH_HAVE_TRAJ
+    bench_traj();
+#endif
+    return 0;
+}

@@ -1,0 +1,169 @@
+/* include/metapool/batch.h - many analyses at once: streaming grouped input, threaded fits.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Batch mode fits one random-effects model per value of a grouping column
+ * (a genome-wide scan, a simulation study, a CI job over many outcomes).
+ * Three pieces, usable on their own:
+ *
+ *  - mp_csv_stream: a chunked reader of delimited text that applies the
+ *    rules of mp_table_read() (delimiter from the header, RFC 4180 quotes,
+ *    CRLF/LF/CR, UTF-8 BOM, empty lines ignored, control bytes, ragged rows,
+ *    duplicated names rejected, messages naming file:line:col) while holding
+ *    only one chunk of the file in memory.
+ *  - mp_batch_reader: rows -> effect sizes (the per-row functions of
+ *    escalc.h, columns resolved as mp_effects_compute() does) -> analyses
+ *    held as struct-of-arrays (all y, all v, offsets), grouped either over
+ *    the whole file (order of first appearance) or, for input sorted by
+ *    group, block by block with memory bounded by the largest group.
+ *  - mp_pool_batch(): mp_pool_many() over blocks of analyses on several
+ *    POSIX threads; results land at the index of their analysis, so the
+ *    outcome does not depend on the thread count.
+ *
+ * The numbers are those of mp_pool() on the same rows: the same fit is
+ * called for every analysis. */
+#ifndef MP_BATCH_H
+#define MP_BATCH_H
+
+#include <stddef.h>
+#include "escalc.h"
+#include "pool.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- threaded fits ------------------------------------------------------ */
+
+/** Called by a worker thread after it has fitted analyses [first, first+count):
+ *  `res`/`status` point at the whole arrays.  `thread` is the worker's index
+ *  (0 .. nthreads-1); calls for different ranges may run concurrently, so the
+ *  callback must only touch data belonging to its range or its thread. */
+typedef void (*mp_batch_done_fn)(void *ctx, unsigned thread, size_t first, size_t count,
+                                 const mp_pool_result *res, const mp_status *status);
+
+/** Fit n analyses laid out as for mp_pool_many() (analysis a uses
+ *  y[off[a] .. off[a+1]) and v likewise) on `nthreads` POSIX threads
+ *  (0 or 1: in the calling thread).  The analyses are cut into `nthreads`
+ *  contiguous ranges of about equal row count; each thread allocates one
+ *  workspace for its largest analysis and then fits its range with
+ *  mp_pool_many(), with no allocation in the loop.  `res` (n entries) and
+ *  `status` (n entries, may be NULL) receive each analysis' result exactly
+ *  as mp_pool() would give it.  `done` (may be NULL) is called once per
+ *  range from the thread that fitted it.
+ *  Returns MP_OK if every analysis succeeded, otherwise the status of the
+ *  first failing analysis (in index order); MP_EINVAL for bad arguments;
+ *  MP_ENOMEM if a workspace or thread could not be had (then nothing is
+ *  guaranteed about res).  Allocates only per thread, outside the loop. */
+MP_EXPORT mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, size_t n,
+                                  const mp_pool_opts *o, unsigned nthreads, mp_pool_result *res,
+                                  mp_status *status, mp_batch_done_fn done, void *ctx);
+
+/* ---- streaming delimited-text reader ------------------------------------ */
+
+/** A chunked reader of delimited text (opaque). */
+typedef struct mp_csv_stream mp_csv_stream;
+
+/** One data row as the stream returns it.  The pointers stay valid until the
+ *  next call of mp_csv_stream_next() or mp_csv_stream_free(). */
+typedef struct mp_csv_row {
+    size_t ncols;            /**< fields (always the header's count) */
+    char *const *cell;       /**< ncols NUL-terminated, unquoted fields */
+    const size_t *len;       /**< ncols field lengths in bytes */
+    const size_t *colpos;    /**< ncols 1-based byte columns where each field starts (from the
+                                  start of its physical line, as mp_table_colpos()) */
+    const size_t *cell_line; /**< ncols 1-based lines where each field starts (differs from
+                                  `line` after a line break inside a quoted field) */
+    size_t line;             /**< 1-based source line where the row starts */
+} mp_csv_row;
+
+/** Open `path` ("-" = standard input) and read its header.  `chunk` is the
+ *  size of the read buffer in bytes (0: 1 MiB); a row longer than it grows
+ *  the buffer.  Returns MP_OK, MP_EIO (cannot open/read), MP_EPARSE (empty
+ *  file, header problems) with `err` saying where, or MP_ENOMEM.  Allocates;
+ *  free with mp_csv_stream_free(). */
+MP_EXPORT mp_status mp_csv_stream_open(const char *path, size_t chunk, mp_csv_stream **out,
+                                       mp_error *err);
+/** Free a stream (closes the file unless it is standard input). NULL-safe. */
+MP_EXPORT void mp_csv_stream_free(mp_csv_stream *s);
+/** Columns in the header. */
+MP_EXPORT size_t mp_csv_stream_ncols(const mp_csv_stream *s);
+/** Name of column j (0-based); "" if out of range. */
+MP_EXPORT const char *mp_csv_stream_colname(const mp_csv_stream *s, size_t j);
+/** Index of the column called `name`, or -1. */
+MP_EXPORT long mp_csv_stream_col(const mp_csv_stream *s, const char *name);
+/** The delimiter detected from the header (',', ';' or '\t'). */
+MP_EXPORT char mp_csv_stream_delim(const mp_csv_stream *s);
+/** Name of the input for messages ("<stdin>" for "-"). */
+MP_EXPORT const char *mp_csv_stream_name(const mp_csv_stream *s);
+/** Bytes consumed from the input so far. */
+MP_EXPORT size_t mp_csv_stream_bytes(const mp_csv_stream *s);
+/** Next data row.  Returns MP_OK with *row filled and *eof = 0, MP_OK with
+ *  *eof = 1 at the end of the input, MP_EPARSE (ragged row, quote errors,
+ *  control bytes) or MP_EIO with `err` naming file:line:col, or MP_ENOMEM.
+ *  A file with a header and no data rows gives MP_EPARSE on the first call,
+ *  as mp_table_read() does. */
+MP_EXPORT mp_status mp_csv_stream_next(mp_csv_stream *s, mp_csv_row *row, int *eof,
+                                       mp_error *err);
+
+/* ---- grouped effect sizes ----------------------------------------------- */
+
+/** Analyses held as struct-of-arrays, in order of first appearance. */
+typedef struct mp_batch_data {
+    size_t n;            /**< analyses (groups) */
+    size_t nrows;        /**< rows used (sum of k) */
+    double *y;           /**< nrows effects, analysis by analysis */
+    double *v;           /**< nrows sampling variances, likewise */
+    size_t *off;         /**< n + 1 offsets: analysis a is [off[a], off[a+1]) */
+    char *names;         /**< group values, NUL-terminated, one after another */
+    size_t *name_off;    /**< n offsets into names */
+    size_t *line;        /**< n source lines of each group's first row */
+    mp_msgs warnings;    /**< rows left out (missing values, zero-event tables) */
+    size_t cap_rows, cap_n, cap_names; /**< allocated sizes (internal) */
+} mp_batch_data;
+
+/** Free the arrays of `d` and reset it to empty. NULL-safe. */
+MP_EXPORT void mp_batch_data_free(mp_batch_data *d);
+/** Name of analysis a. */
+MP_EXPORT const char *mp_batch_data_name(const mp_batch_data *d, size_t a);
+
+/** A reader of grouped effect sizes (opaque). */
+typedef struct mp_batch_reader mp_batch_reader;
+
+/** Open `path` for batch reading with the rows grouped by column `group`.
+ *  Effect sizes come from the columns as mp_effects_compute() chooses them
+ *  under `es` (NULL: defaults); bad cells give MP_EPARSE, a missing column
+ *  MP_EINVAL, each with `err` naming file, line and column.  `chunk` is the
+ *  read buffer size in bytes (0: 1 MiB).  Allocates; free with
+ *  mp_batch_reader_free(). */
+MP_EXPORT mp_status mp_batch_reader_open(const char *path, const char *group,
+                                         const mp_es_opts *es, size_t chunk,
+                                         mp_batch_reader **out, mp_error *err);
+/** Free a reader. NULL-safe. */
+MP_EXPORT void mp_batch_reader_free(mp_batch_reader *r);
+/** Measure and source the effect sizes come from. */
+MP_EXPORT mp_measure mp_batch_reader_measure(const mp_batch_reader *r);
+/** Bytes consumed from the input so far. */
+MP_EXPORT size_t mp_batch_reader_bytes(const mp_batch_reader *r);
+
+/** Read the whole input into `d` (emptied first), one analysis per distinct
+ *  group value in order of first appearance, wherever its rows are.  Rows
+ *  left out for missing values still create their group (which may end up
+ *  with k = 0).  Returns MP_OK, MP_EPARSE/MP_EIO with `err`, or MP_ENOMEM. */
+MP_EXPORT mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err);
+
+/** For input whose rows are sorted (contiguous) by group: read complete
+ *  groups into `d` (emptied first, its buffers reused) until at least
+ *  `min_rows` rows are held or the input ends; *eof is set when no rows
+ *  remain after this block.  Memory is bounded by min_rows plus the largest
+ *  group.  A group that appears again after another group gives MP_EPARSE
+ *  with `err` naming the line (detected by a 64-bit hash of every finished
+ *  group value).  Other returns as mp_batch_read_all(). */
+MP_EXPORT mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d,
+                                         int *eof, mp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MP_BATCH_H */
