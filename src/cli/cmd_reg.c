@@ -16,12 +16,12 @@ static const char usage_text[] =
     "About:   Mixed-effects meta-regression (metafor's rma(yi, vi, mods = ~ a + b)):\n"
     "         coefficients with tests and CIs, residual heterogeneity (QE), the\n"
     "         omnibus test of the moderators (QM), pseudo R^2, I^2 and H^2.\n"
-    "Usage:   metapool reg --mods a,b [OPTIONS] FILE     (FILE '-' reads standard input)\n"
+    "Usage:   metapool reg --mods a,b [OPTIONS] FILE  (FILE '-' is standard input)\n"
     "Options:\n"
-    "  --mods LIST     moderator columns, comma-separated (required).  A numeric column\n"
-    "                  enters as it is; a text column (or factor(COL)) becomes dummy\n"
-    "                  variables, levels in byte order, the first as reference.  Rows\n"
-    "                  with a missing (NA) moderator are left out with a warning.\n"
+    "  --mods LIST     moderator columns, as a,b or a + b (required).  A numeric\n"
+    "                  column enters as it is; a text column (or factor(COL)) becomes\n"
+    "                  dummy variables, levels in byte order, the first as reference.\n"
+    "                  Rows with a missing (NA) moderator are left out (warning).\n"
     "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
     "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
     "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
@@ -31,31 +31,35 @@ static const char usage_text[] =
     "  --digits N      decimals shown in the table [4]\n"
     "  --maxiter N     iteration limit of REML, ML, EB and PM [1000]\n"
     "  -h, --help      this help\n"
-    "Exit status: 0 success; 1 the model could not be fitted (no convergence, collinear\n"
-    "moderators, no more studies than coefficients); 2 bad usage or input.\n";
+    "Exit status: 0 success; 1 the model could not be fitted (no convergence,\n"
+    "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n";
 
 enum { OPT_MODS = OPT_FIRST_PRIVATE, OPT_MAXITER };
 
-/* Split "a, b,factor(c)" at commas outside parentheses into a malloc'd
- * array of pointers into the malloc'd copy *buf. */
+/* Split "a, b,factor(c)" (or metafor's formula style "~ a + b") at commas
+ * and plus signs outside parentheses into a malloc'd array of pointers into
+ * the malloc'd copy *buf; blank items are skipped. */
 static char **split_mods(const char *s, size_t *n, char **buf)
 {
     size_t len = strlen(s), cap = 1;
-    for (size_t i = 0; i < len; i++) cap += s[i] == ',';
+    for (size_t i = 0; i < len; i++) cap += s[i] == ',' || s[i] == '+';
     char *b = malloc(len + 1);
     char **v = malloc(cap * sizeof *v);
     if (!b || !v) { free(b); free(v); return NULL; }
     memcpy(b, s, len + 1);
+    char *q0 = b;
+    while (*q0 == ' ') q0++;
+    if (*q0 == '~') *q0 = ' ';
     size_t m = 0;
     int depth = 0;
     char *start = b;
     for (char *q = b;; q++) {
         if (*q == '(') depth++;
         else if (*q == ')' && depth > 0) depth--;
-        if (*q == '\0' || (*q == ',' && depth == 0)) {
+        if (*q == '\0' || ((*q == ',' || *q == '+') && depth == 0)) {
             int end = *q == '\0';
             *q = '\0';
-            v[m++] = start;
+            if (strspn(start, " \t") != strlen(start)) v[m++] = start;
             start = q + 1;
             if (end) break;
         }
@@ -252,6 +256,12 @@ int cmd_reg(int argc, char **argv)
     char *modbuf = NULL;
     char **modv = split_mods(mods, &nmods, &modbuf);
     if (!modv) { cli_errorf(cmd, "out of memory"); return CLI_FAIL; }
+    if (nmods == 0) {
+        cli_errorf(cmd, "--mods names no column");
+        free(modv);
+        free(modbuf);
+        return CLI_USAGE;
+    }
 
     mp_table *t = NULL;
     mp_effects e;

@@ -35,5 +35,11 @@ for k in '"coef"' '"name": "intrcpt"' '"name": "allocrandom"' '"name": "allocsys
          '"QM"' '"QM_df": 3' '"QM_pval"' '"method": "REML"' '"test": "z"' '"df": null'; do
     check json "$out" "$k"
 done
+# metafor's formula style gives the same model as the comma list
+out=$("$BIN" reg "$BCG" --measure RR --mods '~ ablat + factor(alloc)' --format csv)
+want=$("$BIN" reg "$BCG" --measure RR --mods 'ablat,factor(alloc)' --format csv)
+if [ -n "$want" ] && [ "$out" = "$want" ]; then pass=$((pass + 1)); else
+    echo "FAIL: plus-syntax: '~ a + b' differs from 'a,b'"; fail=$((fail + 1)); fi
+check plus-syntax-name "$out" "factor(alloc)random,"
 echo "reg_output: $pass passed, $fail failed"
 [ $fail -eq 0 ]
