@@ -30,6 +30,8 @@ static const char usage_text[] =
     "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
     "  --test T        z or knha (Hartung-Knapp-Sidik-Jonkman) [z]\n"
     "  --level L       confidence level in percent [95]\n"
+    "  --maxiter N     iteration limit of iterative estimators [1000]\n"
+    "  --tol E         relative convergence tolerance [1e-12]\n"
     "  --threads N     worker threads [the number of online CPUs]\n"
     "  --sorted        the rows of each group are contiguous: the file is streamed in\n"
     "                  blocks and memory stays bounded by the largest group; a group\n"
@@ -46,7 +48,7 @@ static const char usage_text[] =
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
     "         --sorted, rows for the groups before the error may already be written).\n";
 
-enum { OPT_GROUP = OPT_FIRST_PRIVATE, OPT_THREADS, OPT_SORTED };
+enum { OPT_GROUP = OPT_FIRST_PRIVATE, OPT_THREADS, OPT_SORTED, OPT_B_MAXITER, OPT_B_TOL };
 
 /* Rows read per block in --sorted mode (plus the rest of the last group). */
 #define BATCH_BLOCK_ROWS ((size_t)1 << 16)
@@ -209,6 +211,7 @@ int cmd_batch(int argc, char **argv)
         {"vtype", required_argument, NULL, OPT_VTYPE},     {"method", required_argument, NULL, OPT_METHOD},
         {"test", required_argument, NULL, OPT_TEST},       {"level", required_argument, NULL, OPT_LEVEL},
         {"threads", required_argument, NULL, OPT_THREADS}, {"sorted", no_argument, NULL, OPT_SORTED},
+        {"maxiter", required_argument, NULL, OPT_B_MAXITER}, {"tol", required_argument, NULL, OPT_B_TOL},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     const char *cmd = "batch", *group = NULL;
     cli_common c;
@@ -221,6 +224,14 @@ int cmd_batch(int argc, char **argv)
         if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
         if (id == OPT_GROUP) { group = optarg; continue; }
         if (id == OPT_SORTED) { sorted = 1; continue; }
+        if (id == OPT_B_MAXITER || id == OPT_B_TOL) { /* as `pool` */
+            long n;
+            double e;
+            if (id == OPT_B_MAXITER && cli_parse_int(optarg, 1, 1000000, &n)) { c.pool.maxiter = (size_t)n; continue; }
+            if (id == OPT_B_TOL && cli_parse_double(optarg, &e) && e > 0 && e < 1) { c.pool.epsrel = e; continue; }
+            cli_errorf(cmd, "bad value '%s' for --%s", optarg, id == OPT_B_MAXITER ? "maxiter" : "tol");
+            return CLI_USAGE;
+        }
         if (id == OPT_THREADS) {
             if (!cli_parse_int(optarg, 1, 256, &nthreads)) {
                 cli_errorf(cmd, "--threads must be an integer from 1 to 256, got '%s'", optarg);
