@@ -63,7 +63,7 @@ typedef struct tbl {
     size_t L, P, W, A;      /* label, plot, weight, annotation columns (0 = not shown) */
     size_t we, wl, wu;      /* widths of the estimate and the bounds */
     double lo, hi;          /* axis limits, analysis scale */
-    double wmax;            /* largest study weight */
+    double wmax;            /* largest study weight of the block being drawn */
     line ln;
     int oom;                /* allocation failed: output stops */
 } tbl;
@@ -323,6 +323,11 @@ static void weight_str(const tbl *t, char *buf, size_t n, double w)
 static void study_rows(tbl *t, const cli_analysis *a, cell *c)
 {
     double z = rp_zcrit(t->r->opt->pool.level);
+    /* marks are sized relative to the heaviest study of the block, whose
+     * weights (percent of that analysis) are the ones printed beside them */
+    t->wmax = 0;
+    for (size_t i = 0; i < a->k; i++)
+        if (a->weight[i] > t->wmax) t->wmax = a->weight[i];
     for (size_t i = 0; i < a->k; i++) {
         char *lab = rp_clean(a->label[i], t->r->opt->ascii);
         char w[64];
@@ -529,7 +534,6 @@ static void measure_fields(tbl *t, const cli_analysis *a, int studies, size_t *l
             char *c = rp_clean(a->label[i], t->r->opt->ascii);
             if (c) *lab = maxz(*lab, rp_cols(c));
             free(c);
-            if (a->weight[i] > t->wmax) t->wmax = a->weight[i];
         }
     mp_pool_result fe;
     rp_fe_view(a, &fe);

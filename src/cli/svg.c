@@ -42,7 +42,7 @@ typedef struct svg {
     double lo, hi;            /* axis limits, analysis scale */
     double xl, xp, xw, xa;    /* label left, plot left, weight right, annotation right */
     double xe, xlb;           /* right edges of the estimate and of "[lb," */
-    double wmax;              /* largest study weight */
+    double wmax;              /* largest study weight of the block being drawn */
     double y;                 /* centre of the current row */
     double ytop;              /* first plot row (for vertical lines) */
     double z;                 /* study CI multiplier */
@@ -145,6 +145,11 @@ static void weight_text(const svg *s, double w)
 
 static void study_rows(svg *s, const cli_analysis *a)
 {
+    /* square areas are proportional to the weights printed beside them
+     * (percent of the block's analysis); the heaviest gets SQ_MAX */
+    s->wmax = 0;
+    for (size_t i = 0; i < a->k; i++)
+        if (a->weight[i] > s->wmax) s->wmax = a->weight[i];
     for (size_t i = 0; i < a->k; i++) {
         double y = a->yi[i], h = s->z * sqrt(a->vi[i]);
         text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
@@ -289,7 +294,6 @@ static void measure(svg *s, const cli_analysis *a, size_t *lab, double *we, doub
             char *c = rp_clean(a->label[i], 0);
             if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
             free(c);
-            if (a->weight[i] > s->wmax) s->wmax = a->weight[i];
         }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
@@ -324,12 +328,15 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     s->xe = s->xw + GAP + fmax(we, 4 * DW);
     s->xlb = s->xe + 0.318 * FS + 0.39 * FS + wl + 0.318 * FS;
     s->xa = s->xlb + 0.318 * FS + wu + 0.39 * FS;
-    *width = s->xa + MARGIN;
-
-    /* header */
+    /* the column is at least as wide as its (bold) heading */
     char eff[32], head[96];
     rp_effect_short(r, eff, sizeof eff);
     snprintf(head, sizeof head, "%s [%g%% CI]", eff, r->opt->pool.level);
+    double headw = (double)rp_cols(head) * CW * 1.05, short_by = headw - (s->xa - s->xw - GAP);
+    if (short_by > 0) { s->xe += short_by; s->xlb += short_by; s->xa += short_by; }
+    *width = s->xa + MARGIN;
+
+    /* header */
     s->y = MARGIN + ROW / 2;
     text(s, s->xl, s->y + FS * 0.35, NULL, "header", "Study", 0);
     text(s, s->xw, s->y + FS * 0.35, "end", "header", "Weight", 0);
