@@ -9,7 +9,19 @@
  * Ratio measures are shown exponentiated (metafor's atransf = exp) on a
  * log-scaled axis.  Every line fits the width: the label column shrinks
  * first (labels get an ellipsis), then the weight column and at last the
- * plot are dropped; text lines are word-wrapped. */
+ * plot are dropped; text lines are word-wrapped.
+ *
+ * CSV (--format csv): one row per study and per pooled row, columns
+ *   group      subgroup value (--by), empty for the ungrouped or overall analysis
+ *   row_type   study, fixed, random, prediction or subgroup_test
+ *   label      study label or row name
+ *   k          studies in the pooled row (subgroups for subgroup_test)
+ *   estimate, ci_lb, ci_ub   on the displayed scale (exp for OR/RR/ROM
+ *              unless --transf none); for prediction rows the interval
+ *   weight     percent, under the requested model (100 on its pooled row)
+ *   yi, se     on the analysis scale (the pooled estimate and its SE on pooled rows)
+ *   stat, df, pval, tau2, I2, H2, Q, Q_df, Q_pval   of the pooled rows
+ * Numbers in shortest round-trip form; undefined values are empty. */
 #include "report_util.h"
 
 #include <math.h>
@@ -637,11 +649,11 @@ void report_table(FILE *f, const cli_report *r)
     for (size_t g = 0; g < r->n && !t.oom; g++) {
         const cli_analysis *a = &r->a[g];
         if (a->group) {
-            char *gt = rp_clean(a->group, r->opt->ascii);
-            snprintf(buf, sizeof buf, "%s = %s", r->opt->by ? r->opt->by : "group", gt ? gt : "");
-            free(gt);
+            snprintf(buf, sizeof buf, "%s = %s", r->opt->by ? r->opt->by : "group", a->group);
+            char *gt = rp_clean(buf, r->opt->ascii);
             if (t.P) cells_base(&t, c);
-            row(&t, buf, C_BOLD, c, NULL, NAN, NAN, NAN, 0);
+            row(&t, gt ? gt : "", C_BOLD, c, NULL, NAN, NAN, NAN, 0);
+            free(gt);
         }
         study_rows(&t, a, c);
         spacer(&t, c);

@@ -54,6 +54,12 @@ esc "$T/as.txt" && bad "escape codes with --ascii" || ok "--ascii: no colour"
 LC_ALL=C grep -q $'[\x80-\xff]' "$T/as.txt" && bad "--ascii printed non-ASCII bytes" || ok "--ascii output is ASCII"
 tty_run "$T/w.txt" COLUMNS=100 -- "$D" --measure RR --width 60
 w=$(maxw "$T/w.txt"); [ "$w" -le 60 ] && ok "--width beats the terminal width" || bad "widest line $w with --width 60"
+# the terminal's own size (TIOCGWINSZ) wins over COLUMNS
+COLUMNS=100 script -qec "stty cols 90 rows 40 2>/dev/null; $(printf '%q ' "$BIN" pool "$D" --measure RR)" /dev/null 2>&1 | tr -d '\r' >"$T/ws.txt"
+w=$(maxw "$T/ws.txt")
+if grep -q "Study" "$T/ws.txt" && [ "$w" -le 90 ] && [ "$w" -gt 80 ]; then ok "terminal width from the window size (90): widest line $w"
+elif ! grep -q "Study" "$T/ws.txt"; then echo "SKIP window size: stty did not run on the pseudo-terminal"
+else bad "widest line $w on a 90-column terminal"; fi
 # the coloured table is the plain one plus SGR codes
 tty_run "$T/c80.txt" COLUMNS=80 -- "$D" --measure RR
 sed 's/\x1b\[[0-9;]*m//g' "$T/c80.txt" >"$T/stripped.txt"
