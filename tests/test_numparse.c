@@ -50,7 +50,7 @@ static void agree(const char *s)
 START_TEST(test_random_decimals)
 {
     char buf[200];
-    for (int it = 0; it < 300000; it++) {
+    for (int it = 0; it < 100000; it++) {
         size_t w = 0;
         if (rnd(3) == 0) buf[w++] = rnd(2) ? '-' : '+';
         int ni = rnd(22), nf = rnd(22);
@@ -73,7 +73,7 @@ END_TEST
 START_TEST(test_random_short)
 {
     char buf[64];
-    for (int it = 0; it < 300000; it++) {
+    for (int it = 0; it < 100000; it++) {
         int digits = 1 + rnd(17), point = rnd(digits + 1);
         size_t w = 0;
         if (rnd(2)) buf[w++] = '-';
@@ -96,7 +96,7 @@ START_TEST(test_halfway)
 {
 #if LDBL_MANT_DIG >= 64
     static char buf[1200];
-    for (int it = 0; it < 20000; it++) {
+    for (int it = 0; it < 4000; it++) {
         uint64_t bits = rng() & 0x7fefffffffffffffu; /* finite, positive */
         double x;
         memcpy(&x, &bits, sizeof x);
@@ -124,7 +124,7 @@ END_TEST
 START_TEST(test_round_trip)
 {
     char buf[64];
-    for (int it = 0; it < 200000; it++) {
+    for (int it = 0; it < 100000; it++) {
         uint64_t bits = rng();
         double x;
         memcpy(&x, &bits, sizeof x);
