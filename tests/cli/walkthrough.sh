@@ -7,16 +7,13 @@
 #
 # The commands are extracted from the markdown, so the documentation and this
 # test cannot drift: the section "## Reproducing a published result" of
-# README.md when README.md has it, otherwise datasets/WALKTHROUGH.md (the
-# same section, kept in the repository for the README).
+# README.md.
 # - Every line of a ```sh block is a command (a trailing backslash continues
 #   it), run from SOURCE_DIR with `metapool` on the PATH, under bash with
 #   pipefail.  It must exit 0, or N when it ends with the comment "# exit N".
 # - Every non-blank line of a ```text output block must appear, as a whole
 #   line (trailing blanks ignored), in the standard output of the command
 #   just before it.
-# - While `metapool trajectory` is a placeholder ("not implemented yet") its
-#   commands are reported as SKIP instead of failing.
 set -u
 BIN=$1
 SRC=$2
@@ -24,12 +21,8 @@ HEADING='## Reproducing a published result'
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-if [ -f "$SRC/README.md" ] && grep -qxF "$HEADING" "$SRC/README.md"; then
-    DOC=$SRC/README.md
-else
-    DOC=$SRC/datasets/WALKTHROUGH.md
-fi
-[ -f "$DOC" ] || { echo "FAIL: no walkthrough ($DOC)"; exit 1; }
+DOC=$SRC/README.md
+grep -qxF "$HEADING" "$DOC" || { echo "FAIL: README.md has no section '$HEADING'"; exit 1; }
 echo "walkthrough from ${DOC#"$SRC"/}"
 
 # the section: from the heading to the next heading of the same level
@@ -60,7 +53,7 @@ export PATH="$TMP/bin:$PATH"
 
 pass=0
 fail=0
-skip=0
+
 ncmd=0
 have_out=0
 while IFS=$'\t' read -r kind text; do
@@ -72,12 +65,7 @@ while IFS=$'\t' read -r kind text; do
         got=$?
         sed 's/[[:space:]]*$//' "$TMP/out" >"$TMP/out.trim"
         have_out=1
-        if [ "$got" -ne "$want" ] && [[ $text == *"metapool trajectory"* ]] &&
-            grep -q "not implemented yet" "$TMP/err"; then
-            echo "SKIP: $text (trajectory not implemented yet)"
-            skip=$((skip + 1))
-            have_out=0
-        elif [ "$got" -ne "$want" ]; then
+        if [ "$got" -ne "$want" ]; then
             echo "FAIL: exit $got, expected $want: $text"
             head -5 "$TMP/err"
             fail=$((fail + 1))
@@ -100,5 +88,5 @@ if [ "$ncmd" -lt 5 ]; then
     echo "FAIL: only $ncmd commands found in the walkthrough"
     fail=$((fail + 1))
 fi
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
