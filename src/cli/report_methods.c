@@ -98,7 +98,7 @@ static void effect_sentence(para *p, const cli_report *r)
         add(p, ", adding \u00BD to every cell of tables with a zero cell (a, b: events and non-events under treatment; c, d: under control)",
             ", adding 1/2 to every cell of tables with a zero cell (a, b: events and non-events under treatment; c, d: under control)");
         if (r->measure != MP_MEASURE_RD)
-            add(p, "; tables without events in either arm were left out", NULL);
+            add(p, "; tables with no events, or only events, in both arms were left out", NULL);
         add(p, ". ", NULL);
         break;
     case MP_SRC_MEANS:
