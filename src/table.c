@@ -300,9 +300,14 @@ static mp_status parse(mp_table *t, mp_error *err)
             t->hdr_line = rowline;
             t->hdr_start = rowstart;
             header = 0;
-            /* One allocation for all cells: a row needs at least one line. */
-            size_t want = mp_mul_size(nlines > rowline ? nlines - rowline + 1 : 1, nf);
-            if (want && szvec_reserve(&cells, want)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+            /* One allocation for all cells: a row takes at least one line
+             * and at least nf bytes (nf - 1 delimiters and a line break), so
+             * neither bound can overshoot by much on odd files (many empty
+             * lines, long multi-line quoted cells). */
+            size_t rows = nlines > rowline ? nlines - rowline + 1 : 1;
+            size_t want = mp_mul_size(rows, nf);
+            if (!want || want > n - i + nf) want = n - i + nf;
+            if (szvec_reserve(&cells, want)) { st = MP_FAIL(MP_ENOMEM); goto done; }
             continue;
         }
         if (nf != rowcells) {
