@@ -329,6 +329,7 @@ int cmd_pool(int argc, char **argv)
     off[na] = pos;
     mp_pool_opts feo = c.pool;
     feo.method = MP_METHOD_FE;
+    feo.test = MP_TEST_Z; /* the fixed-effect row is the plain inverse-variance fit */
     feo.tau2_ci = 0;
     mp_pool_many(y, v, off, na, &c.pool, w, fits, st);
     mp_pool_many(y, v, off, na, &feo, w, fefits, NULL);
