@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# bench/compare_metafor.sh - the same random-effects fits in metapool and in R's metafor, timed.
+# Copyright (C) 2026 the metapool authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: bench/compare_metafor.sh [BUILD_DIR]     (BUILD_DIR holds the metapool binary [build])
+#
+# Writes synthetic CSV files (awk, fixed seed), then fits them
+#  - k = 9:    NG groups with `metapool batch` (CSV ingest + REML fits + output,
+#              one thread) and the first NR groups with metafor's rma() in R;
+#  - k = 1000, 4000, 10000: one analysis each, `metapool batch` on the file vs
+#              rma() on the same rows (metafor at k = 10000 only if MP_BIG=1:
+#              it takes minutes).
+# and prints one JSON line per case with both times per fit and the ratio
+# metafor / metapool ("speedup"), and the largest relative difference of
+# the REML estimate and tau2 over the fits both programs did (a check that
+# the fits are the same).  metapool's times include process start and CSV
+# parsing, so the ratio is conservative.  Timings are wall-clock.
+# If Rscript or metafor is missing, says so (one JSON line, "skipped") and
+# exits 0: on Debian, `apt-get install r-cran-metafor` provides both.
+set -eu
+BUILD=${1:-build}
+BIN=$BUILD/metapool
+NG=${NG:-100000}   # k = 9 groups for metapool
+NR=${NR:-300}      # k = 9 groups for metafor (about 6 ms each)
+if [ ! -x "$BIN" ]; then
+    echo "compare_metafor.sh: no metapool binary at $BIN (give the build directory)" >&2
+    exit 2
+fi
+if ! command -v Rscript >/dev/null 2>&1 ||
+   ! Rscript -e 'suppressPackageStartupMessages(library(metafor))' >/dev/null 2>&1; then
+    echo '{"bench": "compare_metafor", "skipped": "Rscript with the metafor package is not installed (Debian: apt-get install r-cran-metafor)"}'
+    exit 0
+fi
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+now() { date +%s.%N; }
+
+# y = mu_g + u + e, u ~ N(0, 0.05), e ~ N(0, v), v ~ U(0.01, 0.3); Box-Muller.
+gen() { # groups k seed
+    awk -v G="$1" -v K="$2" -v S="$3" 'function n01() { return sqrt(-2 * log(1 - rand())) * cos(6.283185307179586 * rand()) }
+    BEGIN { srand(S); print "gene,yi,vi";
+      for (g = 0; g < G; g++) { mu = 0.3 * n01();
+        for (i = 0; i < K; i++) { v = 0.01 + 0.29 * rand(); printf "g%d,%.8f,%.8f\n", g, mu + sqrt(0.05) * n01() + sqrt(v) * n01(), v } } }'
+}
+
+case_run() { # name k groups_metapool groups_metafor file
+    local name=$1 k=$2 ng=$3 nr=$4 f=$5
+    local t0 t1
+    t0=$(now)
+    "$BIN" batch --group gene --method REML --threads 1 "$f" >"$T/mp.csv" 2>"$T/mp.err" || true
+    t1=$(now)
+    local mp_s
+    mp_s=$(echo "$t1 - $t0" | bc -l)
+    Rscript - "$f" "$nr" "$T/mp.csv" "$mp_s" "$ng" "$k" "$name" <<'R'
+suppressPackageStartupMessages(library(metafor))
+a <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(a[1]); nr <- as.integer(a[2]); mp <- read.csv(a[3])
+mp_s <- as.numeric(a[4]); ng <- as.integer(a[5]); k <- as.integer(a[6])
+first <- unique(d$gene)[seq_len(nr)]
+d <- d[d$gene %in% first, ]
+sp <- split(d[, c("yi", "vi")], factor(d$gene, levels = first))
+est <- tau2 <- numeric(nr)
+t <- system.time(for (i in seq_len(nr)) {
+  f <- tryCatch(rma(sp[[i]]$yi, sp[[i]]$vi, method = "REML", control = list(maxiter = 1000)),
+                error = function(e) NULL)  # metafor's Fisher scoring may not converge
+  est[i] <- if (is.null(f)) NA else f$b[1]; tau2[i] <- if (is.null(f)) NA else f$tau2
+})[["elapsed"]]
+m <- mp[match(names(sp), mp$group), ]
+rel <- function(x, y) max(abs(x - y) / pmax(abs(y), 1e-6), na.rm = TRUE)
+mf_ns <- 1e9 * t / nr; mp_ns <- 1e9 * mp_s / ng
+cat(sprintf('{"bench": "compare_metafor", "case": "%s", "method": "REML", "k": %d, "metapool_analyses": %d, "metafor_analyses": %d, "metapool_ns_per_fit": %.6g, "metafor_ns_per_fit": %.6g, "speedup": %.6g, "metafor_failed": %d, "max_rel_diff_estimate": %.3g, "max_rel_diff_tau2": %.3g, "metafor_version": "%s"}\n',
+            a[7], k, ng, nr, mp_ns, mf_ns, mf_ns / mp_ns, sum(is.na(est)), rel(m$estimate, est), rel(m$tau2, tau2),
+            as.character(packageVersion("metafor"))))
+R
+}
+
+gen "$NG" 9 1 >"$T/k9.csv"
+case_run "batch_k9" 9 "$NG" "$NR" "$T/k9.csv" | tee "$T/k9.json"
+# The library path without the CSV output: metapool-bench's batch_csv case
+# (a million rows, k = 9: ingest + REML fits), set against the metafor time
+# per fit measured just above.
+if [ -x "$BUILD/metapool-bench" ]; then
+    for th in 1 2; do
+        "$BUILD/metapool-bench" --only batch_csv --threads $th | grep '"sorted": 1' | python3 -c '
+import json, sys
+mf = json.load(open(sys.argv[1]))["metafor_ns_per_fit"]
+for line in sys.stdin:
+    b = json.loads(line)
+    print(json.dumps({"bench": "compare_metafor", "case": "batch_csv_library", "method": "REML", "k": 9,
+                      "threads": b["threads"], "metapool_ns_per_fit": b["ns_per_fit"],
+                      "metapool_cpu_ns_per_fit": b["cpu_ns_per_fit"], "metafor_ns_per_fit": mf,
+                      "speedup": mf / b["ns_per_fit"]}))' "$T/k9.json"
+    done
+fi
+for k in 1000 4000 10000; do
+    if [ "$k" = 10000 ] && [ "${MP_BIG:-0}" != 1 ]; then continue; fi
+    gen 1 "$k" 7 >"$T/big.csv"
+    case_run "single_k$k" "$k" 1 1 "$T/big.csv"
+done
