@@ -17,6 +17,7 @@
  *   --only NAME  run only the cases whose "bench" name starts with NAME
  *
  * No timing is asserted anywhere: the numbers are for bench/README.md. */
+#include "lockstep.h"
 #include "metapool/batch.h"
 #include "metapool/pool.h"
 #include "metapool/table.h"
@@ -392,6 +393,32 @@ static void bench_traj(void)
 }
 #endif
 
+/* Lockstep vs per-analysis REML (bench/lockstep.c): CPU time only. */
+static double cpu_now(void) { return now(CLOCK_PROCESS_CPUTIME_ID); }
+static void emit_cpu(const char *bench, const char *method, size_t k, size_t analyses, double c,
+                     const char *extra)
+{
+    printf("{\"bench\": \"%s\", \"method\": \"%s\", \"k\": %zu, \"analyses\": %zu, "
+           "\"seconds\": %.6g, \"fits_per_s\": %.6g, \"ns_per_fit\": %.6g, \"cpu_seconds\": %.6g, "
+           "\"cpu_ns_per_fit\": %.6g, \"timing\": \"cpu\"%s}\n",
+           bench, method, k, analyses, c, c > 0 ? (double)analyses / c : 0.0,
+           analyses ? 1e9 * c / (double)analyses : 0.0, c, analyses ? 1e9 * c / (double)analyses : 0.0,
+           extra);
+    fflush(stdout);
+}
+
+static void bench_kernel(void)
+{
+    if (!wanted("reml_kernel")) return;
+    static const size_t ks[] = {5, 9, 50};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        size_t k = ks[i], n = (smoke ? 100000 : 2000000) / k;
+        dataset d = make_data(n, k, 500 + k);
+        mp_bench_lockstep(d.y, d.v, n, k, emit_cpu, cpu_now);
+        free_data(&d);
+    }
+}
+
 int main(int argc, char **argv)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -419,6 +446,7 @@ int main(int argc, char **argv)
     bench_bigk();
     bench_threads(threads);
     bench_ingest(threads);
+    bench_kernel();
 #ifdef MP_BENCH_HAVE_REG
     bench_reg();
 #endif
