@@ -26,7 +26,9 @@
  * across a region where M is not positive definite); Newton steps on a
  * central-difference Hessian of the analytic score then polish to
  * |score| <= epsabs.  A component that runs to its bound (tau2 -> 0,
- * |rho| -> 1) is set to the bound when that does not lower l_R. */
+ * |rho| -> 1) creeps on the unconstrained scale; an active set holds it at
+ * the bound when that does not lower l_R and the natural-scale derivative
+ * there points outwards (KKT), and releases it when that stops being so. */
 #include "metapool/traj.h"
 #include "internal.h"
 #include "traj_internal.h"
@@ -416,33 +418,98 @@ static double max_abs(const double *g, size_t n)
     return m;
 }
 
-/* Hold components that ran towards their bound there if l_R does not drop. */
-static void pin_bounds(traj_ws *w, double *th, pin_state *ps, double vscale)
+/* Natural parameters at theta with held components at their bounds. */
+static void nat_pinned(const traj_ws *w, const double *th, const pin_state *ps, double *tau2,
+                       double *rho)
 {
-    double tau2[64], rho, f0, f1;
-    if (eval_pinned(w, th, ps, &f0, NULL) != 0) return;
-    theta_nat(w, th, tau2, &rho);
+    theta_nat(w, th, tau2, rho);
+    for (size_t j = 0; j < w->ntau; j++)
+        if (ps->pin[j]) tau2[j] = ps->val[j];
+    if (w->has_rho && ps->pin[w->ntau]) *rho = ps->val[w->ntau];
+}
+
+/* d l_R / d(natural parameter q) with component q moved to `at` (just inside
+ * its bound) and everything else as at (th, ps).  The score on the theta
+ * scale is divided by the chain factor d nat / d theta there. */
+static int nat_deriv(traj_ws *w, const double *th, const pin_state *ps, size_t q, double at,
+                     double *d)
+{
+    double tau2[64], rho, ll, g[64], J;
+    nat_pinned(w, th, ps, tau2, &rho);
+    if (q < w->ntau) { tau2[q] = at; J = at; }
+    else { rho = at; J = w->st == MP_TRAJ_CAR ? at * (1.0 - at) : 1.0 - at * at; }
+    if (traj_eval(w, tau2, rho, &ll, g, NULL) != EV_OK || !(J > 0)) return -1;
+    *d = g[q] / J;
+    return 0;
+}
+
+/* Active set for the bounds (tau2 >= 0; rho in [-1, 1], CAR [0, 1]).  A
+ * free component close to a bound is held there when l_R does not drop and
+ * its derivative at the bound points outwards (the KKT condition); a held
+ * component whose derivative points inwards is released.  `tol` scales the
+ * derivative test as the theta-scale score does.  Returns 1 if the set
+ * changed; *kkt_ok tells whether every held component satisfies KKT. */
+static int update_bounds(traj_ws *w, double *th, pin_state *ps, double vscale, double tol,
+                         int *kkt_ok)
+{
+    const double near = 1e-4, eps = 1e-9;
+    double tau2[64], rho, f0, f1, d;
+    int changed = 0;
+    *kkt_ok = 1;
+    if (eval_pinned(w, th, ps, &f0, NULL) != 0) return 0;
     for (size_t q = 0; q < w->nth; q++) {
-        if (ps->pin[q]) continue;
-        double bound;
+        nat_pinned(w, th, ps, tau2, &rho);
+        double bound, inside, scale;
         if (q < w->ntau) {
-            if (!(tau2[q] < 1e-6 * vscale)) continue;
             bound = 0.0;
-        } else if (w->st == MP_TRAJ_CAR) {
-            if (rho < 1e-6) bound = 0.0;
-            else if (rho > 1 - 1e-6) bound = 1.0;
-            else continue;
+            inside = eps * vscale;
+            scale = vscale;
+            if (!ps->pin[q] && !(tau2[q] < near * vscale)) continue;
         } else {
-            if (fabs(rho) > 1 - 1e-6) bound = rho > 0 ? 1.0 : -1.0;
-            else continue;
+            double r = ps->pin[q] ? ps->val[q] : rho;
+            int car = w->st == MP_TRAJ_CAR;
+            if (car && r < 0.5) { bound = 0.0; inside = eps; }
+            else if (r >= 0) { bound = 1.0; inside = 1.0 - eps; }
+            else { bound = -1.0; inside = -1.0 + eps; }
+            scale = 1.0; /* rho is unitless */
+            if (!ps->pin[q] && !(fabs(r - bound) < near)) continue;
         }
+        if (nat_deriv(w, th, ps, q, inside, &d) != 0) continue;
+        /* outward: towards the bound from inside */
+        double outward = bound > inside ? d : -d;
+        if (ps->pin[q]) {
+            if (outward < -tol / scale) { /* l_R rises moving inwards: release */
+                ps->pin[q] = 0;
+                double rin = bound == 0.0 ? near : bound > 0 ? 1.0 - near : -1.0 + near;
+                th[q] = q < w->ntau ? log(near * vscale)
+                        : w->st == MP_TRAJ_CAR ? log(rin / (1.0 - rin)) : atanh(rin);
+                changed = 1;
+                eval_pinned(w, th, ps, &f0, NULL);
+            }
+            continue;
+        }
+        if (outward < -tol / scale) continue; /* an interior optimum close to the bound */
         ps->pin[q] = 1;
         ps->val[q] = bound;
-        if (eval_pinned(w, th, ps, &f1, NULL) == 0 && f1 <= f0 + 1e-12 * (1.0 + fabs(f0)))
+        if (eval_pinned(w, th, ps, &f1, NULL) == 0 && f1 <= f0 + 1e-10 * (1.0 + fabs(f0))) {
             f0 = f1;
-        else
+            changed = 1;
+        } else {
             ps->pin[q] = 0;
+        }
     }
+    /* KKT for the held ones at the final set */
+    for (size_t q = 0; q < w->nth; q++) {
+        if (!ps->pin[q]) continue;
+        double bound = ps->val[q], inside;
+        if (q < w->ntau) inside = eps * vscale;
+        else inside = bound == 0.0 ? eps : bound > 0 ? 1.0 - eps : -1.0 + eps;
+        if (nat_deriv(w, th, ps, q, inside, &d) != 0) { *kkt_ok = 0; continue; }
+        double outward = bound > inside ? d : -d;
+        double scale = q < w->ntau ? vscale : 1.0;
+        if (outward * scale < -tol) *kkt_ok = 0;
+    }
+    return changed;
 }
 
 /* Newton steps on the free components with a central-difference Hessian of
@@ -506,20 +573,40 @@ static size_t newton_polish(traj_ws *w, double *th, const pin_state *ps, double 
     return it;
 }
 
-/* Optimise theta from its starting value.  Returns 1 if converged, 0 if
- * not, -1 if allocation failed. */
+/* Optimise theta from its starting value: BFGS to a moderate tolerance,
+ * then rounds of (bounds active set, Newton polish) until the free part of
+ * the score is below epsabs and the held components satisfy KKT.  Returns
+ * 1 if converged, 0 if not, -1 if allocation failed. */
 static int optimise(traj_ws *w, double *th, pin_state *ps, const mp_traj_opts *o, double vscale,
                     size_t *niter, double *gmax)
 {
-    long used = mp_traj_minimise_(opt_obj, w, w->nth, th, o->maxiter, o->epsabs);
+    double tol_bfgs = o->epsabs > 1e-6 ? o->epsabs : 1e-6;
+    /* BFGS only for the approach: when a component runs to a bound it
+     * creeps, and the active set below does better */
+    size_t cap = 100 + 20 * w->nth;
+    long used = mp_traj_minimise_(opt_obj, w, w->nth, th, o->maxiter < cap ? o->maxiter : cap,
+                                  tol_bfgs);
     *gmax = HUGE_VAL;
     *niter = 0;
     if (used < 0) return -1;
-    /* bounds, then the Newton polish within the remaining budget */
-    pin_bounds(w, th, ps, vscale);
-    size_t budget = o->maxiter > (size_t)used ? o->maxiter - (size_t)used : 0;
-    *niter = (size_t)used + newton_polish(w, th, ps, o->epsabs, budget, gmax);
-    return *gmax <= o->epsabs;
+    size_t it = (size_t)used;
+    int kkt = 1;
+    for (int round = 0; round < 20; round++) {
+        int changed = update_bounds(w, th, ps, vscale, o->epsabs, &kkt);
+        size_t budget = o->maxiter > it ? o->maxiter - it : 0;
+        size_t steps = newton_polish(w, th, ps, o->epsabs, budget, gmax);
+        it += steps;
+        if (*gmax <= o->epsabs) {
+            changed = update_bounds(w, th, ps, vscale, o->epsabs, &kkt);
+            if (!changed && kkt) break;
+        } else if (!changed && steps == 0) {
+            break;
+        }
+        if (it >= o->maxiter) break;
+    }
+    *niter = it;
+    if (*gmax > o->epsabs) return 0;
+    return kkt;
 }
 
 /* ------------------------------------------------------------------ */

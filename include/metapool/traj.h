@@ -141,6 +141,11 @@ MP_EXPORT void mp_traj_result_free(mp_traj_result *r);
  *  (gsl_multimin_fdfminimizer_vector_bfgs2) on the analytic REML score,
  *  Nelder-Mead as a fallback, and Newton steps on a finite-difference Hessian
  *  of the score as a polish; the REML optimum is reached to `epsabs`.
+ *  A component whose optimum is on its bound (tau2 = 0, rho = +-1, CAR rho
+ *  = 0 or 1) is held there when the derivative at the bound points outwards
+ *  (KKT), and reported exactly at the bound with MP_TRAJ_WARN_BOUNDARY.
+ *  When the supremum lies where M stops being positive definite (CS/HCS
+ *  with rho towards -1 on small data) no optimum exists: MP_ENOCONV.
  *  rho is fixed at 0 when there is one time level or no study has two.
  *
  *  Spline model: the natural cubic spline basis of Harrell's restricted
