@@ -69,7 +69,13 @@ void cli_bad_option(const char *cmd, int id, char **argv)
 
 void cli_warnings(const char *cmd, const mp_msgs *w)
 {
-    for (size_t i = 0; w && i < w->n; i++) cli_errorf(cmd, "warning: %s", w->v[i]);
+    /* Every warning up to a limit; past it one line says how many more there
+     * are, so a million-row file with many zero-event tables does not bury
+     * the terminal (library callers get the full list in the result). */
+    enum { MAX_SHOWN = 100 };
+    size_t n = w ? w->n : 0, shown = n > MAX_SHOWN + 1 ? MAX_SHOWN : n;
+    for (size_t i = 0; i < shown; i++) cli_errorf(cmd, "warning: %s", w->v[i]);
+    if (shown < n) cli_errorf(cmd, "warning: ... and %zu more warnings not shown", n - shown);
 }
 
 int cli_common_opt(const char *cmd, int id, const char *arg, cli_common *c)

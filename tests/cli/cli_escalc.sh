@@ -33,6 +33,14 @@ grep -qx "metapool escalc: warning: row 2 (line 3) left out: no non-events in bo
 [ ! -s "$tmp/err" ] || fail "RD: unexpected warnings: $(cat "$tmp/err")"
 ! grep -q NA "$tmp/out" || fail "RD left a table out"
 
+# many rows left out: the first 100 warnings, then one line with the count
+{ echo 'ai,bi,ci,di'; for i in $(seq 150); do echo '0,5,0,5'; done; echo '1,2,3,4'; } >"$tmp/many.csv"
+"$bin" escalc --measure RR "$tmp/many.csv" >"$tmp/out" 2>"$tmp/err"
+[ "$(wc -l <"$tmp/err")" -eq 101 ] || fail "many warnings: $(wc -l <"$tmp/err") lines"
+tail -1 "$tmp/err" | grep -qx 'metapool escalc: warning: ... and 50 more warnings not shown' || fail "$(tail -1 "$tmp/err")"
+sed -n 100p "$tmp/err" | grep -q 'row 100 (line 101) left out' || fail "$(sed -n 100p "$tmp/err")"
+[ "$(grep -c NA "$tmp/out")" -eq 150 ] || fail "many: expected 150 NA rows"
+
 # yi given with sei: yi kept as written, vi = sei^2 appended
 printf 'study,yi,sei\n"A, B",0.5,0.5\n' | "$bin" escalc - >"$tmp/out"
 printf 'study,yi,sei,vi\n"A, B",0.5,0.5,0.25\n' | cmp -s - "$tmp/out" || fail "yi+sei: $(cat "$tmp/out")"
