@@ -173,7 +173,7 @@ START_TEST(test_smd_vtypes)
         base + (1 - (m - 2) / (m * c * c)) * g * g,
         /* RevMan 5: 1/n1 + 1/n2 + g^2/(2(N - 3.94)) */
         base + g * g / (2 * (N - 3.94)),
-        /* CMA (Borenstein 2009 eq. 4.28): c^2 (1/n1 + 1/n2 + d^2/(2N)), d = g/c */
+        /* CMA (Borenstein et al. 2009 ch. 4, V_g = J^2 V_d): c^2 (1/n1 + 1/n2 + d^2/(2N)), d = g/c */
         c * c * (base + (g / c) * (g / c) / (2 * N)),
     };
     for (int v = 0; v < MP_SMD_VAR_COUNT; v++) {

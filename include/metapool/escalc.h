@@ -36,8 +36,10 @@ typedef enum mp_measure {
  *    1/n1 + 1/n2 + (1 - (m - 2) / (m c^2)) g^2;   needs m > 2;
  *  - RevMan: Review Manager 5 (Deeks & Higgins 2010, statistical
  *    algorithms in RevMan 5):  1/n1 + 1/n2 + g^2 / (2 (n1 + n2 - 3.94));
- *  - CMA: Comprehensive Meta-Analysis / Borenstein et al. (2009, eq. 4.20,
- *    4.24, 4.28):  c^2 (1/n1 + 1/n2 + d^2 / (2 (n1 + n2))), d = g / c. */
+ *  - CMA: Comprehensive Meta-Analysis / Borenstein et al. (2009),
+ *    Introduction to Meta-Analysis, ch. 4: V_g = J^2 V_d with
+ *    V_d = 1/n1 + 1/n2 + d^2 / (2 (n1 + n2)), i.e.
+ *    c^2 (1/n1 + 1/n2 + d^2 / (2 (n1 + n2))), d = g / c, J = c. */
 typedef enum mp_smd_vtype {
     MP_SMD_VAR_LS = 0, /**< metafor default: 1/n1 + 1/n2 + g^2/(2(n1+n2)) */
     MP_SMD_VAR_UB,     /**< unbiased (metafor vtype "UB"): 1/n1 + 1/n2 + (1 - (m-2)/(m c^2)) g^2 */

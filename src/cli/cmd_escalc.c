@@ -16,8 +16,10 @@ static const char usage_text[] =
     "  --vtype V      variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
     "  --level L      confidence level of ci_lb/ci_ub input columns [95]\n"
     "  -h, --help     this help\n"
-    "Rows left out (NA cells, tables without events in both arms) get yi and vi NA\n"
-    "and a warning naming the row.\n";
+    "Rows left out get yi and vi NA and a warning naming the row: a required cell\n"
+    "that is NA, and for OR and RR a 2x2 table with no events (or no non-events)\n"
+    "in both arms.  An empty required cell is an error.  Tables with a zero cell\n"
+    "get 1/2 added to every cell (OR, RR and RD), as metafor does.\n";
 
 /* A number cell without its surrounding blanks: the cell itself when it has
  * none, else a copy in buf; NULL when the copy does not fit (the caller
