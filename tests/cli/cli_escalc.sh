@@ -45,6 +45,12 @@ sed -n 100p "$tmp/err" | grep -q 'row 100 (line 101) left out' || fail "$(sed -n
 printf 'study,yi,sei\n"A, B",0.5,0.5\n' | "$bin" escalc - >"$tmp/out"
 printf 'study,yi,sei,vi\n"A, B",0.5,0.5,0.25\n' | cmp -s - "$tmp/out" || fail "yi+sei: $(cat "$tmp/out")"
 
+# yi with a CI: --level sets the width's level; qnorm(0.95) = 1.6448536269514722,
+# the CI below is yi -+ 1.6448536269514722 * 0.5, so vi = 0.25
+printf 'yi,ci_lb,ci_ub\n0,-0.8224268134757361,0.8224268134757361\n' | "$bin" escalc --level 90 - >"$tmp/out"
+python3 -c 'import sys; v = float(open(sys.argv[1]).read().split()[1].split(",")[3]); sys.exit(abs(v - 0.25) > 1e-14)' "$tmp/out" ||
+    fail "yi+CI at 90%: $(cat "$tmp/out")"
+
 # semicolon input, BOM and CRLF: the output is plain comma-separated LF text
 "$bin" escalc "$src/tests/data/good/bom_crlf.csv" >"$tmp/out"
 printf 'study,yi,vi\nA,0.1,0.01\nB,-0.25,0.04\n' | cmp -s - "$tmp/out" || fail "bom_crlf: $(od -c "$tmp/out" | head)"
