@@ -194,6 +194,75 @@ START_TEST(test_single_effect_studies_equal_pool)
 }
 END_TEST
 
+/* ---- optima on a bound ---------------------------------------------------- */
+
+/* Homogeneous effects (spread far below their standard errors), one per
+ * study at one time: REML puts tau2 on its bound 0 (mp_pool agrees) and the
+ * fit is the fixed-effect mean sum(y/v)/sum(1/v) with se 1/sqrt(sum 1/v).
+ * tau2 must come out exactly 0, flagged, and the fit converged. */
+START_TEST(test_bound_tau2_zero)
+{
+    data d;
+    d.k = 8;
+    double sw = 0, swy = 0;
+    for (size_t i = 0; i < d.k; i++) {
+        d.y[i] = 0.3 + 0.01 * ((double)((i * 5) % 7) - 3.0);
+        d.v[i] = 0.05 + 0.02 * (double)i;
+        d.t[i] = 2.0;
+        d.s[i] = i;
+        sw += 1 / d.v[i];
+        swy += d.y[i] / d.v[i];
+    }
+    mp_pool_opts po;
+    mp_pool_opts_init(&po);
+    mp_pool_result pr;
+    ck_assert_int_eq(mp_pool(d.y, d.v, d.k, &po, NULL, &pr), MP_OK);
+    ck_assert(pr.tau2 == 0.0);
+    mp_traj_result r;
+    ck_assert_int_eq(fit(&d, MP_TRAJ_FACTOR, (mp_traj_struct)_i, 0, &r), MP_OK);
+    ck_assert(r.tau2[0] == 0.0);
+    ck_assert(r.warn & MP_TRAJ_WARN_BOUNDARY);
+    ck_assert(r.converged);
+    ck_assert_rel(r.coef[0].estimate, swy / sw, 1e-12);
+    ck_assert_rel(r.coef[0].se, 1 / sqrt(sw), 1e-12);
+    mp_traj_result_free(&r);
+}
+END_TEST
+
+/* Each study's two effects differ by exactly the same amount (y = mu_t +
+ * u_s), so the within-study contrast has no spread beyond its sampling
+ * error: REML drives CS's rho to its bound 1, where G = tau2 J is the
+ * random intercept.  CS (and AR, the same model with two times) must then
+ * equal INT: same tau2, logLik and means, with rho = 1 exactly. */
+START_TEST(test_bound_rho_one_is_int)
+{
+    data d;
+    d.k = 0;
+    for (size_t s = 0; s < 10; s++) {
+        double u = 0.4 * ((double)((s * 7) % 10) - 4.5) / 4.5;
+        for (size_t j = 0; j < 2; j++) {
+            d.y[d.k] = (j ? 0.2 : 0.5) + u;
+            d.v[d.k] = 0.02 + 0.01 * (double)((s + j) % 3);
+            d.t[d.k] = j ? 4.0 : 1.0;
+            d.s[d.k++] = s;
+        }
+    }
+    mp_traj_result in, cs, ar;
+    ck_assert_int_eq(fit(&d, MP_TRAJ_FACTOR, MP_TRAJ_INT, 0, &in), MP_OK);
+    ck_assert_int_eq(fit(&d, MP_TRAJ_FACTOR, MP_TRAJ_CS, 0, &cs), MP_OK);
+    ck_assert_int_eq(fit(&d, MP_TRAJ_FACTOR, MP_TRAJ_AR, 0, &ar), MP_OK);
+    ck_assert(cs.rho == 1.0 && ar.rho == 1.0);
+    ck_assert(cs.warn & MP_TRAJ_WARN_BOUNDARY);
+    ck_assert_rel(cs.tau2[0], in.tau2[0], 1e-7);
+    ck_assert_rel(ar.tau2[0], in.tau2[0], 1e-7);
+    ck_assert_rel(cs.logLik, in.logLik, 1e-12);
+    for (size_t l = 0; l < 2; l++) ck_assert_rel(cs.coef[l].estimate, in.coef[l].estimate, 1e-9);
+    mp_traj_result_free(&in);
+    mp_traj_result_free(&cs);
+    mp_traj_result_free(&ar);
+}
+END_TEST
+
 /* ---- each study seen at one time only -------------------------------- */
 
 /* Every study contributes one effect, at one of four times (the Ishak rows
@@ -634,6 +703,8 @@ static Suite *traj_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_ishak_reference, 0, 2);
     tcase_add_loop_test(tc, test_single_effect_studies_equal_pool, 0, MP_TRAJ_STRUCT_COUNT);
+    tcase_add_loop_test(tc, test_bound_tau2_zero, 0, MP_TRAJ_STRUCT_COUNT);
+    tcase_add_test(tc, test_bound_rho_one_is_int);
     tcase_add_test(tc, test_study_seen_at_one_time);
     tcase_add_test(tc, test_two_times_ar_equals_cs);
     tcase_add_test(tc, test_car_equally_spaced_equals_ar);
