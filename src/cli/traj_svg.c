@@ -157,11 +157,15 @@ int traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *wi
     /* x ticks: the distinct times when few, else 1-2-5 steps */
     char lab[64];
     if (L <= 12 || !fr.logx) {
+        double last_right = -HUGE_VAL; /* right end of the last label drawn */
         for (size_t i = 0; i < L; i++) {
             double x = px(&fr, r->times[i]);
             traj_time_label(r->times[i], unit, lab, sizeof lab);
             fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#333\"/>\n",
                     x, fr.y1, x, fr.y1 + 5);
+            double half = 3.2 * (double)strlen(lab); /* about 6.4 px per character at 11 px */
+            if (x - half < last_right + 4) continue; /* would overlap its neighbour: tick only */
+            last_right = x + half;
             fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"middle\">", x,
                     fr.y1 + 18);
             xml_text(f, lab);
