@@ -31,6 +31,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <float.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <pthread.h>
@@ -1247,4 +1248,87 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     }
     *eof = 1;
     return MP_OK;
+}
+
+/* ======================================================================
+ * number output
+ * ====================================================================== */
+
+/* 10^0 .. 10^27 are exact in the 64-bit significand of x87 long double
+ * (5^27 < 2^64). */
+#if LDBL_MANT_DIG >= 64
+static const long double pow10l_exact[28] = {
+    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+#endif
+
+size_t mp_format_double(double x, char *buf)
+{
+#if LDBL_MANT_DIG >= 64
+    /* 17 significant digits m = round(|x| 10^p), p = 16 - e10, with one
+     * correctly rounded long double multiplication or division by an exact
+     * power of ten: relative error <= 2^-64, i.e. at most 0.006 units of
+     * the 17th digit, so m is off the correctly rounded value by at most
+     * 0.506 units, while half the spacing of doubles is at least 0.55
+     * units there: the text always reads back as x.  Outside 1e-11..1e43
+     * (or for NaN, Inf, 0) glibc's printf does it. */
+    double ax = fabs(x);
+    if (isfinite(x) && ax >= 1e-11 && ax < 1e43) {
+        int e10 = (int)floor(log10(ax));
+        uint64_t m = 0;
+        for (int tries = 0; tries < 3; tries++) {
+            int p = 16 - e10;
+            if (p < -27 || p > 27) goto slow;
+            long double s = p >= 0 ? (long double)ax * pow10l_exact[p]
+                                   : (long double)ax / pow10l_exact[-p];
+            long double r = s + 0.5L;
+            m = (uint64_t)r; /* round half up; s > 0 */
+            if ((m & 1) && (long double)m - s == 0.5L) m--; /* a tie: to even, as printf */
+            if (m >= UINT64_C(100000000000000000)) {
+                if (m == UINT64_C(100000000000000000) && s < 1e17L) { /* rounded up to 10^17 */
+                    m = UINT64_C(10000000000000000);
+                    e10++;
+                    break;
+                }
+                e10++;
+                continue;
+            }
+            if (m < UINT64_C(10000000000000000)) { e10--; continue; }
+            break;
+        }
+        if (m < UINT64_C(10000000000000000) || m >= UINT64_C(100000000000000000)) goto slow;
+        char d[17];
+        for (int i = 16; i >= 0; i--) { d[i] = (char)('0' + m % 10); m /= 10; }
+        int nd = 17;
+        while (nd > 1 && d[nd - 1] == '0') nd--; /* %g drops trailing zeros */
+        char *p = buf;
+        if (x < 0) *p++ = '-';
+        if (e10 < -4 || e10 >= 17) { /* %g's exponent form */
+            *p++ = d[0];
+            if (nd > 1) { *p++ = '.'; memcpy(p, d + 1, (size_t)nd - 1); p += nd - 1; }
+            *p++ = 'e';
+            int e = e10;
+            *p++ = e < 0 ? '-' : '+';
+            if (e < 0) e = -e;
+            if (e >= 100) *p++ = (char)('0' + e / 100);
+            *p++ = (char)('0' + e / 10 % 10);
+            *p++ = (char)('0' + e % 10);
+        } else if (e10 >= 0) {
+            int ip = e10 + 1; /* digits before the point */
+            for (int i = 0; i < ip; i++) *p++ = i < nd ? d[i] : '0';
+            if (nd > ip) { *p++ = '.'; memcpy(p, d + ip, (size_t)(nd - ip)); p += nd - ip; }
+        } else {
+            *p++ = '0';
+            *p++ = '.';
+            for (int i = 0; i < -e10 - 1; i++) *p++ = '0';
+            memcpy(p, d, (size_t)nd);
+            p += nd;
+        }
+        *p = '\0';
+        return (size_t)(p - buf);
+    }
+slow:
+#endif
+    return (size_t)snprintf(buf, 32, "%.17g", x);
 }

@@ -163,6 +163,19 @@ MP_EXPORT mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_e
 MP_EXPORT mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d,
                                          int *eof, mp_error *err);
 
+/* ---- number output ------------------------------------------------------- */
+
+/** Write x as printf's "%.17g" would (17 significant digits, trailing zeros
+ *  dropped, exponent form outside 1e-4..1e17), NUL-terminated, into buf
+ *  (at least 32 bytes); returns the length.  The text always reads back
+ *  (strtod) as exactly x.  Where long double has a 64-bit significand and
+ *  1e-11 <= |x| < 1e43 the digits come from one long double scaling by an
+ *  exact power of ten, several times faster than glibc's printf; the last
+ *  digit may then differ from printf's correctly rounded one by 1 (in rare
+ *  ties), never so far that x would not read back.  Other values (and NaN,
+ *  Inf, 0) go through snprintf.  No allocation; thread-safe. */
+MP_EXPORT size_t mp_format_double(double x, char *buf);
+
 #ifdef __cplusplus
 }
 #endif

@@ -74,9 +74,10 @@ static int ob_room(outbuf *b, size_t extra)
 
 static void ob_num(outbuf *b, double x)
 {
-    if (ob_room(b, 32)) return;
+    if (ob_room(b, 40)) return;
     if (!isfinite(x)) { memcpy(b->p + b->n, ",NA", 3); b->n += 3; return; }
-    b->n += (size_t)snprintf(b->p + b->n, 32, ",%.17g", x);
+    b->p[b->n++] = ',';
+    b->n += mp_format_double(x, b->p + b->n); /* %.17g, exact round trip, fast */
 }
 
 static void ob_field(outbuf *b, const char *s)
