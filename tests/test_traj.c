@@ -675,6 +675,21 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(mp_traj_fit(d.y, d.v, d.t, d.s, d.k, &o, &r, &err), MP_EDOM);
     o.model = MP_TRAJ_SPLINE;
     ck_assert_int_eq(mp_traj_fit(d.y, d.v, d.t, d.s, d.k, &o, &r, &err), MP_EDOM);
+    /* two effects of one study at the same time with equal variances and
+     * phi > 0: vcalc's correlation is phi^0 = 1, and with G's equal entries
+     * for one time level every block M_s = (v + tau2) J is singular */
+    {
+        data z;
+        z.k = 0;
+        for (size_t s2 = 0; s2 < 3; s2++)
+            for (size_t j = 0; j < 2; j++) {
+                z.y[z.k] = 0.1 * (double)(s2 + j); z.v[z.k] = 0.1; z.t[z.k] = 1; z.s[z.k++] = s2;
+            }
+        mp_traj_opts oz;
+        mp_traj_opts_init(&oz);
+        oz.phi = 0.5;
+        ck_assert_int_eq(mp_traj_fit(z.y, z.v, z.t, z.s, z.k, &oz, &r, &err), MP_ESING);
+    }
     /* parsers */
     mp_traj_struct st;
     mp_traj_model m;

@@ -83,5 +83,14 @@ else
 fi
 "$BIN" trajectory "$ISHAK" --time months --plot "$TMP/nodir/p.svg" >/dev/null 2>"$TMP/err"
 [ $? -eq 1 ] && grep -q "cannot write the plot" "$TMP/err" && ok || bad "unwritable plot path"
+# rows without a time are left out with a warning naming them; no study column: one study per row
+printf 'study,time,yi,vi\nA,1,0.5,0.1\nA,NA,0.4,0.1\nA,2,0.45,0.1\nB,1,0.3,0.2\nB,2,0.1,0.2\nC,1,0.2,0.1\n' >"$TMP/na.csv"
+"$BIN" trajectory "$TMP/na.csv" --time time --format json >"$TMP/na.json" 2>"$TMP/err" \
+    && grep -q "row 2 (line 3) left out: missing time" "$TMP/err" && grep -q '"k": 5' "$TMP/na.json" \
+    && grep -q '"n_studies": 3' "$TMP/na.json" && ok || bad "NA time: $(cat "$TMP/err")"
+printf 'time,yi,vi\n1,0.5,0.1\n2,0.4,0.1\n1,0.3,0.2\n2,0.1,0.2\n' >"$TMP/nostudy.csv"
+"$BIN" trajectory "$TMP/nostudy.csv" --time time --format json >"$TMP/ns.json" 2>"$TMP/err" \
+    && grep -q "every row is taken as its own study" "$TMP/err" && grep -q '"n_studies": 4' "$TMP/ns.json" \
+    && ok || bad "no study column: $(cat "$TMP/err")"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
