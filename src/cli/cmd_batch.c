@@ -129,7 +129,13 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
         const mp_pool_result *r = &res[a];
         ob_field(b, mp_batch_data_name(&B->d, a));
         if (ob_room(b, 32)) return;
-        b->n += (size_t)snprintf(b->p + b->n, 32, ",%zu", B->d.off[a + 1] - B->d.off[a]);
+        {   /* ",k" without printf */
+            char t[24];
+            size_t k = B->d.off[a + 1] - B->d.off[a], n = 0;
+            do { t[n++] = (char)('0' + k % 10); k /= 10; } while (k);
+            b->p[b->n++] = ',';
+            while (n) b->p[b->n++] = t[--n];
+        }
         if (st[a] == MP_OK) {
             const double x[] = {r->estimate, r->se, r->ci_lb, r->ci_ub, r->pval, r->tau2, r->I2,
                                 r->H2, r->Q, r->Q_pval, r->pi_lb, r->pi_ub};
@@ -137,8 +143,13 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
         } else {
             for (int i = 0; i < 12; i++) ob_num(b, NAN);
         }
-        if (ob_room(b, 32)) return;
-        b->n += (size_t)snprintf(b->p + b->n, 32, ",%s\n", status_word(st[a]));
+        const char *w = status_word(st[a]);
+        size_t wl = strlen(w);
+        if (ob_room(b, wl + 2)) return;
+        b->p[b->n++] = ',';
+        memcpy(b->p + b->n, w, wl);
+        b->n += wl;
+        b->p[b->n++] = '\n';
     }
 }
 
