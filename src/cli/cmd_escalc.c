@@ -2,6 +2,7 @@
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
+#include "metapool/batch.h" /* mp_format_double */
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -93,9 +94,9 @@ int cmd_escalc(int argc, char **argv)
             ytxt = vtxt = "NA";
         } else {
             ytxt = echo_y ? trimmed(mp_table_cell(t, i, (size_t)jy), ybuf, sizeof ybuf) : NULL;
-            if (!ytxt) { snprintf(ybuf, sizeof ybuf, "%.17g", e.yi[i]); ytxt = ybuf; }
+            if (!ytxt) { mp_format_double(e.yi[i], ybuf); ytxt = ybuf; } /* = %.17g, fast */
             vtxt = echo_v ? trimmed(mp_table_cell(t, i, (size_t)jv), vbuf, sizeof vbuf) : NULL;
-            if (!vtxt) { snprintf(vbuf, sizeof vbuf, "%.17g", e.vi[i]); vtxt = vbuf; }
+            if (!vtxt) { mp_format_double(e.vi[i], vbuf); vtxt = vbuf; }
         }
         for (size_t j = 0; j < nc; j++) {
             if (j) fputc(',', stdout);
