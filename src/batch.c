@@ -1202,22 +1202,29 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
         r->rowno++;
         const char *gname = row.cell[r->gcol];
         size_t glen = row.len[r->gcol];
+        int same = d->n > 0 && glen == r->cur_len &&
+                   memcmp(d->names + d->name_off[d->n - 1], gname, glen) == 0;
+        uint64_t h = 0;
+        if (!same) {
+            /* a new group: start fetching its slot of the (large, cold)
+             * table of seen groups while the row is converted */
+            h = hash_bytes(gname, glen);
+#if defined(__GNUC__)
+            if (r->ht_cap) __builtin_prefetch(&r->ht_hash[(size_t)h & (r->ht_cap - 1)]);
+#endif
+        }
         double yi = 0, vi = 0;
         int u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
         if (u < 0) return st;
-        if (d->n > 0) {
-            const char *cur = d->names + d->name_off[d->n - 1];
-            if (glen == r->cur_len && memcmp(cur, gname, glen) == 0) {
-                if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
-                continue;
-            }
+        if (same) {
+            if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
+            continue;
         }
         /* a new group: it must not have been seen before */
         if (ht_grow(r)) return MP_FAIL(MP_ENOMEM);
-        uint64_t h = hash_bytes(gname, glen);
         size_t slot = 0;
         if (ht_find(r, NULL, h, gname, glen, &slot)) {
-            mp_error_set(err, mp_csv_stream_name(r->s), row.line, row.colpos[r->gcol],
+            mp_error_set(err, mp_csv_stream_name(r->s), row.cell_line[r->gcol], row.colpos[r->gcol],
                          "group '%.100s' appears again after other groups: the input is not "
                          "sorted by '%s' (drop --sorted)",
                          gname, mp_csv_stream_colname(r->s, r->gcol));
