@@ -37,6 +37,49 @@ static const char *trimmed(const char *s, char *buf, size_t n)
     return buf;
 }
 
+/* Output in 64 KiB blocks: one fwrite per block instead of a locked stdio
+ * call per character or field (a third of the run time on a million rows). */
+typedef struct obuf {
+    char b[1 << 16]; /* pending bytes */
+    size_t n;        /* bytes in b */
+    FILE *f;         /* destination */
+} obuf;
+
+static void ob_flush(obuf *o)
+{
+    if (o->n) fwrite(o->b, 1, o->n, o->f); /* errors: seen by fflush/ferror at the end */
+    o->n = 0;
+}
+
+static void ob_put(obuf *o, const char *s, size_t len)
+{
+    if (o->n + len > sizeof o->b) {
+        ob_flush(o);
+        if (len > sizeof o->b) { fwrite(s, 1, len, o->f); return; }
+    }
+    memcpy(o->b + o->n, s, len);
+    o->n += len;
+}
+
+static void ob_char(obuf *o, char c)
+{
+    if (o->n == sizeof o->b) ob_flush(o);
+    o->b[o->n++] = c;
+}
+
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break. */
+static void ob_field(obuf *o, const char *s)
+{
+    size_t k = strcspn(s, ",\"\n\r");
+    if (!s[k]) { ob_put(o, s, k + strlen(s + k)); return; }
+    ob_char(o, '"');
+    for (; *s; s++) {
+        if (*s == '"') ob_char(o, '"');
+        ob_char(o, *s);
+    }
+    ob_char(o, '"');
+}
+
 int cmd_escalc(int argc, char **argv)
 {
     static const struct option opts[] = {{"measure", required_argument, NULL, OPT_MEASURE},
@@ -80,13 +123,22 @@ int cmd_escalc(int argc, char **argv)
     int echo_y = e.source != MP_SRC_MEANS && e.source != MP_SRC_COUNTS && jy >= 0;
     int echo_v = e.source == MP_SRC_YI_VI && jv >= 0;
     /* header: every input column, then yi / vi where they were not there */
-    for (size_t j = 0; j < nc; j++) {
-        if (j) fputc(',', stdout);
-        csv_field(stdout, mp_table_colname(t, j), ',');
+    obuf *o = malloc(sizeof *o);
+    if (!o) {
+        cli_errorf("escalc", "out of memory");
+        mp_effects_free(&e);
+        mp_table_free(t);
+        return CLI_FAIL;
     }
-    if (jy < 0) fputs(nc ? ",yi" : "yi", stdout);
-    if (jv < 0) fputs(",vi", stdout);
-    fputc('\n', stdout);
+    o->n = 0;
+    o->f = stdout;
+    for (size_t j = 0; j < nc; j++) {
+        if (j) ob_char(o, ',');
+        ob_field(o, mp_table_colname(t, j));
+    }
+    if (jy < 0) ob_put(o, nc ? ",yi" : "yi", nc ? 3 : 2);
+    if (jv < 0) ob_put(o, ",vi", 3);
+    ob_char(o, '\n');
     for (size_t i = 0; i < nr; i++) {
         char ybuf[40], vbuf[40];
         const char *ytxt = ybuf, *vtxt = vbuf;
@@ -99,16 +151,21 @@ int cmd_escalc(int argc, char **argv)
             if (!vtxt) { mp_format_double(e.vi[i], vbuf); vtxt = vbuf; }
         }
         for (size_t j = 0; j < nc; j++) {
-            if (j) fputc(',', stdout);
+            if (j) ob_char(o, ',');
             const char *cell = (long)j == jy ? ytxt : (long)j == jv ? vtxt : mp_table_cell(t, i, j);
-            csv_field(stdout, cell, ',');
+            ob_field(o, cell);
         }
-        if (jy < 0) { fputc(',', stdout); fputs(ytxt, stdout); }
-        if (jv < 0) { fputc(',', stdout); fputs(vtxt, stdout); }
-        fputc('\n', stdout);
+        if (jy < 0) { ob_char(o, ','); ob_put(o, ytxt, strlen(ytxt)); }
+        if (jv < 0) { ob_char(o, ','); ob_put(o, vtxt, strlen(vtxt)); }
+        ob_char(o, '\n');
     }
+    ob_flush(o);
+    free(o);
     mp_effects_free(&e);
     mp_table_free(t);
-    if (fflush(stdout) != 0) { cli_errorf("escalc", "write error"); return CLI_FAIL; }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_errorf("escalc", "write error");
+        return CLI_FAIL;
+    }
     return CLI_OK;
 }
