@@ -65,4 +65,12 @@ set +e
 "$bin" escalc a.csv b.csv 2>"$tmp/err" >/dev/null; rc=$?
 set -e
 [ "$rc" -eq 2 ] || fail "two files: exit $rc"
+# a full disk: exit 1 with a message, not a silent truncated file
+if [ -w /dev/full ]; then
+    set +e
+    "$bin" escalc "$src/tests/data/good/bom_crlf.csv" >/dev/full 2>"$tmp/err"; rc=$?
+    set -e
+    [ "$rc" -eq 1 ] || fail "/dev/full: exit $rc"
+    grep -qx 'metapool escalc: write error' "$tmp/err" || fail "/dev/full: $(cat "$tmp/err")"
+fi
 echo "cli_escalc: ok"
