@@ -1111,6 +1111,7 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
     data_reset(d);
     double *ty = NULL, *tv = NULL;
     size_t *tg = NULL, tcap = 0, nt = 0, *cnt = NULL;
+    size_t last = 0, last_len = 0; /* group of the previous row (index + 1) */
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
@@ -1122,15 +1123,22 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
         if (eof) break;
         r->rowno++;
         const char *gname = row.cell[r->gcol];
-        size_t glen = row.len[r->gcol];
-        if (ht_grow(r)) { st = MP_FAIL(MP_ENOMEM); goto done; }
-        uint64_t h = hash_bytes(gname, glen);
-        size_t slot = 0, g1 = ht_find(r, d, h, gname, glen, &slot);
-        if (!g1) {
-            if (data_add_group(d, gname, glen, row.line)) { st = MP_FAIL(MP_ENOMEM); goto done; }
-            r->ht_hash[slot] = h;
-            r->ht_gid[slot] = g1 = d->n;
-            r->ht_n++;
+        size_t glen = row.len[r->gcol], g1;
+        if (last && glen == last_len && memcmp(d->names + d->name_off[last - 1], gname, glen) == 0) {
+            g1 = last; /* same group as the row before: no hash lookup */
+        } else {
+            if (ht_grow(r)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+            uint64_t h = hash_bytes(gname, glen);
+            size_t slot = 0;
+            g1 = ht_find(r, d, h, gname, glen, &slot);
+            if (!g1) {
+                if (data_add_group(d, gname, glen, row.line)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+                r->ht_hash[slot] = h;
+                r->ht_gid[slot] = g1 = d->n;
+                r->ht_n++;
+            }
+            last = g1;
+            last_len = glen;
         }
         double yi, vi;
         int u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
