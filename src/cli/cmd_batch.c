@@ -181,6 +181,13 @@ static long write_block(const char *cmd, const char *file, const block *B,
                         const mp_pool_opts *o)
 {
     if (B->ret == MP_ENOMEM) return -1;
+    /* the header goes out with the first block: bad input found before
+     * it leaves standard output empty */
+    static int header_done = 0;
+    if (!header_done) {
+        fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
+        header_done = 1;
+    }
     for (unsigned t = 0; t < B->nthreads; t++) {
         if (B->out[t].nomem) return -1;
         if (B->out[t].n && fwrite(B->out[t].p, 1, B->out[t].n, stdout) != B->out[t].n) return -1;
@@ -290,7 +297,6 @@ int cmd_batch(int argc, char **argv)
     if (strcmp(file, "-") == 0) file = "<stdin>";
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
 
     if (!sorted) {
         s = mp_batch_read_all(rd, &B[0].d, &err);

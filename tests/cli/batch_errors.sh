@@ -29,6 +29,9 @@ check missing-file 2 "nonexistent.csv: cannot open" "$BIN" batch --group g "$T/n
 check group-column 2 "good.csv: no column 'nope' for --group" "$BIN" batch --group nope "$T/good.csv"
 printf 'g,yi,vi\na,0.1,0.01\nb,x1,0.02\n' >"$T/cell.csv"
 check bad-cell 2 "cell.csv:3:3: column 'yi': 'x1' is not a number" "$BIN" batch --group g "$T/cell.csv"
+[ -s "$T/out" ] && { echo "FAIL bad-cell wrote output"; fail=1; }
+printf 'g;yi;vi\na;0,1;0.01\n' >"$T/semi.csv"
+check decimal-comma 2 "semi.csv:2:3: column 'yi': '0,1' is not a number \(the decimal point must be '.'\)" "$BIN" batch --group g "$T/semi.csv"
 check bad-cell-sorted 2 "cell.csv:3:3: column 'yi': 'x1' is not a number" "$BIN" batch --group g --sorted "$T/cell.csv"
 printf 'g,yi,vi\na,0.1,0.01\nb,0.2\n' >"$T/ragged.csv"
 check ragged 2 "ragged.csv:3:6: row has 2 fields, the header has 3" "$BIN" batch --group g "$T/ragged.csv"
