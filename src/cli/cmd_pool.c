@@ -233,7 +233,13 @@ int cmd_pool(int argc, char **argv)
     cli_common_init(&c);
     int id;
     optind = 1;
-    while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, "metapool pool: ..." */
+    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (id == '?' || id == ':') {
+            cli_bad_option(cmd, id, argv);
+            fputs(usage_text, stderr);
+            return CLI_USAGE;
+        }
         if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
         if (id == OPT_MAXITER || id == OPT_TOL) {
             long n;

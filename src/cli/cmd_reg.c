@@ -225,7 +225,13 @@ int cmd_reg(int argc, char **argv)
     long maxiter = 1000;
     int id;
     optind = 1;
-    while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, "metapool reg: ..." */
+    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (id == '?' || id == ':') {
+            cli_bad_option(cmd, id, argv);
+            fputs(usage_text, stderr);
+            return CLI_USAGE;
+        }
         if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
         if (id == OPT_MODS) { mods = optarg; continue; }
         if (id == OPT_MAXITER) {

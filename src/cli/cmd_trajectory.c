@@ -268,7 +268,13 @@ int cmd_trajectory(int argc, char **argv)
     double x;
     char lab[64];
     optind = 1;
-    while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, "metapool trajectory: ..." */
+    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (id == '?' || id == ':') {
+            cli_bad_option(cmd, id, argv);
+            fputs(usage_text, stderr);
+            return CLI_USAGE;
+        }
         switch (id) {
         case 'h': fputs(usage_text, stdout); return CLI_OK;
         case OPT_TIME: A.time = optarg; continue;
