@@ -19,7 +19,18 @@
  * rules: REML and ML by Newton steps on the score with a Fisher-scoring
  * fallback inside a bracket that is tightened at every step; EB by the same
  * safeguarded Newton on its estimating equation; PM (and the Q-profile CI)
- * by Brent's method from GSL on the generalised Q statistic. */
+ * by Brent's method from GSL on the generalised Q statistic.
+ *
+ * Speed (issue 6; measurements in bench/README.md).  Batch mode fits
+ * millions of small analyses, so the per-fit constant matters as much as
+ * the O(k) passes: the O(k) passes (pstats_of) are branch-free loops in
+ * index order that GCC vectorises (-fopt-info-vec), the quantiles of the
+ * CI are remembered in the workspace across the fits of mp_pool_many()
+ * (a t quantile costs microseconds), and the estimating equation at
+ * tau2 = 0 reuses the fixed-effect pass.  REML runs per analysis from the
+ * HE start that metafor uses: running analyses in lockstep across SIMD
+ * lanes was measured slower (each group of lanes pays its slowest lane's
+ * iterations), see bench/lockstep.c. */
 #include "metapool/pool.h"
 #include "internal.h"
 
@@ -71,7 +82,32 @@ struct mp_pool_workspace {
     double *w;                 /* weights 1/(v + tau2) */
     double *a;                 /* scratch */
     gsl_root_fsolver *brent;   /* reused by PM and the Q-profile CI */
+    /* Quantiles of the last fits: many analyses share the level (and k),
+     * and a t quantile costs microseconds (GSL inverts it iteratively). */
+    double z_alpha, z_crit;          /* alpha/2 -> normal upper quantile */
+    double t_alpha, t_df, t_crit;    /* (alpha/2, df) -> t upper quantile */
 };
+
+/* Upper alpha/2 quantiles, remembered in the workspace (same values as
+ * calling GSL each time: the cache only skips repeated calls). */
+static double z_quantile(mp_pool_workspace *ws, double half_alpha)
+{
+    if (!(ws->z_alpha == half_alpha)) {
+        ws->z_crit = gsl_cdf_ugaussian_Qinv(half_alpha);
+        ws->z_alpha = half_alpha;
+    }
+    return ws->z_crit;
+}
+
+static double t_quantile(mp_pool_workspace *ws, double half_alpha, double df)
+{
+    if (!(ws->t_alpha == half_alpha && ws->t_df == df)) {
+        ws->t_crit = gsl_cdf_tdist_Qinv(half_alpha, df);
+        ws->t_alpha = half_alpha;
+        ws->t_df = df;
+    }
+    return ws->t_crit;
+}
 
 mp_pool_workspace *mp_pool_workspace_alloc(size_t kmax)
 {
@@ -79,6 +115,7 @@ mp_pool_workspace *mp_pool_workspace_alloc(size_t kmax)
     size_t bytes = mp_mul_size(kmax ? kmax : 1, sizeof(double));
     if (!ws || !bytes) { free(ws); return NULL; }
     ws->kmax = kmax;
+    ws->z_alpha = ws->t_alpha = ws->t_df = NAN;
     ws->w = malloc(bytes);
     ws->a = malloc(bytes);
     ws->brent = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
@@ -137,38 +174,106 @@ static void weights(const double *v, size_t k, double tau2, double *w)
     for (size_t i = 0; i < k; i++) w[i] = 1.0 / (v[i] + tau2);
 }
 
-/* Fill ps from weights w (already computed) and effects y; `a` is k scratch. */
-static void pstats_of(const double *y, const double *w, size_t k, double *a, pstats *ps,
-                      int want_traces)
+/* Running sums of one pass over the studies. */
+typedef struct {
+    double s1, s2, swy;              /* sum w, sum w^2, sum w y (the largest w left out of s1, s2) */
+    double Q, YPPY, swe, swee;       /* residual sums */
+    double trP, trPP;                /* traces */
+} psums;
+
+/* sum w, sum w^2 and sum w y over i in [i0, i1). */
+static inline void sums_range(const double *y, const double *w, size_t i0, size_t i1, psums *a)
 {
-    xsum s1 = xsum_of(w, k);
-    double S1 = s1.total, swy = 0;
-    for (size_t i = 0; i < k; i++) swy += w[i] * y[i];
-    double mu = swy / S1, Q = 0, YPPY = 0, swe = 0, swee = 0;
-    for (size_t i = 0; i < k; i++) {
-        double r = y[i] - mu, e = w[i] * r;
-        Q += e * r;
-        YPPY += e * e;
-        swe += w[i] * e;
-        swee += w[i] * e * e;
+    double s1 = a->s1, s2 = a->s2, swy = a->swy;
+    for (size_t i = i0; i < i1; i++) {
+        s1 += w[i];
+        s2 += w[i] * w[i];
+        swy += w[i] * y[i];
     }
+    a->s1 = s1;
+    a->s2 = s2;
+    a->swy = swy;
+}
+
+/* Residual sums over i in [i0, i1), and with `traces` the tr P and tr PP
+ * terms p_ii = w_i (S1 - w_i) / S1 and w_i^2 (S2 - w_i^2) / S1^2 (i is
+ * never the largest weight here: S1 - w_i has no cancellation). */
+static inline void resid_range(const double *y, const double *w, size_t i0, size_t i1, double mu,
+                               double S1, double S2, double inv, int traces, psums *a)
+{
+    double Q = a->Q, YPPY = a->YPPY, swe = a->swe, swee = a->swee, trP = a->trP, trPP = a->trPP;
+    const double inv2 = inv * inv;
+    if (traces) {
+        for (size_t i = i0; i < i1; i++) {
+            double r = y[i] - mu, e = w[i] * r, w2 = w[i] * w[i], pii = w[i] * (S1 - w[i]) * inv;
+            Q += e * r;
+            YPPY += e * e;
+            swe += w[i] * e;
+            swee += w[i] * e * e;
+            trP += pii;
+            trPP += pii * pii + w2 * (S2 - w2) * inv2;
+        }
+    } else {
+        for (size_t i = i0; i < i1; i++) {
+            double r = y[i] - mu, e = w[i] * r;
+            Q += e * r;
+            YPPY += e * e;
+            swe += w[i] * e;
+            swee += w[i] * e * e;
+        }
+    }
+    a->Q = Q;
+    a->YPPY = YPPY;
+    a->swe = swe;
+    a->swee = swee;
+    a->trP = trP;
+    a->trPP = trPP;
+}
+
+/* Fill ps from weights w (already computed) and effects y.
+ *
+ * Three passes over the studies, none with a branch inside and none
+ * allocating: the index of the largest weight (branch-free selects); the
+ * sums, over the index ranges around it, so that S1 - w_max and
+ * S2 - w_max^2 are exact (see sum_except; the largest weight's index is
+ * also that of the largest w^2); the residual sums and traces, again
+ * around the largest weight, whose trace terms use the exact sums of the
+ * others.  Every sum keeps index order (no reassociation), so results do
+ * not depend on the vector width the compiler chooses. */
+static void pstats_of(const double *y, const double *w, size_t k, pstats *ps, int want_traces)
+{
+    size_t imax = 0;
+    double wmax = w[0];
+    for (size_t i = 1; i < k; i++) {
+        int gt = w[i] > wmax;
+        wmax = gt ? w[i] : wmax;
+        imax = gt ? i : imax;
+    }
+    psums a = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    sums_range(y, w, 0, imax, &a);
+    a.swy += wmax * y[imax];
+    sums_range(y, w, imax + 1, k, &a);
+    const double rest1 = a.s1, rest2 = a.s2;
+    const double S1 = wmax + rest1, S2 = wmax * wmax + rest2, mu = a.swy / S1, inv = 1.0 / S1;
+    resid_range(y, w, 0, imax, mu, S1, S2, inv, want_traces, &a);
+    {   /* the largest weight: its "others" are rest1 and rest2 */
+        double r = y[imax] - mu, e = wmax * r, pmax = wmax * rest1 * inv;
+        a.Q += e * r;
+        a.YPPY += e * e;
+        a.swe += wmax * e;
+        a.swee += wmax * e * e;
+        a.trP += pmax;
+        a.trPP += pmax * pmax + wmax * wmax * rest2 * (inv * inv);
+    }
+    resid_range(y, w, imax + 1, k, mu, S1, S2, inv, want_traces, &a);
     ps->S1 = S1;
+    ps->S2 = S2;
     ps->mu = mu;
-    ps->Q = Q;
-    ps->YPPY = YPPY;
-    ps->YPPPY = swee - swe * swe / S1;
-    if (!want_traces) return;
-    for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i];
-    xsum s2 = xsum_of(a, k);
-    double trP = 0, trPP = 0;
-    for (size_t i = 0; i < k; i++) {
-        double pii = w[i] * sum_except(&s1, w, i) / S1;
-        trP += pii;
-        trPP += pii * pii + a[i] * sum_except(&s2, a, i) / (S1 * S1);
-    }
-    ps->S2 = s2.total;
-    ps->trP = trP;
-    ps->trPP = trPP;
+    ps->Q = a.Q;
+    ps->YPPY = a.YPPY;
+    ps->YPPPY = a.swee - a.swe * a.swe / S1;
+    ps->trP = a.trP;
+    ps->trPP = a.trPP;
 }
 
 /* ---- closed-form estimators ------------------------------------------ */
@@ -193,30 +298,37 @@ static double tau2_he(const double *y, const double *v, size_t k, double *se_par
 
 typedef enum { EQ_REML, EQ_ML, EQ_EB } eqkind;
 
+/* g and g' of the estimating equation from the model quantities ps at some
+ * tau2 (traces needed for REML and ML). */
+static void eq_from(eqkind kind, const pstats *ps, size_t k, double *g, double *dg, double *fisher)
+{
+    switch (kind) {
+    case EQ_REML: /* score of the restricted likelihood, times 2 */
+        *g = ps->YPPY - ps->trP;
+        *dg = -2.0 * ps->YPPPY + ps->trPP;
+        *fisher = ps->trPP;
+        break;
+    case EQ_ML:
+        *g = ps->YPPY - ps->S1;
+        *dg = -2.0 * ps->YPPPY + ps->S2;
+        *fisher = ps->S2;
+        break;
+    case EQ_EB: /* Morris: Q k/(k-1) = k, i.e. Q = k - 1 */
+        *g = ps->Q - ((double)k - 1.0);
+        *dg = -ps->YPPY;
+        *fisher = ps->S1 * ((double)k - 1.0) / (double)k; /* metafor's EB step scale */
+        break;
+    }
+}
+
 /* g and g' of the estimating equation at tau2. */
 static void eq_eval(eqkind kind, const double *y, const double *v, size_t k, double tau2,
                     mp_pool_workspace *ws, double *g, double *dg, double *fisher)
 {
     pstats ps;
     weights(v, k, tau2, ws->w);
-    pstats_of(y, ws->w, k, ws->a, &ps, kind != EQ_EB);
-    switch (kind) {
-    case EQ_REML: /* score of the restricted likelihood, times 2 */
-        *g = ps.YPPY - ps.trP;
-        *dg = -2.0 * ps.YPPPY + ps.trPP;
-        *fisher = ps.trPP;
-        break;
-    case EQ_ML:
-        *g = ps.YPPY - ps.S1;
-        *dg = -2.0 * ps.YPPPY + ps.S2;
-        *fisher = ps.S2;
-        break;
-    case EQ_EB: /* Morris: Q k/(k-1) = k, i.e. Q = k - 1 */
-        *g = ps.Q - ((double)k - 1.0);
-        *dg = -ps.YPPY;
-        *fisher = ps.S1 * ((double)k - 1.0) / (double)k; /* metafor's EB step scale */
-        break;
-    }
+    pstats_of(y, ws->w, k, &ps, kind != EQ_EB);
+    eq_from(kind, &ps, k, g, dg, fisher);
 }
 
 /* Solve g(tau2) = 0 on (lo, inf) given g(lo) > 0 (g decreasing through the
@@ -237,6 +349,14 @@ static mp_status solve_eq(eqkind kind, const double *y, const double *v, size_t 
         if (dg < 0) step = -g / dg;           /* Newton */
         else step = g / fi;                   /* Fisher scoring */
         double xn = x + step;
+        /* A step below the tolerance is convergence even when rounding puts
+         * xn on the bracket end (g = +-1e-15 noise at the root): test it
+         * before the bracket (issue 6: a k = 9 REML fit "did not converge"
+         * with x + step == x == lo after 11 iterations). */
+        if (fabs(step) <= o->epsrel * fabs(x)) {
+            *root = xn;
+            return MP_OK;
+        }
         if (!(xn > lo && xn < hi)) {
             /* a step leaving the bracket only happens once both ends are
              * known (from g > 0 both steps go right): bisect */
@@ -378,8 +498,10 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
     r->converged = 1;
     if (k == 0) return MP_FAIL(MP_ETOOFEW);
     if (k > ws->kmax) return MP_FAIL(MP_EINVAL);
+    int bad = 0; /* one pass without branches: y finite, 0 < v < inf */
     for (size_t i = 0; i < k; i++)
-        if (!isfinite(y[i]) || !(v[i] > 0) || !isfinite(v[i])) return MP_FAIL(MP_EDOM);
+        bad |= !(fabs(y[i]) <= DBL_MAX) | !(v[i] > 0) | !(v[i] <= DBL_MAX);
+    if (bad) return MP_FAIL(MP_EDOM);
 
     const double kk = (double)k, df = kk - 1.0;
     const mp_method m = o->method;
@@ -389,7 +511,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
     /* heterogeneity under the FE weights: Q, vt and the FE projector traces */
     pstats fe;
     weights(v, k, 0.0, w);
-    pstats_of(y, w, k, ws->a, &fe, 1);
+    pstats_of(y, w, k, &fe, 1);
     if (k > 1) {
         r->Q = fe.Q;
         r->Q_df = df;
@@ -429,7 +551,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
             if (!(t0 > 0)) { tau2 = 0.0; se2 = NAN; break; }
             pstats ps;
             weights(v, k, t0, w);
-            pstats_of(y, w, k, ws->a, &ps, 1);
+            pstats_of(y, w, k, &ps, 1);
             tau2 = t0 * ps.Q / df;
             /* metafor: tau0^2/(k-1)^2 (2 tr(PVPV) + 4 tau2 tr(PVP) + 2 tau2^2 tr(PP)) */
             double *a = ws->a;
@@ -457,7 +579,8 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
             eqkind kind = m == MP_METHOD_REML ? EQ_REML : m == MP_METHOD_ML ? EQ_ML : EQ_EB;
             double trPVPV, trPV, g0, dg, fi, gs = -1;
             double start = fmax(0.0, tau2_he(y, v, k, &trPVPV, &trPV));
-            eq_eval(kind, y, v, k, 0.0, ws, &g0, &dg, &fi);
+            /* the equation at 0 from the FE quantities: the same weights 1/v */
+            eq_from(kind, &fe, k, &g0, &dg, &fi);
             if (start > 0 && g0 <= 0) eq_eval(kind, y, v, k, start, ws, &gs, &dg, &fi);
             if (g0 > 0) {
                 st = solve_eq(kind, y, v, k, 0.0, start, o, ws, &tau2, &r->niter);
@@ -470,10 +593,10 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
                     pstats a0, a1;
                     double l0 = 0, l1 = 0;
                     weights(v, k, 0.0, w);
-                    pstats_of(y, w, k, ws->a, &a0, 0);
+                    pstats_of(y, w, k, &a0, 0);
                     for (size_t i = 0; i < k; i++) l0 -= log(v[i]);
                     weights(v, k, tau2, w);
-                    pstats_of(y, w, k, ws->a, &a1, 0);
+                    pstats_of(y, w, k, &a1, 0);
                     for (size_t i = 0; i < k; i++) l1 -= log(v[i] + tau2);
                     l0 -= a0.Q + (kind == EQ_REML ? log(a0.S1) : 0);
                     l1 -= a1.Q + (kind == EQ_REML ? log(a1.S1) : 0);
@@ -506,8 +629,12 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
 
     /* the pooled estimate under weights 1/(v + tau2) */
     pstats ps;
-    weights(v, k, tau2, w);
-    pstats_of(y, w, k, ws->a, &ps, 1);
+    if (tau2 == 0.0) {
+        ps = fe; /* the FE weights again: same quantities */
+    } else {
+        weights(v, k, tau2, w);
+        pstats_of(y, w, k, &ps, 1);
+    }
     r->tau2 = tau2;
     r->tau = sqrt(tau2);
     r->sum_w = ps.S1;
@@ -552,7 +679,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
         se *= sqrt(s2w);
         r->df = df;
         if (k > 1) {
-            crit = gsl_cdf_tdist_Qinv(alpha / 2.0, df);
+            crit = t_quantile(ws, alpha / 2.0, df);
             r->stat = r->estimate / se;
             r->pval = 2.0 * gsl_cdf_tdist_Q(fabs(r->stat), df);
         } else {
@@ -560,7 +687,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
             se = NAN;
         }
     } else {
-        crit = gsl_cdf_ugaussian_Qinv(alpha / 2.0);
+        crit = z_quantile(ws, alpha / 2.0);
         r->stat = r->estimate / se;
         r->pval = 2.0 * gsl_cdf_ugaussian_Q(fabs(r->stat));
     }

@@ -660,6 +660,32 @@ START_TEST(test_reader_effects_as_loader)
 }
 END_TEST
 
+/* ---- issue-6 regression: REML reported non-convergence at the root --------- */
+
+/* A k = 9 analysis from a batch run whose REML iteration reached the root
+ * with g = +3.6e-15 (noise), so that x + step == x == lo: it was reported as
+ * "did not converge in 11 iterations".  Expected values: R metafor 3.8-1,
+ * rma(yi, vi, method = "REML", control = list(threshold = 1e-13)):
+ * tau2 0.125301208164486, estimate -0.0181733475550223,
+ * se 0.166296862606332, I2 58.4950957317573. */
+START_TEST(test_issue6_reml_root_noise)
+{
+    const double y[] = {0.260357, 0.314252, 0.198490, 0.243082, 0.065749,
+                        -0.197217, 0.147688, -0.729667, 0.019755};
+    const double v[] = {0.099772, 0.175986, 0.228455, 0.077213, 0.197009,
+                        0.278351, 0.055929, 0.015117, 0.288939};
+    mp_pool_opts o;
+    mp_pool_opts_init(&o);
+    mp_pool_result r;
+    ck_assert_int_eq(mp_pool(y, v, 9, &o, NULL, &r), MP_OK);
+    ck_assert_int_eq(r.converged, 1);
+    ck_assert_rel(r.tau2, 0.125301208164486, 1e-9);
+    ck_assert_rel(r.estimate, -0.0181733475550223, 1e-9);
+    ck_assert_rel(r.se, 0.166296862606332, 1e-9);
+    ck_assert_rel(r.I2, 58.4950957317573, 1e-9);
+}
+END_TEST
+
 /* ---- number output -------------------------------------------------------- */
 
 /* Every double prints as text that reads back exactly (the contract's full
@@ -805,6 +831,7 @@ static Suite *batch_suite(void)
                         (int)(sizeof effect_errors / sizeof effect_errors[0]));
     tcase_add_loop_test(tc, test_cli_batch_equals_pool, 0, 4);
     tcase_add_test(tc, test_format_double_round_trip);
+    tcase_add_test(tc, test_issue6_reml_root_noise);
     suite_add_tcase(s, tc);
     return s;
 }
