@@ -261,7 +261,9 @@ static void *pipe_fit(void *arg)
  * the REML fits: the whole of `metapool batch` but the output. */
 static void bench_ingest(unsigned threads)
 {
-    if (!wanted("ingest") && !wanted("batch")) return; /* ingest_*, batch_csv, batch_pipe */
+    if (!wanted("ingest_csv") && !wanted("batch_csv") && !wanted("batch_pipe") &&
+        !wanted("ingest_table"))
+        return;
     size_t rows = smoke ? 100000 : 1000000, k = 9;
     char path[] = "/tmp/metapool-bench-XXXXXX";
     int fd = mkstemp(path);

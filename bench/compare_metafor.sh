@@ -14,7 +14,8 @@
 # and prints one JSON line per case with both times per fit and the ratio
 # metafor / metapool ("speedup"), and the largest relative difference of
 # the REML estimate and tau2 over the fits both programs did (a check that
-# the fits are the same).  metapool's times include process start and CSV
+# the fits are the same: |difference| / max(|metafor's value|, 1); metafor
+# stops at its default threshold, 1e-5 on tau2, so expect up to ~1e-5).  metapool's times include process start and CSV
 # parsing, so the ratio is conservative.  Timings are wall-clock.
 # If Rscript or metafor is missing, says so (one JSON line, "skipped") and
 # exits 0: on Debian, `apt-get install r-cran-metafor` provides both.
@@ -44,11 +45,11 @@ gen() { # groups k seed
         for (i = 0; i < K; i++) { v = 0.01 + 0.29 * rand(); printf "g%d,%.8f,%.8f\n", g, mu + sqrt(0.05) * n01() + sqrt(v) * n01(), v } } }'
 }
 
-case_run() { # name k groups_metapool groups_metafor file
-    local name=$1 k=$2 ng=$3 nr=$4 f=$5
+case_run() { # name k groups_metapool groups_metafor file [threads]
+    local name=$1 k=$2 ng=$3 nr=$4 f=$5 th=${6:-1}
     local t0 t1
     t0=$(now)
-    "$BIN" batch --group gene --method REML --threads 1 "$f" >"$T/mp.csv" 2>"$T/mp.err" || true
+    "$BIN" batch --group gene --method REML --threads "$th" "$f" >"$T/mp.csv" 2>"$T/mp.err" || true
     t1=$(now)
     local mp_s
     mp_s=$(echo "$t1 - $t0" | bc -l)
@@ -67,9 +68,11 @@ t <- system.time(for (i in seq_len(nr)) {
   est[i] <- if (is.null(f)) NA else f$b[1]; tau2[i] <- if (is.null(f)) NA else f$tau2
 })[["elapsed"]]
 m <- mp[match(names(sp), mp$group), ]
-rel <- function(x, y) max(abs(x - y) / pmax(abs(y), 1e-6), na.rm = TRUE)
+# |difference| relative to max(|metafor|, 1): estimates near 0 and tau2 at
+# the boundary would make a plain relative difference meaningless
+rel <- function(x, y) max(abs(x - y) / pmax(abs(y), 1), na.rm = TRUE)
 mf_ns <- 1e9 * t / nr; mp_ns <- 1e9 * mp_s / ng
-cat(sprintf('{"bench": "compare_metafor", "case": "%s", "method": "REML", "k": %d, "metapool_analyses": %d, "metafor_analyses": %d, "metapool_ns_per_fit": %.6g, "metafor_ns_per_fit": %.6g, "speedup": %.6g, "metafor_failed": %d, "max_rel_diff_estimate": %.3g, "max_rel_diff_tau2": %.3g, "metafor_version": "%s"}\n',
+cat(sprintf('{"bench": "compare_metafor", "case": "%s", "method": "REML", "k": %d, "metapool_analyses": %d, "metafor_analyses": %d, "metapool_ns_per_fit": %.6g, "metafor_ns_per_fit": %.6g, "speedup": %.6g, "metafor_failed": %d, "max_diff_estimate": %.3g, "max_diff_tau2": %.3g, "metafor_version": "%s"}\n',
             a[7], k, ng, nr, mp_ns, mf_ns, mf_ns / mp_ns, sum(is.na(est)), rel(m$estimate, est), rel(m$tau2, tau2),
             as.character(packageVersion("metafor"))))
 R
@@ -77,17 +80,29 @@ R
 
 gen "$NG" 9 1 >"$T/k9.csv"
 case_run "batch_k9" 9 "$NG" "$NR" "$T/k9.csv" | tee "$T/k9.json"
-# The library path without the CSV output: metapool-bench's batch_csv case
-# (a million rows, k = 9: ingest + REML fits), set against the metafor time
-# per fit measured just above.
+# the same command on two threads, against the metafor time just measured
+t0=$(now)
+"$BIN" batch --group gene --method REML --threads 2 "$T/k9.csv" >/dev/null 2>&1 || true
+t1=$(now)
+python3 -c '
+import json, sys
+mf = json.load(open(sys.argv[1]))["metafor_ns_per_fit"]
+ns = 1e9 * float(sys.argv[2]) / int(sys.argv[3])
+print(json.dumps({"bench": "compare_metafor", "case": "batch_k9_2threads", "method": "REML", "k": 9,
+                  "threads": 2, "metapool_ns_per_fit": ns, "metafor_ns_per_fit": mf, "speedup": mf / ns}))' \
+    "$T/k9.json" "$(echo "$t1 - $t0" | bc -l)" "$NG"
+# The library path without the CSV output: metapool-bench's batch_csv and
+# batch_pipe cases (a million rows, k = 9, --sorted: ingest + REML fits;
+# batch_pipe parses the next block while fitting), set against the metafor
+# time per fit measured just above.
 if [ -x "$BUILD/metapool-bench" ]; then
     for th in 1 2; do
-        "$BUILD/metapool-bench" --only batch_csv --threads $th | grep '"sorted": 1' | python3 -c '
+        "$BUILD/metapool-bench" --only batch --threads $th | grep '"sorted": 1' | python3 -c '
 import json, sys
 mf = json.load(open(sys.argv[1]))["metafor_ns_per_fit"]
 for line in sys.stdin:
     b = json.loads(line)
-    print(json.dumps({"bench": "compare_metafor", "case": "batch_csv_library", "method": "REML", "k": 9,
+    print(json.dumps({"bench": "compare_metafor", "case": b["bench"] + "_library", "method": "REML", "k": 9,
                       "threads": b["threads"], "metapool_ns_per_fit": b["ns_per_fit"],
                       "metapool_cpu_ns_per_fit": b["cpu_ns_per_fit"], "metafor_ns_per_fit": mf,
                       "speedup": mf / b["ns_per_fit"]}))' "$T/k9.json"
