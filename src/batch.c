@@ -39,7 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
 #include <emmintrin.h>
 #endif
 
@@ -333,7 +333,7 @@ static mp_status stream_need(mp_csv_stream *s, mp_error *err)
  * zeroed bytes of slack after the data, so the loads stay inside it. */
 static size_t skip_plain(const mp_csv_stream *s, const unsigned char *ub, size_t i)
 {
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
     const __m128i k1f = _mm_set1_epi8(0x1f), kd = _mm_set1_epi8(s->delim),
                   kq = _mm_set1_epi8('"'), k7f = _mm_set1_epi8(0x7f);
     for (;;) {
