@@ -32,7 +32,8 @@ static const char usage_text[] =
     "  --level L       confidence level in percent [95]\n"
     "  --maxiter N     iteration limit of iterative estimators [1000]\n"
     "  --tol E         relative convergence tolerance [1e-12]\n"
-    "  --threads N     worker threads [the number of online CPUs]\n"
+    "  --threads N     threads [the number of online CPUs]; with --sorted one of them\n"
+    "                  parses the next block while the others fit\n"
     "  --sorted        the rows of each group are contiguous: the file is streamed in\n"
     "                  blocks and memory stays bounded by the largest group; a group\n"
     "                  that appears again after another group is an error (exit 2)\n"
@@ -288,7 +289,8 @@ int cmd_batch(int argc, char **argv)
     int status = CLI_OK;
     long failed = 0;
     for (int i = 0; i < 2; i++) {
-        B[i].nthreads = (unsigned)nthreads;
+        /* with --sorted one thread parses the next block meanwhile */
+        B[i].nthreads = (unsigned)(sorted && nthreads > 1 ? nthreads - 1 : nthreads);
         B[i].o = &po;
         B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
         if (!B[i].out) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
@@ -317,7 +319,7 @@ int cmd_batch(int argc, char **argv)
             cli_warnings(cmd, &F->d.warnings);
             if (block_alloc(F)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
             pthread_t fitter;
-            int threaded = !eof && pthread_create(&fitter, NULL, fit_block, F) == 0;
+            int threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
             if (!threaded) fit_block(F);
             mp_status rs = MP_OK;
             int neof = 1;
