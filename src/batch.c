@@ -47,16 +47,17 @@
  * threaded fits
  * ====================================================================== */
 
+/* One thread's share of mp_pool_batch(). */
 typedef struct {
-    const double *y, *v;
-    const size_t *off;
-    size_t first, count;
-    const mp_pool_opts *o;
-    mp_pool_result *res;
-    mp_status *status;
-    mp_batch_done_fn done;
-    void *ctx;
-    unsigned thread;
+    const double *y, *v;    /* all effects and variances */
+    const size_t *off;      /* all offsets (n + 1) */
+    size_t first, count;    /* this thread's analyses [first, first + count) */
+    const mp_pool_opts *o;  /* model */
+    mp_pool_result *res;    /* all results (written at their index) */
+    mp_status *status;      /* all statuses, or NULL */
+    mp_batch_done_fn done;  /* callback after the range, or NULL */
+    void *ctx;              /* its context */
+    unsigned thread;        /* index of this thread */
     mp_status ret;      /* first failing status in the range, or MP_OK */
     int nomem;          /* the workspace could not be allocated */
     int started;        /* runs in its own thread (joined at the end) */
@@ -633,18 +634,18 @@ struct mp_batch_reader {
     mp_es_opts es;          /* options */
     double zcrit;           /* normal quantile for yi + CI input */
     size_t rowno;           /* data rows read (1-based number of the last) */
-    /* unsorted mode: group hash table (hash, group index + 1) */
-    uint64_t *ht_hash;
-    size_t *ht_gid;
-    size_t ht_cap, ht_n;
+    /* unsorted mode: group hash table; sorted mode: hashes of the groups seen */
+    uint64_t *ht_hash;      /* ht_cap slots: 64-bit hash of the value, 0 = empty */
+    size_t *ht_gid;         /* ht_cap slots: group index + 1 (unsorted mode) */
+    size_t ht_cap, ht_n;    /* slots (a power of two), slots used */
     /* sorted mode: hashes of groups started so far, and a row carried over */
     int done;               /* input exhausted */
     int has_pending;        /* a row of the next block was read */
     char *pend_name;        /* its group value */
-    size_t pend_cap;
-    size_t pend_line;
-    double pend_y, pend_v;
-    int pend_used;
+    size_t pend_cap;        /* allocated bytes of pend_name */
+    size_t pend_line;       /* its line */
+    double pend_y, pend_v;  /* its effect size and variance */
+    int pend_used;          /* 0 if it was left out */
     size_t cur_len;         /* length of the current group's value */
 };
 

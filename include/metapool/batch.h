@@ -53,9 +53,11 @@ typedef void (*mp_batch_done_fn)(void *ctx, unsigned thread, size_t first, size_
  *  as mp_pool() would give it.  `done` (may be NULL) is called once per
  *  range from the thread that fitted it.
  *  Returns MP_OK if every analysis succeeded, otherwise the status of the
- *  first failing analysis (in index order); MP_EINVAL for bad arguments;
- *  MP_ENOMEM if a workspace or thread could not be had (then nothing is
- *  guaranteed about res).  Allocates only per thread, outside the loop. */
+ *  first failing analysis (in index order); MP_EINVAL for bad arguments
+ *  (NULL pointers with n > 0, decreasing offsets); MP_ENOMEM if a workspace
+ *  could not be had (then nothing is guaranteed about res).  A thread that
+ *  cannot be started is replaced by the calling thread (same results).
+ *  Allocates only per thread, outside the loop. */
 MP_EXPORT mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, size_t n,
                                   const mp_pool_opts *o, unsigned nthreads, mp_pool_result *res,
                                   mp_status *status, mp_batch_done_fn done, void *ctx);
