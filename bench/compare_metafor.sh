@@ -80,17 +80,21 @@ R
 
 gen "$NG" 9 1 >"$T/k9.csv"
 case_run "batch_k9" 9 "$NG" "$NR" "$T/k9.csv" | tee "$T/k9.json"
-# the same command on two threads, against the metafor time just measured
-t0=$(now)
-"$BIN" batch --group gene --method REML --threads 2 "$T/k9.csv" >/dev/null 2>&1 || true
-t1=$(now)
-python3 -c '
+# the same command on two threads, and with --sorted (the file is sorted by
+# group: parsing overlaps fitting), against the metafor time just measured
+for mode in "" "--sorted"; do
+    t0=$(now)
+    "$BIN" batch --group gene --method REML --threads 2 $mode "$T/k9.csv" >/dev/null 2>&1 || true
+    t1=$(now)
+    python3 -c '
 import json, sys
 mf = json.load(open(sys.argv[1]))["metafor_ns_per_fit"]
 ns = 1e9 * float(sys.argv[2]) / int(sys.argv[3])
-print(json.dumps({"bench": "compare_metafor", "case": "batch_k9_2threads", "method": "REML", "k": 9,
+case = "batch_k9_2threads" + ("_sorted" if sys.argv[4] else "")
+print(json.dumps({"bench": "compare_metafor", "case": case, "method": "REML", "k": 9,
                   "threads": 2, "metapool_ns_per_fit": ns, "metafor_ns_per_fit": mf, "speedup": mf / ns}))' \
-    "$T/k9.json" "$(echo "$t1 - $t0" | bc -l)" "$NG"
+        "$T/k9.json" "$(echo "$t1 - $t0" | bc -l)" "$NG" "$mode"
+done
 # The library path without the CSV output: metapool-bench's batch_csv and
 # batch_pipe cases (a million rows, k = 9, --sorted: ingest + REML fits;
 # batch_pipe parses the next block while fitting), set against the metafor
