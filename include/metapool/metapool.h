@@ -13,6 +13,8 @@
 #include "pool.h"
 #include "reg.h"
 #include "traj.h"
+#include "batch.h"
+#include "design.h"
 #include "metapool/version.h"
 
 #endif
