@@ -29,6 +29,7 @@
  *    any thread count. */
 #include "metapool/batch.h"
 #include "internal.h"
+#include "es_internal.h"
 
 #include <errno.h>
 #include <float.h>
@@ -453,23 +454,6 @@ static mp_status stream_row(mp_csv_stream *s, int header, size_t *nf_out, size_t
     }
 }
 
-static char detect_delim(const char *p, const char *end)
-{
-    size_t c = 0, sc = 0, t = 0;
-    int inq = 0;
-    for (; p < end && (inq || (*p != '\n' && *p != '\r')); p++) {
-        if (*p == '"') inq = !inq;
-        else if (!inq) {
-            c += *p == ',';
-            sc += *p == ';';
-            t += *p == '\t';
-        }
-    }
-    if (t > c && t >= sc) return '\t';
-    if (sc > c) return ';';
-    return ',';
-}
-
 void mp_csv_stream_free(mp_csv_stream *s)
 {
     if (!s) return;
@@ -521,7 +505,7 @@ mp_status mp_csv_stream_open(const char *path, size_t chunk, mp_csv_stream **out
         st = MP_FAIL(MP_EPARSE);
         goto fail;
     }
-    s->delim = detect_delim(s->buf + s->pos, s->buf + s->lim);
+    s->delim = mp_csv_detect_delim(s->buf + s->pos, s->buf + s->lim);
     stream_classes(s);
     size_t nf, rowline;
     st = stream_row(s, 1, &nf, &rowline, err);
@@ -617,22 +601,11 @@ mp_status mp_csv_stream_next(mp_csv_stream *s, mp_csv_row *row, int *eof, mp_err
  * grouped effect sizes
  * ====================================================================== */
 
-/* Columns by metafor's names, as src/escalc.c resolves them. */
-enum { C_YI, C_VI, C_SEI, C_CILB, C_CIUB, C_N1, C_N2, C_M1, C_SD1, C_M2, C_SD2,
-       C_AI, C_BI, C_CI, C_DI, C_NCOL };
-static const char *const cname[C_NCOL] = {"yi",  "vi",  "sei", "ci_lb", "ci_ub",
-                                          "n1i", "n2i", "m1i", "sd1i",  "m2i",
-                                          "sd2i", "ai", "bi",  "ci",    "di"};
-
 struct mp_batch_reader {
     mp_csv_stream *s;       /* the input */
     size_t gcol;            /* grouping column */
-    long col[C_NCOL];       /* column of each name, -1 if absent */
-    int use[8];             /* columns read per row, -1 terminated */
-    mp_es_source src;       /* where effect sizes come from */
-    mp_measure measure;     /* measure in effect */
+    mp_es_plan plan;        /* effect-size columns and rules (es_plan.c) */
     mp_es_opts es;          /* options */
-    double zcrit;           /* normal quantile for yi + CI input */
     size_t rowno;           /* data rows read (1-based number of the last) */
     /* unsorted mode: group hash table; sorted mode: hashes of the groups seen */
     uint64_t *ht_hash;      /* ht_cap slots: 64-bit hash of the value, 0 = empty */
@@ -649,95 +622,7 @@ struct mp_batch_reader {
     size_t cur_len;         /* length of the current group's value */
 };
 
-static int has(const long *col, const int *need)
-{
-    for (; *need >= 0; need++)
-        if (col[*need] < 0) return 0;
-    return 1;
-}
-
-static mp_status missing_cols(const char *name, const long *col, const int *need,
-                              const char *what, mp_error *err)
-{
-    char list[200] = "";
-    for (; *need >= 0; need++) {
-        if (col[*need] >= 0) continue;
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", cname[*need]);
-    }
-    mp_error_set(err, name, 0, 0, "%s needs the column%s %s", what, strchr(list, ',') ? "s" : "",
-                 list);
-    return MP_FAIL(MP_EINVAL);
-}
-
-/* Choose the effect-size source exactly as mp_effects_compute() does. */
-static mp_status resolve_columns(mp_batch_reader *r, mp_error *err)
-{
-    static const int need_vi[] = {C_YI, C_VI, -1}, need_sei[] = {C_YI, C_SEI, -1},
-                     need_ci[] = {C_YI, C_CILB, C_CIUB, -1}, need_n[] = {C_YI, C_N1, C_N2, -1},
-                     need_means[] = {C_M1, C_SD1, C_N1, C_M2, C_SD2, C_N2, -1},
-                     need_ab[] = {C_AI, C_CI, -1};
-    const char *name = mp_csv_stream_name(r->s);
-    long *col = r->col;
-    for (int c = 0; c < C_NCOL; c++) col[c] = mp_csv_stream_col(r->s, cname[c]);
-    mp_measure meas = r->es.measure;
-    const mp_es_opts *o = &r->es;
-    mp_es_source src;
-    if (has(col, need_vi)) src = MP_SRC_YI_VI;
-    else if (has(col, need_sei)) src = MP_SRC_YI_SEI;
-    else if (has(col, need_ci)) src = MP_SRC_YI_CI;
-    else if (col[C_YI] >= 0 && (meas == MP_MEASURE_SMD || !o->measure_given) &&
-             has(col, need_n)) {
-        src = MP_SRC_YI_N;
-        meas = MP_MEASURE_SMD;
-    } else if (col[C_YI] >= 0) {
-        return missing_cols(name, col, meas == MP_MEASURE_SMD ? need_n : need_vi,
-                            meas == MP_MEASURE_SMD ? "yi with --measure SMD" : "yi", err);
-    } else if (meas == MP_MEASURE_SMD || meas == MP_MEASURE_MD || meas == MP_MEASURE_ROM) {
-        if (!has(col, need_means)) return missing_cols(name, col, need_means, mp_measure_name(meas), err);
-        src = MP_SRC_MEANS;
-    } else if (meas == MP_MEASURE_OR || meas == MP_MEASURE_RR || meas == MP_MEASURE_RD) {
-        if (!has(col, need_ab) || (col[C_BI] < 0 && col[C_N1] < 0) ||
-            (col[C_DI] < 0 && col[C_N2] < 0)) {
-            static const int need_all[] = {C_AI, C_BI, C_CI, C_DI, -1};
-            return missing_cols(name, col, need_all, mp_measure_name(meas), err);
-        }
-        src = MP_SRC_COUNTS;
-    } else if (has(col, need_means)) {
-        mp_error_set(err, name, 0, 0, "group means and SDs found: choose --measure SMD, MD or ROM");
-        return MP_FAIL(MP_EINVAL);
-    } else if (col[C_AI] >= 0 && col[C_CI] >= 0) {
-        mp_error_set(err, name, 0, 0, "2x2 counts found: choose --measure OR, RR or RD");
-        return MP_FAIL(MP_EINVAL);
-    } else {
-        mp_error_set(err, name, 0, 0,
-                     "no effect-size columns: need yi and vi (or sei, or ci_lb and ci_ub), "
-                     "group means (m1i, sd1i, n1i, m2i, sd2i, n2i) or counts (ai, bi, ci, di)");
-        return MP_FAIL(MP_EINVAL);
-    }
-    const int *use = src == MP_SRC_YI_VI ? need_vi : src == MP_SRC_YI_SEI ? need_sei
-                   : src == MP_SRC_YI_CI ? need_ci : src == MP_SRC_YI_N ? need_n
-                   : src == MP_SRC_MEANS ? need_means : NULL;
-    if (use) {
-        size_t u = 0;
-        for (; use[u] >= 0; u++) r->use[u] = use[u];
-        r->use[u] = -1;
-    } else {
-        r->use[0] = C_AI;
-        r->use[1] = col[C_BI] >= 0 ? C_BI : C_N1;
-        r->use[2] = C_CI;
-        r->use[3] = col[C_DI] >= 0 ? C_DI : C_N2;
-        r->use[4] = -1;
-    }
-    if (src == MP_SRC_YI_CI && !(o->level > 0 && o->level < 100)) {
-        mp_error_set(err, name, 0, 0, "confidence level must be in (0, 100), got %g", o->level);
-        return MP_FAIL(MP_EINVAL);
-    }
-    r->src = src;
-    r->measure = meas;
-    r->zcrit = src == MP_SRC_YI_CI ? gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0) : 0.0;
-    return MP_OK;
-}
+static long stream_col(const void *s, const char *name) { return mp_csv_stream_col(s, name); }
 
 /* Numbers as mp_parse_double() reads them, with a shortcut for the plain
  * decimals that fill most data files: [-]digits[.digits] with at most 18
@@ -777,10 +662,10 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
                       double *vi_out, mp_msgs *warn, mp_status *st, mp_error *err)
 {
     const char *name = mp_csv_stream_name(r->s);
-    const long *col = r->col;
-    double x[C_NCOL];
+    const long *col = r->plan.col;
+    double x[MP_ESC_NCOL];
     int na = -1;
-    for (const int *u = r->use; *u >= 0; u++) {
+    for (const int *u = r->plan.use; *u >= 0; u++) {
         size_t j = (size_t)col[*u];
         const char *cell = row->cell[j];
         size_t len = row->len[j];
@@ -799,114 +684,45 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
         size_t cl = row->cell_line[j], cc = row->colpos[j];
         if (strspn(cell, " \t") == len)
             mp_error_set(err, name, cl, cc, "column '%s': empty cell where a number is required",
-                         cname[*u]);
+                         mp_es_colname[*u]);
         else if (p == 0 && mp_csv_stream_delim(r->s) != ',' && strchr(txt, ','))
             mp_error_set(err, name, cl, cc,
                          "column '%s': '%s' is not a number (the decimal point must be '.')",
-                         cname[*u], txt);
+                         mp_es_colname[*u], txt);
         else if (p == 0)
-            mp_error_set(err, name, cl, cc, "column '%s': '%s' is not a number", cname[*u], txt);
+            mp_error_set(err, name, cl, cc, "column '%s': '%s' is not a number", mp_es_colname[*u], txt);
         else
             mp_error_set(err, name, cl, cc, "column '%s': '%s' is not a finite number in range",
-                         cname[*u], txt);
+                         mp_es_colname[*u], txt);
         *st = MP_FAIL(MP_EPARSE);
         return -1;
     }
     if (na >= 0) {
         if (mp_msgs_add(warn, "row %zu (line %zu) left out: missing value (NA) in column '%s'",
-                        r->rowno, row->line, cname[na]) != MP_OK) {
+                        r->rowno, row->line, mp_es_colname[na]) != MP_OK) {
             *st = MP_FAIL(MP_ENOMEM);
             return -1;
         }
         return 0;
     }
-#define BAD(c, cond, what)                                                                    \
-    do {                                                                                      \
-        if (cond) {                                                                           \
-            mp_error_set(err, name, row->cell_line[col[c]], row->colpos[col[c]],                 \
-                         "column '%s': %s (got %g)", \
-                         cname[c], what, x[c]);                                              \
-            *st = MP_FAIL(MP_EPARSE);                                                         \
-            return -1;                                                                        \
-        }                                                                                     \
-    } while (0)
-    double yi = NAN, vi = NAN;
-    mp_status s = MP_OK;
-    switch (r->src) {
-    case MP_SRC_YI_VI:
-        BAD(C_VI, !(x[C_VI] > 0), "sampling variance must be positive");
-        yi = x[C_YI]; vi = x[C_VI];
-        break;
-    case MP_SRC_YI_SEI:
-        BAD(C_SEI, !(x[C_SEI] > 0), "standard error must be positive");
-        yi = x[C_YI]; vi = x[C_SEI] * x[C_SEI];
-        break;
-    case MP_SRC_YI_CI: {
-        BAD(C_CIUB, !(x[C_CIUB] > x[C_CILB]), "upper CI bound must exceed the lower one");
-        double se = (x[C_CIUB] - x[C_CILB]) / (2.0 * r->zcrit);
-        yi = x[C_YI]; vi = se * se;
-        break;
-    }
-    case MP_SRC_YI_N:
-        BAD(C_N1, !(x[C_N1] > 0), "group size must be positive");
-        BAD(C_N2, !(x[C_N2] > 0), "group size must be positive");
-        yi = x[C_YI];
-        s = mp_es_smd_var(yi, x[C_N1], x[C_N2], r->es.vtype, &vi);
-        BAD(C_N1, s != MP_OK, "group sizes too small for this variance formula");
-        break;
-    case MP_SRC_MEANS:
-        BAD(C_N1, !(x[C_N1] > 0), "group size must be positive");
-        BAD(C_N2, !(x[C_N2] > 0), "group size must be positive");
-        BAD(C_SD1, !(x[C_SD1] > 0), "standard deviation must be positive");
-        BAD(C_SD2, !(x[C_SD2] > 0), "standard deviation must be positive");
-        if (r->measure == MP_MEASURE_ROM) {
-            BAD(C_M1, !(x[C_M1] > 0), "ROM needs positive means");
-            BAD(C_M2, !(x[C_M2] > 0), "ROM needs positive means");
-            s = mp_es_rom(x[C_M1], x[C_SD1], x[C_N1], x[C_M2], x[C_SD2], x[C_N2], &yi, &vi);
-        } else if (r->measure == MP_MEASURE_MD) {
-            s = mp_es_md(x[C_M1], x[C_SD1], x[C_N1], x[C_M2], x[C_SD2], x[C_N2], &yi, &vi);
-        } else {
-            s = mp_es_smd(x[C_M1], x[C_SD1], x[C_N1], x[C_M2], x[C_SD2], x[C_N2], r->es.vtype, &yi,
-                          &vi);
-        }
-        BAD(C_N1, s != MP_OK, "group sizes too small for this measure");
-        break;
-    case MP_SRC_COUNTS: {
-        int b_is_n = col[C_BI] < 0, d_is_n = col[C_DI] < 0;
-        int cb = b_is_n ? C_N1 : C_BI, cd = d_is_n ? C_N2 : C_DI;
-        BAD(C_AI, !(x[C_AI] >= 0), "count must not be negative");
-        BAD(C_CI, !(x[C_CI] >= 0), "count must not be negative");
-        BAD(cb, !(x[cb] >= 0), b_is_n ? "group size must not be negative" : "count must not be negative");
-        BAD(cd, !(x[cd] >= 0), d_is_n ? "group size must not be negative" : "count must not be negative");
-        BAD(C_AI, b_is_n && x[C_AI] > x[C_N1], "events exceed the group size n1i");
-        BAD(C_CI, d_is_n && x[C_CI] > x[C_N2], "events exceed the group size n2i");
-        double a = x[C_AI], c = x[C_CI];
-        double b = b_is_n ? x[C_N1] - a : x[C_BI], d = d_is_n ? x[C_N2] - c : x[C_DI];
-        BAD(cb, a + b <= 0, "treatment arm is empty");
-        BAD(cd, c + d <= 0, "control arm is empty");
-        s = mp_es_2x2(r->measure, a, b, c, d, &yi, &vi);
-        if (s == MP_EDOM) {
-            if (mp_msgs_add(warn, "row %zu (line %zu) left out: %s in both arms (%s not estimable)",
-                            r->rowno, row->line, a == 0 && c == 0 ? "no events" : "no non-events",
-                            mp_measure_name(r->measure)) != MP_OK) {
-                *st = MP_FAIL(MP_ENOMEM);
-                return -1;
-            }
-            return 0;
-        }
-        break;
-    }
-    }
-#undef BAD
-    if (!isfinite(yi) || !isfinite(vi) || !(vi > 0)) {
-        size_t j = (size_t)col[r->use[0]];
-        mp_error_set(err, name, row->cell_line[j], row->colpos[j],
-                     "effect size or variance is not finite (yi=%g, vi=%g)", yi, vi);
+    mp_es_row er;
+    int used = mp_es_plan_row(&r->plan, x, &er);
+    if (used < 0) { /* bad input: name the offending cell */
+        size_t j = (size_t)col[er.bad];
+        mp_error_set(err, name, row->cell_line[j], row->colpos[j], "%s", er.msg);
         *st = MP_FAIL(MP_EPARSE);
         return -1;
     }
-    *yi_out = yi;
-    *vi_out = vi;
+    if (used == 0) {
+        if (mp_msgs_add(warn, "row %zu (line %zu) left out: %s", r->rowno, row->line, er.msg) !=
+            MP_OK) {
+            *st = MP_FAIL(MP_ENOMEM);
+            return -1;
+        }
+        return 0;
+    }
+    *yi_out = er.yi;
+    *vi_out = er.vi;
     return 1;
 }
 
@@ -938,13 +754,13 @@ mp_status mp_batch_reader_open(const char *path, const char *group, const mp_es_
         return MP_FAIL(MP_EINVAL);
     }
     r->gcol = (size_t)g;
-    st = resolve_columns(r, err);
+    st = mp_es_plan_make(mp_csv_stream_name(r->s), stream_col, r->s, &r->es, &r->plan, err);
     if (st != MP_OK) { mp_batch_reader_free(r); return st; }
     *out = r;
     return MP_OK;
 }
 
-mp_measure mp_batch_reader_measure(const mp_batch_reader *r) { return r->measure; }
+mp_measure mp_batch_reader_measure(const mp_batch_reader *r) { return r->plan.measure; }
 size_t mp_batch_reader_bytes(const mp_batch_reader *r) { return mp_csv_stream_bytes(r->s); }
 
 /* ---- mp_batch_data growth ---------------------------------------------- */

@@ -8,6 +8,7 @@
  * Borenstein et al. (2009), Introduction to Meta-Analysis, ch. 4. */
 #include "metapool/escalc.h"
 #include "internal.h"
+#include "es_internal.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sf_gamma.h>
@@ -160,12 +161,6 @@ mp_status mp_es_2x2(mp_measure m, double a, double b, double c, double d, double
 
 /* ---- table level ---------------------------------------------------- */
 
-enum { C_YI, C_VI, C_SEI, C_CILB, C_CIUB, C_N1, C_N2, C_M1, C_SD1, C_M2, C_SD2,
-       C_AI, C_BI, C_CI, C_DI, C_NCOL };
-static const char *const cname[C_NCOL] = {"yi",  "vi",  "sei", "ci_lb", "ci_ub",
-                                          "n1i", "n2i", "m1i", "sd1i",  "m2i",
-                                          "sd2i", "ai", "bi",  "ci",    "di"};
-
 void mp_effects_free(mp_effects *e)
 {
     if (!e) return;
@@ -176,83 +171,22 @@ void mp_effects_free(mp_effects *e)
     memset(e, 0, sizeof *e);
 }
 
-static int has(const long *col, const int *need)
-{
-    for (; *need >= 0; need++)
-        if (col[*need] < 0) return 0;
-    return 1;
-}
-
-/* Say which columns a measure needs, for the error message. */
-static mp_status missing_cols(const mp_table *t, const long *col, const int *need,
-                              const char *what, mp_error *err)
-{
-    char list[200] = "";
-    for (; *need >= 0; need++) {
-        if (col[*need] >= 0) continue;
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", cname[*need]);
-    }
-    mp_error_set(err, mp_table_name(t), 0, 0, "%s needs the column%s %s", what,
-                 strchr(list, ',') ? "s" : "", list);
-    return MP_FAIL(MP_EINVAL);
-}
+static long table_col(const void *t, const char *name) { return mp_table_col(t, name); }
 
 mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects *out,
                              mp_error *err)
 {
-    static const int need_vi[] = {C_YI, C_VI, -1}, need_sei[] = {C_YI, C_SEI, -1},
-                     need_ci[] = {C_YI, C_CILB, C_CIUB, -1}, need_n[] = {C_YI, C_N1, C_N2, -1},
-                     need_means[] = {C_M1, C_SD1, C_N1, C_M2, C_SD2, C_N2, -1},
-                     need_ab[] = {C_AI, C_CI, -1};
-    long col[C_NCOL];
     mp_es_opts defaults;
     if (!o) { mp_es_opts_init(&defaults); o = &defaults; }
     memset(out, 0, sizeof *out);
-    for (int c = 0; c < C_NCOL; c++) col[c] = mp_table_col(t, cname[c]);
-
-    mp_measure meas = o->measure;
-    mp_es_source src;
-    if (has(col, need_vi)) src = MP_SRC_YI_VI;
-    else if (has(col, need_sei)) src = MP_SRC_YI_SEI;
-    else if (has(col, need_ci)) src = MP_SRC_YI_CI;
-    else if (col[C_YI] >= 0 && (meas == MP_MEASURE_SMD || !o->measure_given) &&
-             has(col, need_n)) {
-        src = MP_SRC_YI_N;
-        meas = MP_MEASURE_SMD; /* yi with group sizes only makes sense as Hedges' g */
-    } else if (col[C_YI] >= 0) {
-        return missing_cols(t, col,
-                            meas == MP_MEASURE_SMD ? need_n : need_vi,
-                            meas == MP_MEASURE_SMD ? "yi with --measure SMD" : "yi", err);
-    } else if (meas == MP_MEASURE_SMD || meas == MP_MEASURE_MD || meas == MP_MEASURE_ROM) {
-        if (!has(col, need_means)) return missing_cols(t, col, need_means, mp_measure_name(meas), err);
-        src = MP_SRC_MEANS;
-    } else if (meas == MP_MEASURE_OR || meas == MP_MEASURE_RR || meas == MP_MEASURE_RD) {
-        if (!has(col, need_ab) || (col[C_BI] < 0 && col[C_N1] < 0) ||
-            (col[C_DI] < 0 && col[C_N2] < 0)) {
-            static const int need_all[] = {C_AI, C_BI, C_CI, C_DI, -1};
-            return missing_cols(t, col, need_all, mp_measure_name(meas), err);
-        }
-        src = MP_SRC_COUNTS;
-    } else if (has(col, need_means)) {
-        mp_error_set(err, mp_table_name(t), 0, 0,
-                     "group means and SDs found: choose --measure SMD, MD or ROM");
-        return MP_FAIL(MP_EINVAL);
-    } else if (col[C_AI] >= 0 && col[C_CI] >= 0) {
-        mp_error_set(err, mp_table_name(t), 0, 0,
-                     "2x2 counts found: choose --measure OR, RR or RD");
-        return MP_FAIL(MP_EINVAL);
-    } else {
-        mp_error_set(err, mp_table_name(t), 0, 0,
-                     "no effect-size columns: need yi and vi (or sei, or ci_lb and ci_ub), "
-                     "group means (m1i, sd1i, n1i, m2i, sd2i, n2i) or counts (ai, bi, ci, di)");
-        return MP_FAIL(MP_EINVAL);
-    }
+    mp_es_plan p;
+    mp_status st = mp_es_plan_make(mp_table_name(t), table_col, t, o, &p, err);
+    if (st != MP_OK) return st;
 
     size_t n = mp_table_nrows(t);
     out->n = n;
-    out->measure = meas;
-    out->source = src;
+    out->measure = p.measure;
+    out->source = p.src;
     out->vtype = o->vtype;
     size_t bytes = mp_mul_size(n, sizeof(double));
     if (!bytes) return MP_FAIL(MP_ENOMEM);
@@ -261,29 +195,13 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
     out->used = malloc(n);
     if (!out->yi || !out->vi || !out->used) { mp_effects_free(out); return MP_FAIL(MP_ENOMEM); }
 
-    static const int use_vi[] = {C_YI, C_VI, -1}, use_sei[] = {C_YI, C_SEI, -1},
-                     use_ci[] = {C_YI, C_CILB, C_CIUB, -1}, use_n[] = {C_YI, C_N1, C_N2, -1},
-                     use_means[] = {C_M1, C_SD1, C_N1, C_M2, C_SD2, C_N2, -1};
-    int use_counts[6] = {C_AI, col[C_BI] >= 0 ? C_BI : C_N1, C_CI, col[C_DI] >= 0 ? C_DI : C_N2, -1, -1};
-    const int *use = src == MP_SRC_YI_VI ? use_vi : src == MP_SRC_YI_SEI ? use_sei
-                   : src == MP_SRC_YI_CI ? use_ci : src == MP_SRC_YI_N ? use_n
-                   : src == MP_SRC_MEANS ? use_means : use_counts;
-    if (src == MP_SRC_YI_CI && !(o->level > 0 && o->level < 100)) {
-        mp_error_set(err, mp_table_name(t), 0, 0, "confidence level must be in (0, 100), got %g",
-                     o->level);
-        mp_effects_free(out);
-        return MP_FAIL(MP_EINVAL);
-    }
-    double zcrit = src == MP_SRC_YI_CI ? gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0)
-                                       : 0.0;
-
     for (size_t i = 0; i < n; i++) {
-        double x[C_NCOL];
+        double x[MP_ESC_NCOL];
         int na = -1;
         out->yi[i] = out->vi[i] = NAN;
         out->used[i] = 0;
-        for (const int *u = use; *u >= 0; u++) {
-            size_t j = (size_t)col[*u];
+        for (const int *u = p.use; *u >= 0; u++) {
+            size_t j = (size_t)p.col[*u];
             /* An explicit NA is a missing value (R's convention): the row
              * is left out and reported.  An empty cell is an error (see
              * mp_table_read() in table.h for the rule). */
@@ -291,106 +209,35 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
                 if (na < 0) na = *u;
                 continue;
             }
-            mp_status s = mp_table_number(t, i, j, &x[*u], err);
-            if (s != MP_OK) { mp_effects_free(out); return s; }
+            st = mp_table_number(t, i, j, &x[*u], err);
+            if (st != MP_OK) { mp_effects_free(out); return st; }
         }
         if (na >= 0) {
             if (mp_msgs_add(&out->warnings,
                             "row %zu (line %zu) left out: missing value (NA) in column '%s'",
-                            i + 1, mp_table_line(t, i), cname[na]) != MP_OK) {
+                            i + 1, mp_table_line(t, i), mp_es_colname[na]) != MP_OK) {
                 mp_effects_free(out);
                 return MP_FAIL(MP_ENOMEM);
             }
             continue;
         }
-        /* domain checks, each naming the offending cell */
-#define BAD(c, cond, what)                                                               \
-    do {                                                                                 \
-        if (cond) {                                                                      \
-            mp_table_error(t, i, (size_t)col[c], err, "column '%s': %s (got %g)", cname[c], \
-                           what, x[c]);                                                 \
-            mp_effects_free(out);                                                        \
-            return MP_FAIL(MP_EPARSE);                                                   \
-        }                                                                                \
-    } while (0)
-        double yi = NAN, vi = NAN;
-        mp_status s = MP_OK;
-        switch (src) {
-        case MP_SRC_YI_VI:
-            BAD(C_VI, !(x[C_VI] > 0), "sampling variance must be positive");
-            yi = x[C_YI]; vi = x[C_VI];
-            break;
-        case MP_SRC_YI_SEI:
-            BAD(C_SEI, !(x[C_SEI] > 0), "standard error must be positive");
-            yi = x[C_YI]; vi = x[C_SEI] * x[C_SEI];
-            break;
-        case MP_SRC_YI_CI: {
-            BAD(C_CIUB, !(x[C_CIUB] > x[C_CILB]), "upper CI bound must exceed the lower one");
-            double se = (x[C_CIUB] - x[C_CILB]) / (2.0 * zcrit);
-            yi = x[C_YI]; vi = se * se;
-            break;
-        }
-        case MP_SRC_YI_N:
-            BAD(C_N1, !(x[C_N1] > 0), "group size must be positive");
-            BAD(C_N2, !(x[C_N2] > 0), "group size must be positive");
-            yi = x[C_YI];
-            s = mp_es_smd_var(yi, x[C_N1], x[C_N2], o->vtype, &vi);
-            BAD(C_N1, s != MP_OK, "group sizes too small for this variance formula");
-            break;
-        case MP_SRC_MEANS:
-            BAD(C_N1, !(x[C_N1] > 0), "group size must be positive");
-            BAD(C_N2, !(x[C_N2] > 0), "group size must be positive");
-            BAD(C_SD1, !(x[C_SD1] > 0), "standard deviation must be positive");
-            BAD(C_SD2, !(x[C_SD2] > 0), "standard deviation must be positive");
-            if (meas == MP_MEASURE_ROM) {
-                BAD(C_M1, !(x[C_M1] > 0), "ROM needs positive means");
-                BAD(C_M2, !(x[C_M2] > 0), "ROM needs positive means");
-                s = mp_es_rom(x[C_M1], x[C_SD1], x[C_N1], x[C_M2], x[C_SD2], x[C_N2], &yi, &vi);
-            } else if (meas == MP_MEASURE_MD) {
-                s = mp_es_md(x[C_M1], x[C_SD1], x[C_N1], x[C_M2], x[C_SD2], x[C_N2], &yi, &vi);
-            } else {
-                s = mp_es_smd(x[C_M1], x[C_SD1], x[C_N1], x[C_M2], x[C_SD2], x[C_N2], o->vtype,
-                              &yi, &vi);
-            }
-            BAD(C_N1, s != MP_OK, "group sizes too small for this measure");
-            break;
-        case MP_SRC_COUNTS: {
-            int b_is_n = col[C_BI] < 0, d_is_n = col[C_DI] < 0;
-            int cb = b_is_n ? C_N1 : C_BI, cd = d_is_n ? C_N2 : C_DI;
-            BAD(C_AI, !(x[C_AI] >= 0), "count must not be negative");
-            BAD(C_CI, !(x[C_CI] >= 0), "count must not be negative");
-            BAD(cb, !(x[cb] >= 0), b_is_n ? "group size must not be negative" : "count must not be negative");
-            BAD(cd, !(x[cd] >= 0), d_is_n ? "group size must not be negative" : "count must not be negative");
-            BAD(C_AI, b_is_n && x[C_AI] > x[C_N1], "events exceed the group size n1i");
-            BAD(C_CI, d_is_n && x[C_CI] > x[C_N2], "events exceed the group size n2i");
-            double a = x[C_AI], c = x[C_CI];
-            double b = b_is_n ? x[C_N1] - a : x[C_BI], d = d_is_n ? x[C_N2] - c : x[C_DI];
-            BAD(cb, a + b <= 0, "treatment arm is empty");
-            BAD(cd, c + d <= 0, "control arm is empty");
-            s = mp_es_2x2(meas, a, b, c, d, &yi, &vi);
-            if (s == MP_EDOM) {
-                if (mp_msgs_add(&out->warnings,
-                                "row %zu (line %zu) left out: %s in both arms (%s not estimable)",
-                                i + 1, mp_table_line(t, i),
-                                a == 0 && c == 0 ? "no events" : "no non-events",
-                                mp_measure_name(meas)) != MP_OK) {
-                    mp_effects_free(out);
-                    return MP_FAIL(MP_ENOMEM);
-                }
-                continue;
-            }
-            break;
-        }
-        }
-#undef BAD
-        if (!isfinite(yi) || !isfinite(vi) || !(vi > 0)) {
-            mp_table_error(t, i, (size_t)col[use[0]], err,
-                           "effect size or variance is not finite (yi=%g, vi=%g)", yi, vi);
+        mp_es_row r;
+        int used = mp_es_plan_row(&p, x, &r);
+        if (used < 0) { /* bad input: name the offending cell */
+            mp_table_error(t, i, (size_t)p.col[r.bad], err, "%s", r.msg);
             mp_effects_free(out);
             return MP_FAIL(MP_EPARSE);
         }
-        out->yi[i] = yi;
-        out->vi[i] = vi;
+        if (used == 0) {
+            if (mp_msgs_add(&out->warnings, "row %zu (line %zu) left out: %s", i + 1,
+                            mp_table_line(t, i), r.msg) != MP_OK) {
+                mp_effects_free(out);
+                return MP_FAIL(MP_ENOMEM);
+            }
+            continue;
+        }
+        out->yi[i] = r.yi;
+        out->vi[i] = r.vi;
         out->used[i] = 1;
         out->k++;
     }

@@ -19,6 +19,11 @@ void mp_error_set(mp_error *e, const char *file, size_t line, size_t col, const 
 #endif
     ;
 
+/* The delimiter of a header line [p, end): the one of ',', ';', '\t' that
+ * occurs most outside quotes (rules in table.c).  Shared by the whole-file
+ * loader (table.c) and the streaming reader (batch.c). */
+char mp_csv_detect_delim(const char *p, const char *end);
+
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)
 {

@@ -93,7 +93,7 @@ static inline int szvec_push(szvec *a, size_t x)
 /* The delimiter is the one of ',', ';', '\t' that occurs most often
  * outside quotes in the header line (ties: comma, then tab, then semicolon;
  * a header without any is a one-column comma file). */
-static char detect_delim(const char *p, const char *end)
+char mp_csv_detect_delim(const char *p, const char *end)
 {
     size_t c = 0, s = 0, t = 0;
     int inq = 0;
@@ -227,7 +227,7 @@ static mp_status parse(mp_table *t, mp_error *err)
             continue;
         }
         if (header) {
-            t->delim = d = detect_delim(b + i, b + n);
+            t->delim = d = mp_csv_detect_delim(b + i, b + n);
             stop[(unsigned char)d] = stop['\n'] = stop['\r'] = stop['"'] = 1;
         }
         size_t rowstart = i, rowline = line, nf = 0, eolline = 0, eolcol = 0;

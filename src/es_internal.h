@@ -1,0 +1,53 @@
+/* src/es_internal.h - effect sizes from named columns: one plan, two readers.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The whole-file loader (mp_effects_compute, escalc.c) and the streaming
+ * batch reader (batch.c) find the effect-size columns and turn a row's
+ * numbers into (yi, vi) here, so both apply the same rules and give the
+ * same messages; each reader only parses its cells and places errors. */
+#ifndef MP_ES_INTERNAL_H
+#define MP_ES_INTERNAL_H
+
+#include <stddef.h>
+#include "metapool/escalc.h"
+
+/* Columns by metafor's names. */
+enum { MP_ESC_YI, MP_ESC_VI, MP_ESC_SEI, MP_ESC_CILB, MP_ESC_CIUB, MP_ESC_N1, MP_ESC_N2,
+       MP_ESC_M1, MP_ESC_SD1, MP_ESC_M2, MP_ESC_SD2, MP_ESC_AI, MP_ESC_BI, MP_ESC_CI,
+       MP_ESC_DI, MP_ESC_NCOL };
+
+/* Column name of MP_ESC_* c. */
+extern const char *const mp_es_colname[MP_ESC_NCOL];
+
+/* Which columns a data set's effect sizes come from, and how. */
+typedef struct mp_es_plan {
+    long col[MP_ESC_NCOL]; /* column index of each name, -1 if absent */
+    int use[8];            /* MP_ESC_* columns read per row, -1 terminated */
+    mp_es_source src;      /* where yi and vi come from */
+    mp_measure measure;    /* measure in effect */
+    mp_smd_vtype vtype;    /* Hedges' g variance convention */
+    double zcrit;          /* normal quantile for yi + CI input, else 0 */
+} mp_es_plan;
+
+/* Choose the source of the effect sizes from the columns present, as
+ * mp_effects_compute() documents.  colfn(ctx, name) gives a column's index
+ * or -1; `file` names the input in messages.  MP_OK, or MP_EINVAL with err
+ * saying which columns are missing or which --measure to choose. */
+mp_status mp_es_plan_make(const char *file, long (*colfn)(const void *ctx, const char *name),
+                          const void *ctx, const mp_es_opts *o, mp_es_plan *p, mp_error *err);
+
+/* Outcome of one row. */
+typedef struct mp_es_row {
+    double yi, vi;   /* effect size and variance (when used) */
+    int bad;         /* MP_ESC_* column of a domain error, or -1 */
+    char msg[160];   /* the error ("column 'vi': ...") or why the row is left out */
+} mp_es_row;
+
+/* yi and vi of one row from its numbers x[MP_ESC_*] (only p->use read).
+ * Returns 1 (used), 0 (left out on purpose: msg says why, e.g. a 2x2 table
+ * without events in both arms) or -1 (bad input: bad names the column,
+ * msg the problem).  No allocation. */
+int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r);
+
+#endif
