@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Usage: scripts/test.sh            (from anywhere; builds in build-ci/ and build-asan/)
-# Needs: cmake, a C compiler, GSL, OpenBLAS, LAPACKE, Check, pkg-config, python3
+# Needs: cmake, a C compiler, GSL, OpenBLAS, LAPACKE, Check, pkg-config, python3,
+# xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin)
 # (on Debian 12: see .ci/run for the apt-get line).  Exit status 0 = all passed.
 set -euo pipefail
 
@@ -32,6 +33,17 @@ step "tests (ASan + UBSan, leak checking on)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j"$jobs")
+
+step "forest plot: SVG well-formed (xmllint) and rendered to PNG (rsvg-convert)"
+build-ci/metapool pool datasets/bcg/bcg.csv --measure RR --by alloc --plot build-ci/forest.svg >/dev/null
+xmllint --noout build-ci/forest.svg
+rsvg-convert build-ci/forest.svg -o build-ci/forest.png
+[ -s build-ci/forest.png ] || { echo "rsvg-convert produced no PNG" >&2; exit 1; }
+build-ci/metapool trajectory datasets/ishak2007/ishak2007_long.csv --time time --struct AR --phi 0.97 \
+    --plot build-ci/trajectory.svg >/dev/null
+xmllint --noout build-ci/trajectory.svg
+rsvg-convert build-ci/trajectory.svg -o build-ci/trajectory.png
+echo "rendered build-ci/forest.png and build-ci/trajectory.png"
 
 if [ -x build-ci/metapool-bench ]; then
     step "benchmark smoke run (output must be JSON lines)"
