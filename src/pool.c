@@ -673,19 +673,19 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
 
     /* test and intervals of the pooled estimate */
     double alpha = 1.0 - o->level / 100.0, crit, se = 1.0 / sqrt(ps.S1);
-    if (o->test == MP_TEST_KNHA) {
+    if (o->test == MP_TEST_KNHA && k == 1) {
+        /* no residual df: metafor sets test = "z" with a warning */
+        r->test = MP_TEST_Z;
+        r->warn |= MP_WARN_KNHA_K1;
+    }
+    if (r->test == MP_TEST_KNHA) {
         if (m == MP_METHOD_FE) r->warn |= MP_WARN_FE_KNHA;
         double s2w = ps.Q <= DBL_EPSILON ? 0.0 : ps.Q / df;
         se *= sqrt(s2w);
         r->df = df;
-        if (k > 1) {
-            crit = t_quantile(ws, alpha / 2.0, df);
-            r->stat = r->estimate / se;
-            r->pval = 2.0 * gsl_cdf_tdist_Q(fabs(r->stat), df);
-        } else {
-            crit = NAN;
-            se = NAN;
-        }
+        crit = t_quantile(ws, alpha / 2.0, df);
+        r->stat = r->estimate / se;
+        r->pval = 2.0 * gsl_cdf_tdist_Q(fabs(r->stat), df);
     } else {
         crit = z_quantile(ws, alpha / 2.0);
         r->stat = r->estimate / se;

@@ -234,6 +234,28 @@ START_TEST(test_single_study)
 }
 END_TEST
 
+/* knha with k = 1 has no residual df: metafor 3.8-1 warns "Setting argument
+ * test="z" since k=1" and reports the z results: rma(0.5, 0.04, test="knha")
+ * gives se 0.2, pval 0.01242, CI [0.1080, 0.8920] (1.959964 * 0.2 = 0.3919928). */
+START_TEST(test_single_study_knha)
+{
+    const double y[] = {0.5}, v[] = {0.04};
+    mp_pool_opts o;
+    mp_pool_opts_init(&o);
+    o.method = (mp_method)_i;
+    o.test = MP_TEST_KNHA;
+    mp_pool_result r;
+    ck_assert_int_eq(mp_pool(y, v, 1, &o, NULL, &r), MP_OK);
+    ck_assert_int_eq(r.test, MP_TEST_Z);
+    ck_assert(r.warn & MP_WARN_KNHA_K1);
+    ck_assert(isnan(r.df));
+    ck_assert_rel(r.se, 0.2, DBL_EPSILON);
+    ck_assert_rel(r.pval, 0.012419330651552265, 1e-14);
+    ck_assert_rel(r.ci_lb, 0.5 - 0.2 * 1.959963984540054, 1e-14);
+    ck_assert_rel(r.ci_ub, 0.5 + 0.2 * 1.959963984540054, 1e-14);
+}
+END_TEST
+
 /* ---- all effects equal: no heterogeneity, for every estimator -------- */
 START_TEST(test_all_equal)
 {
@@ -434,6 +456,7 @@ static Suite *pool_suite(size_t nref, size_t nsim)
     tcase_add_loop_test(tc, test_equal_variances, 0, (int)(sizeof eq_cases / sizeof eq_cases[0]));
     tcase_add_test(tc, test_knha_equal_variances);
     tcase_add_loop_test(tc, test_single_study, 0, MP_METHOD_COUNT);
+    tcase_add_loop_test(tc, test_single_study_knha, 0, MP_METHOD_COUNT);
     tcase_add_loop_test(tc, test_all_equal, 0, MP_METHOD_COUNT);
     tcase_add_test(tc, test_extreme_variances);
     tcase_add_test(tc, test_pm_equals_eb);

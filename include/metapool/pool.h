@@ -55,7 +55,8 @@ enum {
     MP_WARN_TAU2_CI_LB = 1u << 1,  /**< Q-profile lower bound could not be found */
     MP_WARN_TAU2_CI_UB = 1u << 2,  /**< Q-profile upper bound could not be found */
     MP_WARN_FE_KNHA = 1u << 3,     /**< knha with the FE model (metafor warns too) */
-    MP_WARN_TRUNC = 1u << 4        /**< the tau^2 estimate was truncated at 0 */
+    MP_WARN_TRUNC = 1u << 4,       /**< the tau^2 estimate was truncated at 0 */
+    MP_WARN_KNHA_K1 = 1u << 5      /**< knha asked with k = 1: z used (as metafor) */
 };
 
 /** Result of one pooled analysis.  Values that are not defined for the
@@ -63,7 +64,7 @@ enum {
 typedef struct mp_pool_result {
     size_t k;            /**< studies */
     mp_method method;    /**< estimator used */
-    mp_test test;        /**< test used */
+    mp_test test;        /**< test used (z when knha was asked with k = 1) */
     double level;        /**< confidence level, percent */
     double estimate;     /**< pooled estimate */
     double se;           /**< its standard error (knha-adjusted for knha) */

@@ -153,6 +153,8 @@ static void fit_warnings(const cli_analysis *a, mp_msgs *w)
     if (g) snprintf(pre, sizeof pre, "group '%.100s': ", g);
     if (a->fit.warn & MP_WARN_K1)
         mp_msgs_add(w, "%sonly one study: the pooled result is that study; tau2 is 0 and Q, I2 are undefined", pre);
+    if (a->fit.warn & MP_WARN_KNHA_K1)
+        mp_msgs_add(w, "%sonly one study: the Knapp-Hartung test needs k > 1, the z test is used", pre);
     if (a->fit.warn & MP_WARN_FE_KNHA)
         mp_msgs_add(w, "%sthe Knapp-Hartung adjustment is not meant for the fixed-effect model", pre);
     if (a->fit.warn & MP_WARN_TAU2_CI_LB)

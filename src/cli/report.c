@@ -458,11 +458,11 @@ static void model_text(const tbl *t, char *buf, size_t n)
                              mp_method_name(o->method), t->g->tau, t->g->sq);
     if (m < n)
         m += (size_t)snprintf(buf + m, n - m, ", %s, %g%% CIs",
-                              o->test == MP_TEST_KNHA
+                              rp_test(r) == MP_TEST_KNHA
                                   ? "Hartung-Knapp-Sidik-Jonkman t test (k-1 df)"
                                   : "z test",
                               o->level);
-    if (m < n && re && o->test == MP_TEST_KNHA)
+    if (m < n && re && rp_test(r) == MP_TEST_KNHA)
         m += (size_t)snprintf(buf + m, n - m, " (fixed effect: z)");
     if (m < n && r->measure != MP_MEASURE_GEN) {
         if (r->measure == MP_MEASURE_SMD &&

@@ -181,7 +181,7 @@ static void estimator_cite(para *p, mp_method m)
 static void build(para *p, const cli_report *r)
 {
     const mp_pool_opts *o = &r->opt->pool;
-    int re = o->method != MP_METHOD_FE, knha = o->test == MP_TEST_KNHA;
+    int re = o->method != MP_METHOD_FE, knha = rp_test(r) == MP_TEST_KNHA;
     char lev[32];
     snprintf(lev, sizeof lev, "%g%%", o->level);
 

@@ -28,6 +28,12 @@ int rp_is_re(const cli_analysis *a)
     return a->fit.method != MP_METHOD_FE;
 }
 
+mp_test rp_test(const cli_report *r)
+{
+    if (r->n == 1 && !r->overall) return r->a[0].fit.test;
+    return r->opt->pool.test;
+}
+
 void rp_fe_view(const cli_analysis *a, mp_pool_result *out)
 {
     /* with --method FE the fixed-effect fit is the requested one: as asked */

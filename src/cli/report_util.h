@@ -21,6 +21,9 @@ double rp_disp(const cli_report *r, double x);
  * (metafor's forest() and escalc summaries use z for the studies). */
 double rp_zcrit(double level);
 /* The requested model is a random-effects model (method != FE). */
+/* The test the report names: the requested one, except for a single
+ * analysis of one study, where knha is not possible and z was used. */
+mp_test rp_test(const cli_report *r);
 int rp_is_re(const cli_analysis *a);
 
 /* The fixed-effect row as shown: a->fit for --method FE; otherwise a->fe,

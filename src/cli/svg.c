@@ -397,11 +397,11 @@ static int draw(svg *s, FILE *body, double *height, double *width)
         const mp_pool_opts *o = &r->opt->pool;
         if (o->method == MP_METHOD_FE)
             snprintf(buf, sizeof buf, "Fixed-effect model (inverse variance), %s, %g%% CIs.",
-                     o->test == MP_TEST_KNHA ? "Hartung-Knapp t test" : "z test", o->level);
+                     rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp t test" : "z test", o->level);
         else
             snprintf(buf, sizeof buf, "Random-effects model, %s estimator of \u03C4\u00B2, %s, %g%% CIs; weights from the random-effects model.",
                      mp_method_name(o->method),
-                     o->test == MP_TEST_KNHA ? "Hartung-Knapp-Sidik-Jonkman t test" : "z test",
+                     rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp-Sidik-Jonkman t test" : "z test",
                      o->level);
         note(s, buf);
     }

@@ -26,7 +26,8 @@
 # wrong numbers fails there.  The other goldens pin the layout (edge cases:
 # long label, CI beyond both plot edges, CI beyond one edge, narrow width,
 # one study, knha with one study) and their numbers are covered by the
-# library tests against tests/reference/*.json.
+# library tests against tests/reference/*.json and metafor's k = 1 results
+# (test_single_study, test_single_study_knha in tests/test_pool.c).
 set -u
 BIN=$1; SRC=$2
 G=$SRC/tests/golden/report
