@@ -281,6 +281,17 @@ int cmd_pool(int argc, char **argv)
         compare_free(pub);
         return CLI_USAGE;
     }
+    if (bycol >= 0) { /* a missing group value leaves the row out, reported by row */
+        for (size_t i = 0; i < mp_table_nrows(t); i++) {
+            if (!e.used[i] || !mp_table_is_missing(t, i, (size_t)bycol)) continue;
+            e.used[i] = 0;
+            e.k--;
+            cli_errorf(cmd, "warning: row %zu (line %zu) left out: missing value in the --by column '%s'",
+                       i + 1, mp_table_line(t, i), c.by);
+            mp_msgs_add(&e.warnings, "row %zu (line %zu) left out: missing value in the --by column '%s'",
+                        i + 1, mp_table_line(t, i), c.by);
+        }
+    }
     if (e.k == 0) {
         cli_errorf(cmd, "%s: no studies left to pool", mp_table_name(t));
         mp_effects_free(&e);
@@ -293,7 +304,20 @@ int cmd_pool(int argc, char **argv)
     const char **lab = cli_labels(t, c.study, &labbuf);
     group_index g = {0};
     size_t ng = 1, nr = mp_table_nrows(t), k = e.k;
-    if (bycol >= 0 && build_groups(t, bycol, &e, &g) == 0) ng = g.n;
+    if (bycol >= 0) {
+        if (build_groups(t, bycol, &e, &g) != 0) {
+            cli_errorf(cmd, "out of memory");
+            free(lab);
+            free(labbuf);
+            free(g.name);
+            free(g.of_row);
+            mp_effects_free(&e);
+            mp_table_free(t);
+            compare_free(pub);
+            return CLI_FAIL;
+        }
+        ng = g.n;
+    }
     /* pack used rows contiguously, group by group (the overall analysis
      * takes its own copy in input order) */
     size_t na = bycol >= 0 ? ng + 1 : 1;

@@ -68,4 +68,9 @@ python3 -c "import json,sys; j=json.load(open('$T/out')); assert [g['group'] for
 printf 'yi,vi\n0.5,0.04\n' >"$T/k1.csv"
 check k1 0 "only one study" "$BIN" pool "$T/k1.csv" --format json
 python3 -c "import json; j=json.load(open('$T/out')); assert j['estimate']==0.5 and j['Q'] is None and j['I2'] is None and abs(j['se']-0.2)<1e-15; print('ok   k1 values')" || fail=1
+# a missing --by value leaves the row out, named in a warning (not a group "")
+printf 'yi,vi,g\n0.1,0.1,a\n0.3,0.2,\n0.5,0.1,a\n0.9,0.3,NA\n0.2,0.2,b\n' >"$T/bymiss.csv"
+check by-missing-value 0 "row 2 \\(line 3\\) left out: missing value in the --by column 'g'" "$BIN" pool "$T/bymiss.csv" --by g --format json
+grep -q "row 4 (line 5) left out" "$T/err" || { echo "FAIL by-missing-value: row 4 not reported"; fail=1; }
+python3 -c "import json; j=json.load(open('$T/out')); assert [(g['group'],g['k']) for g in j['groups']]==[('a',2),('b',1)], j['groups']; assert j['overall']['k']==3; print('ok   by-missing groups')" || fail=1
 exit $fail
