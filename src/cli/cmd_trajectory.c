@@ -382,6 +382,12 @@ int cmd_trajectory(int argc, char **argv)
                         mp_table_line(t, i), A.time);
             continue;
         }
+        /* a missing study label must not merge unrelated rows into one study */
+        if (scol >= 0 && mp_table_is_missing(t, i, (size_t)scol)) {
+            mp_msgs_add(&warn, "row %zu (line %zu) left out: missing %s", i + 1,
+                        mp_table_line(t, i), A.c.study);
+            continue;
+        }
         mp_error err;
         mp_error_clear(&err);
         if (mp_table_number(t, i, (size_t)tcol, &tm[k], &err) != MP_OK) {

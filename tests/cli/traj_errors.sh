@@ -48,5 +48,14 @@ expect "two files" 2 "expected one input FILE" "$ISHAK" "$ISHAK" --time time
 expect "no such file" 2 "nope.csv" "$TMP/nope.csv" --time time
 expect "too few distinct times" 2 "needs at least 3 distinct times" "$TMP/two.csv" --time time --model spline
 expect "non-convergence" 1 "did not converge in 1 iterations" "$ISHAK" --time time --struct HAR --phi 0.97 --maxiter 1
+# a missing study label leaves its row out with a warning (never a merged study "")
+printf 'study,time,yi,vi\nA,1,-1.0,0.1\n,2,-1.2,0.1\nB,1,-0.8,0.2\nNA,2,-1.1,0.1\nB,2,-0.9,0.2\nC,1,-1.3,0.1\nC,2,-1.0,0.15\n' >"$TMP/nostudy.csv"
+"$BIN" trajectory "$TMP/nostudy.csv" --time time --struct CS --format json >"$TMP/out" 2>"$TMP/err"
+if grep -q "row 2 (line 3) left out: missing study" "$TMP/err" && grep -q "row 4 (line 5) left out: missing study" "$TMP/err" &&
+    python3 -c "import json,sys; j=json.load(open('$TMP/out')); sys.exit(0 if j['k']==5 and j['n_studies']==3 else 1)"; then
+    pass=$((pass + 1))
+else
+    echo "FAIL: missing study labels not left out with warnings"; cat "$TMP/err"; fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
