@@ -923,6 +923,21 @@ static int ht_grow(mp_batch_reader *r)
     return 0;
 }
 
+/* A missing group value (blank, "NA" or "."): the row is left out, reported
+ * by row (the rule of mp_table_is_missing for grouping columns). */
+static int group_missing(mp_batch_reader *r, const mp_csv_row *row, mp_msgs *warn, mp_status *st)
+{
+    const char *s = row->cell[r->gcol];
+    size_t n = row->len[r->gcol];
+    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (!(n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A') || (n == 1 && s[0] == '.'))) return 0;
+    if (mp_msgs_add(warn, "row %zu (line %zu) left out: missing value in the --group column '%s'",
+                    r->rowno, row->line, mp_csv_stream_colname(r->s, r->gcol)) != MP_OK)
+        *st = MP_FAIL(MP_ENOMEM);
+    return 1;
+}
+
 mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
 {
     data_reset(d);
@@ -939,6 +954,10 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
         if (st != MP_OK) goto done;
         if (eof) break;
         r->rowno++;
+        if (group_missing(r, &row, &d->warnings, &st)) {
+            if (st != MP_OK) goto done;
+            continue;
+        }
         const char *gname = row.cell[r->gcol];
         size_t glen = row.len[r->gcol], g1;
         if (last && glen == last_len && memcmp(d->names + d->name_off[last - 1], gname, glen) == 0) {
@@ -1025,6 +1044,10 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
         if (st != MP_OK) return st;
         if (e) { r->done = 1; break; }
         r->rowno++;
+        if (group_missing(r, &row, &d->warnings, &st)) {
+            if (st != MP_OK) return st;
+            continue;
+        }
         const char *gname = row.cell[r->gcol];
         size_t glen = row.len[r->gcol];
         int same = d->n > 0 && glen == r->cur_len &&

@@ -240,7 +240,13 @@ int cmd_batch(int argc, char **argv)
     int sorted = 0, id;
     if (nthreads > 256) nthreads = 256;
     optind = 1;
-    while ((id = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, "metapool batch: ..." */
+    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (id == '?' || id == ':') {
+            cli_bad_option(cmd, id, argv);
+            fputs(usage_text, stderr);
+            return CLI_USAGE;
+        }
         if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
         if (id == OPT_GROUP) { group = optarg; continue; }
         if (id == OPT_SORTED) { sorted = 1; continue; }

@@ -53,5 +53,14 @@ grep -q '^a,13,NA,.*,not_converged$' "$T/out" && grep -q ',ok$' "$T/out" || { ec
 printf 'g,yi,vi\none,0.5,0.04\n' >"$T/k1.csv"
 check k1 0 "" "$BIN" batch --group g "$T/k1.csv"
 grep -qx 'one,1,0.5,0.20000000000000001,.*,0,NA,NA,NA,NA,.*,ok' "$T/out" || { echo "FAIL k1 row"; cat "$T/out"; fail=1; }
+# a missing group value (empty, NA) leaves its row out, named in a warning,
+# in both reading modes; groups stay as they are
+printf 'g,yi,vi\na,0.1,0.1\n,0.3,0.2\na,0.5,0.1\nNA,0.9,0.3\nb,0.2,0.2\n' >"$T/gmiss.csv"
+for mode in "" --sorted; do
+  check "group-missing $mode" 0 "row 2 \\(line 3\\) left out: missing value in the --group column 'g'" "$BIN" batch --group g $mode "$T/gmiss.csv"
+  grep -q "row 4 (line 5) left out" "$T/err" || { echo "FAIL group-missing: row 4 not reported"; fail=1; }
+  [ "$(cut -d, -f1,2 "$T/out" | tr '\n' ' ')" = "group,k a,2 b,1 " ] || { echo "FAIL group-missing groups: $(cut -d, -f1,2 "$T/out" | tr '\n' ' ')"; fail=1; }
+done
+check bad-option 2 "^metapool batch: unrecognized option '--bogus'" "$BIN" batch --bogus "$T/gmiss.csv"
 [ $fail = 0 ] && echo "batch_errors: all passed"
 exit $fail
