@@ -68,6 +68,11 @@ void cli_input_error(const char *cmd, const mp_error *e);
 void cli_bad_option(const char *cmd, int id, char **argv);
 void cli_warnings(const char *cmd, const mp_msgs *w);
 
+/* Whether an output file (--plot) can be written, checked before any output
+ * so that a bad path fails early (exit 2) instead of after the results.
+ * 0 if writable; -1 with a one-line message naming the reason. */
+int cli_check_writable(const char *cmd, const char *path);
+
 /* Load a table and its effect sizes; returns CLI_OK or the exit status
  * after printing the error. */
 int cli_load(const char *cmd, const char *path, const cli_common *c, mp_table **t,

@@ -243,3 +243,19 @@ const char **cli_labels(const mp_table *t, const char *col, char **buf)
     *buf = b;
     return lab;
 }
+
+int cli_check_writable(const char *cmd, const char *path)
+{
+    /* open without truncating; remove the file again if this made it */
+    FILE *probe = fopen(path, "r");
+    int existed = probe != NULL;
+    if (probe) fclose(probe);
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        cli_errorf(cmd, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    if (!existed) remove(path);
+    return 0;
+}

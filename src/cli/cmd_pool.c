@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "compare.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -263,6 +264,7 @@ int cmd_pool(int argc, char **argv)
     }
     cli_common_finish(&c);
 
+    if (c.plot && cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE;
     compare_table *pub = NULL;
     if (c.compare) {
         mp_error err;
@@ -416,7 +418,7 @@ int cmd_pool(int argc, char **argv)
     }
     if (c.methods) report_methods(c.format == CLI_FMT_TABLE ? stdout : stderr, &r);
     if (c.plot && report_svg(c.plot, &r) != 0) {
-        cli_errorf(cmd, "%s: cannot write the plot", c.plot);
+        cli_errorf(cmd, "%s: cannot write the plot: %s", c.plot, strerror(errno));
         status = CLI_FAIL;
     }
     if (cmp && !compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;

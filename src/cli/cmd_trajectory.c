@@ -8,6 +8,7 @@
  * reported the ketamine trials window by window. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -338,6 +339,7 @@ int cmd_trajectory(int argc, char **argv)
 
     mp_table *t = NULL;
     mp_effects e;
+    if (A.c.plot && cli_check_writable(cmd, A.c.plot) != 0) return CLI_USAGE;
     int rc = cli_load(cmd, argv[optind], &A.c, &t, &e);
     if (rc != CLI_OK) return rc;
     int status = CLI_OK;
@@ -489,7 +491,7 @@ int cmd_trajectory(int argc, char **argv)
         char title[300];
         snprintf(title, sizeof title, "Trajectory: %s", mp_table_name(t));
         if (traj_svg(A.c.plot, &R, win, A.unit, title) != 0) {
-            cli_errorf(cmd, "%s: cannot write the plot", A.c.plot);
+            cli_errorf(cmd, "%s: cannot write the plot: %s", A.c.plot, strerror(errno));
             status = CLI_FAIL;
         }
     }
