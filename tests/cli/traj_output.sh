@@ -81,8 +81,10 @@ if "$BIN" trajectory "$ISHAK" --time months --struct AR --phi 0.97 --time-unit m
 else
     bad "plot: $(cat "$TMP/err")"
 fi
-"$BIN" trajectory "$ISHAK" --time months --plot "$TMP/nodir/p.svg" >/dev/null 2>"$TMP/err"
-[ $? -eq 1 ] && grep -q "cannot write the plot" "$TMP/err" && ok || bad "unwritable plot path"
+# an unwritable plot path is found before any output: exit 2, nothing on stdout
+"$BIN" trajectory "$ISHAK" --time months --plot "$TMP/nodir/p.svg" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q "nodir/p.svg: cannot write: No such file or directory" "$TMP/err" &&
+    [ ! -s "$TMP/out" ] && ok || bad "unwritable plot path"
 # rows without a time are left out with a warning naming them; no study column: one study per row
 printf 'study,time,yi,vi\nA,1,0.5,0.1\nA,NA,0.4,0.1\nA,2,0.45,0.1\nB,1,0.3,0.2\nB,2,0.1,0.2\nC,1,0.2,0.1\n' >"$TMP/na.csv"
 "$BIN" trajectory "$TMP/na.csv" --time time --format json >"$TMP/na.json" 2>"$TMP/err" \
