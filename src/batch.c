@@ -754,7 +754,7 @@ mp_status mp_batch_reader_open(const char *path, const char *group, const mp_es_
         return MP_FAIL(MP_EINVAL);
     }
     r->gcol = (size_t)g;
-    st = mp_es_plan_make(mp_csv_stream_name(r->s), stream_col, r->s, &r->es, &r->plan, err);
+    st = mp_es_plan_make(mp_csv_stream_name(r->s), r->s->hdr_line, stream_col, r->s, &r->es, &r->plan, err);
     if (st != MP_OK) { mp_batch_reader_free(r); return st; }
     *out = r;
     return MP_OK;

@@ -32,10 +32,11 @@ typedef struct mp_es_plan {
 
 /* Choose the source of the effect sizes from the columns present, as
  * mp_effects_compute() documents.  colfn(ctx, name) gives a column's index
- * or -1; `file` names the input in messages.  MP_OK, or MP_EINVAL with err
+ * or -1; `file` and `hdr_line` (the header's line) place the messages.  MP_OK, or MP_EINVAL with err
  * saying which columns are missing or which --measure to choose. */
-mp_status mp_es_plan_make(const char *file, long (*colfn)(const void *ctx, const char *name),
-                          const void *ctx, const mp_es_opts *o, mp_es_plan *p, mp_error *err);
+mp_status mp_es_plan_make(const char *file, size_t hdr_line,
+                          long (*colfn)(const void *ctx, const char *name), const void *ctx,
+                          const mp_es_opts *o, mp_es_plan *p, mp_error *err);
 
 /* Outcome of one row. */
 typedef struct mp_es_row {

@@ -24,7 +24,7 @@ static int has(const long *col, const int *need)
 }
 
 /* Say which columns a measure needs, for the error message. */
-static mp_status missing_cols(const char *file, const long *col, const int *need,
+static mp_status missing_cols(const char *file, size_t line, const long *col, const int *need,
                               const char *what, mp_error *err)
 {
     char list[200] = "";
@@ -33,13 +33,14 @@ static mp_status missing_cols(const char *file, const long *col, const int *need
         size_t l = strlen(list);
         snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", mp_es_colname[*need]);
     }
-    mp_error_set(err, file, 0, 0, "%s needs the column%s %s", what, strchr(list, ',') ? "s" : "",
+    mp_error_set(err, file, line, 0, "%s needs the column%s %s", what, strchr(list, ',') ? "s" : "",
                  list);
     return MP_FAIL(MP_EINVAL);
 }
 
-mp_status mp_es_plan_make(const char *file, long (*colfn)(const void *ctx, const char *name),
-                          const void *ctx, const mp_es_opts *o, mp_es_plan *p, mp_error *err)
+mp_status mp_es_plan_make(const char *file, size_t line,
+                          long (*colfn)(const void *ctx, const char *name), const void *ctx,
+                          const mp_es_opts *o, mp_es_plan *p, mp_error *err)
 {
     static const int need_vi[] = {MP_ESC_YI, MP_ESC_VI, -1},
                      need_sei[] = {MP_ESC_YI, MP_ESC_SEI, -1},
@@ -63,26 +64,26 @@ mp_status mp_es_plan_make(const char *file, long (*colfn)(const void *ctx, const
         use = need_n;
         meas = MP_MEASURE_SMD; /* yi with group sizes only makes sense as Hedges' g */
     } else if (col[MP_ESC_YI] >= 0) {
-        return missing_cols(file, col, meas == MP_MEASURE_SMD ? need_n : need_vi,
+        return missing_cols(file, line, col, meas == MP_MEASURE_SMD ? need_n : need_vi,
                             meas == MP_MEASURE_SMD ? "yi with --measure SMD" : "yi", err);
     } else if (meas == MP_MEASURE_SMD || meas == MP_MEASURE_MD || meas == MP_MEASURE_ROM) {
         if (!has(col, need_means))
-            return missing_cols(file, col, need_means, mp_measure_name(meas), err);
+            return missing_cols(file, line, col, need_means, mp_measure_name(meas), err);
         src = MP_SRC_MEANS;
         use = need_means;
     } else if (meas == MP_MEASURE_OR || meas == MP_MEASURE_RR || meas == MP_MEASURE_RD) {
         if (!has(col, need_ab) || (col[MP_ESC_BI] < 0 && col[MP_ESC_N1] < 0) ||
             (col[MP_ESC_DI] < 0 && col[MP_ESC_N2] < 0))
-            return missing_cols(file, col, need_all, mp_measure_name(meas), err);
+            return missing_cols(file, line, col, need_all, mp_measure_name(meas), err);
         src = MP_SRC_COUNTS;
     } else if (has(col, need_means)) {
-        mp_error_set(err, file, 0, 0, "group means and SDs found: choose --measure SMD, MD or ROM");
+        mp_error_set(err, file, line, 0, "group means and SDs found: choose --measure SMD, MD or ROM");
         return MP_FAIL(MP_EINVAL);
     } else if (col[MP_ESC_AI] >= 0 && col[MP_ESC_CI] >= 0) {
-        mp_error_set(err, file, 0, 0, "2x2 counts found: choose --measure OR, RR or RD");
+        mp_error_set(err, file, line, 0, "2x2 counts found: choose --measure OR, RR or RD");
         return MP_FAIL(MP_EINVAL);
     } else {
-        mp_error_set(err, file, 0, 0,
+        mp_error_set(err, file, line, 0,
                      "no effect-size columns: need yi and vi (or sei, or ci_lb and ci_ub), "
                      "group means (m1i, sd1i, n1i, m2i, sd2i, n2i) or counts (ai, bi, ci, di)");
         return MP_FAIL(MP_EINVAL);

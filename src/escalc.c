@@ -180,7 +180,7 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
     if (!o) { mp_es_opts_init(&defaults); o = &defaults; }
     memset(out, 0, sizeof *out);
     mp_es_plan p;
-    mp_status st = mp_es_plan_make(mp_table_name(t), table_col, t, o, &p, err);
+    mp_status st = mp_es_plan_make(mp_table_name(t), mp_table_header_line(t), table_col, t, o, &p, err);
     if (st != MP_OK) return st;
 
     size_t n = mp_table_nrows(t);

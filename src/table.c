@@ -429,6 +429,7 @@ void mp_table_free(mp_table *t)
     free(t);
 }
 
+size_t mp_table_header_line(const mp_table *t) { return t->hdr_line; }
 size_t mp_table_nrows(const mp_table *t) { return t->nrows; }
 size_t mp_table_ncols(const mp_table *t) { return t->ncols; }
 char mp_table_delim(const mp_table *t) { return t->delim; }

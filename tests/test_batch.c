@@ -553,9 +553,9 @@ static const struct {
     {"g,yi,vi\na,1,\n", "g", MP_EPARSE, 2, 5, "empty cell where a number is required"},
     {"g,yi,vi\na,1,1e999\n", "g", MP_EPARSE, 2, 5, "not a finite number"},
     {"g,yi,vi\na,1,0.1\n", "nope", MP_EINVAL, 0, 0, "no column 'nope' for --group"},
-    {"g,yi\na,1\n", "g", MP_EINVAL, 0, 0, "yi needs the column vi"},
-    {"g,ai,bi,ci,di\na,1,2,3,4\n", "g", MP_EINVAL, 0, 0, "choose --measure OR, RR or RD"},
-    {"g,m1i,sd1i,n1i,m2i,sd2i,n2i\na,1,1,10,1,0,10\n", "g", MP_EINVAL, 0, 0, "choose --measure SMD"},
+    {"g,yi\na,1\n", "g", MP_EINVAL, 1, 0, "yi needs the column vi"},
+    {"g,ai,bi,ci,di\na,1,2,3,4\n", "g", MP_EINVAL, 1, 0, "choose --measure OR, RR or RD"},
+    {"g,m1i,sd1i,n1i,m2i,sd2i,n2i\na,1,1,10,1,0,10\n", "g", MP_EINVAL, 1, 0, "choose --measure SMD"},
 };
 
 START_TEST(test_reader_errors)

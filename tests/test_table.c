@@ -58,12 +58,12 @@ static const bad_case bad[] = {
     {"nul_byte.csv", NULL, 1, MP_EPARSE, 2, 8, "NUL byte"},
     /* \x89PNG\r\n then \x1a at the start of line 2 */
     {"binary.png", NULL, 1, MP_EPARSE, 2, 1, "control byte 0x1a"},
-    /* missing columns (no location: the file as a whole) */
-    {"missing_vi.csv", NULL, 0, MP_EINVAL, 0, 0, "yi needs the column vi"},
-    {"no_effect_columns.csv", NULL, 0, MP_EINVAL, 0, 0, "no effect-size columns"},
-    {"counts_no_measure.csv", NULL, 0, MP_EINVAL, 0, 0, "choose --measure OR, RR or RD"},
-    {"means_no_measure.csv", NULL, 0, MP_EINVAL, 0, 0, "choose --measure SMD, MD or ROM"},
-    {"means_no_measure.csv", "OR", 0, MP_EINVAL, 0, 0, "OR needs the columns ai, bi, ci, di"},
+    /* missing columns: the header line (line 1), no column */
+    {"missing_vi.csv", NULL, 0, MP_EINVAL, 1, 0, "yi needs the column vi"},
+    {"no_effect_columns.csv", NULL, 0, MP_EINVAL, 1, 0, "no effect-size columns"},
+    {"counts_no_measure.csv", NULL, 0, MP_EINVAL, 1, 0, "choose --measure OR, RR or RD"},
+    {"means_no_measure.csv", NULL, 0, MP_EINVAL, 1, 0, "choose --measure SMD, MD or ROM"},
+    {"means_no_measure.csv", "OR", 0, MP_EINVAL, 1, 0, "OR needs the columns ai, bi, ci, di"},
     /* cells: "B,abc" -> byte 3 of line 3 */
     {"non_numeric.csv", NULL, 0, MP_EPARSE, 3, 3, "column 'yi': 'abc' is not a number"},
     {"empty_cell.csv", NULL, 0, MP_EPARSE, 3, 7, "column 'vi': empty cell where a number is required"},

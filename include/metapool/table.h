@@ -64,6 +64,8 @@ MP_EXPORT mp_status mp_table_read_mem(const char *name, const char *buf, size_t 
 /** Free a table. NULL-safe. */
 MP_EXPORT void mp_table_free(mp_table *t);
 
+/** 1-based source line of the header row. */
+MP_EXPORT size_t mp_table_header_line(const mp_table *t);
 /** Number of data rows (the header excluded). */
 MP_EXPORT size_t mp_table_nrows(const mp_table *t);
 /** Number of columns. */
