@@ -113,7 +113,9 @@ int cli_common_opt(const char *cmd, int id, const char *arg, cli_common *c)
             cli_errorf(cmd, "--level must be a number between 0 and 100 (e.g. 95), got '%s'", arg);
             return -1;
         }
-        if (v < 1) v *= 100; /* metafor accepts 0.95 as well as 95 */
+        /* as metafor's level argument: >= 1 is a percentage, (0.5, 1) a
+         * fraction (0.95), <= 0.5 the alpha (0.05 = a 95% interval) */
+        if (v < 1) v = v > 0.5 ? 100.0 * v : 100.0 * (1.0 - v);
         c->es.level = c->pool.level = v;
         return 1;
     }
