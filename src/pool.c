@@ -498,9 +498,11 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
     r->converged = 1;
     if (k == 0) return MP_FAIL(MP_ETOOFEW);
     if (k > ws->kmax) return MP_FAIL(MP_EINVAL);
+    if (!(o->level > 0 && o->level < 100) || !(o->epsrel > 0 && o->epsrel < 1) || o->maxiter == 0)
+        return MP_FAIL(MP_EINVAL);
     int bad = 0; /* one pass without branches: y finite, 0 < v < inf */
     for (size_t i = 0; i < k; i++)
-        bad |= !(fabs(y[i]) <= DBL_MAX) | !(v[i] > 0) | !(v[i] <= DBL_MAX);
+        bad |= !(fabs(y[i]) <= MP_POOL_YMAX) | !(v[i] >= MP_POOL_VMIN) | !(v[i] <= MP_POOL_VMAX);
     if (bad) return MP_FAIL(MP_EDOM);
 
     const double kk = (double)k, df = kk - 1.0;
@@ -548,7 +550,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
             my /= kk;
             for (size_t i = 0; i < k; i++) s += sq(y[i] - my);
             double t0 = s / kk;
-            if (!(t0 > 0)) { tau2 = 0.0; se2 = NAN; break; }
+            if (!(t0 > 0)) { tau2 = 0.0; se2 = 0.0; break; } /* metafor: tau0^2 (...) = 0 */
             pstats ps;
             weights(v, k, t0, w);
             pstats_of(y, w, k, &ps, 1);

@@ -802,7 +802,13 @@ mp_status mp_traj_fit(const double *y, const double *v, const double *time,
         goto fail;
     }
     size_t p = model_p(o->model, L, nk);
-    if (p > 64 || L > 63) { status = MP_FAIL(MP_EINVAL); goto fail; }
+    if (p > 64 || L > 63) { /* fixed-size parameter and score arrays (64) */
+        mp_error_set(err, NULL, 0, 0,
+                     "at most 63 distinct times and 64 fixed-effect coefficients are supported "
+                     "(got %zu times, %zu coefficients); group the times into windows", L, p);
+        status = MP_FAIL(MP_EDOM);
+        goto fail;
+    }
     if (k <= p) { status = MP_FAIL(MP_ETOOFEW); goto fail; }
 
     /* workspace: sorted data and study blocks */

@@ -272,6 +272,8 @@ START_TEST(test_all_equal)
     ck_assert_rel(r.estimate, 0.3, 2 * DBL_EPSILON);
     /* FE: 1/se^2 = 10 + 5 + 10/3 = 55/3 */
     ck_assert_rel(r.se, sqrt(3.0 / 55.0), 4 * DBL_EPSILON);
+    /* SJ's SE: metafor multiplies by tau0^2 = var(y) = 0, so it is 0 */
+    if (o.method == MP_METHOD_SJ) ck_assert_rel(r.tau2_se, 0.0, 0);
     if (o.method != MP_METHOD_FE) {
         ck_assert_rel(r.H2, 1.0, 0);
         /* Q(0) = 0 is below every chi2 quantile: the CI is the null set (0, 0) */
@@ -374,6 +376,25 @@ START_TEST(test_errors)
     ck_assert_int_eq(mp_pool(y, v, 2, NULL, NULL, &r), MP_EDOM);   /* negative variance */
     ck_assert_int_eq(mp_pool(y, vok, 3, NULL, NULL, &r), MP_EDOM); /* NaN effect */
     ck_assert_int_eq(mp_pool(NULL, vok, 2, NULL, NULL, &r), MP_EINVAL);
+    /* outside the supported range, 1/v^2 would overflow (v = 1e-160 once
+     * gave tau2 = 0 silently): refused */
+    const double ytiny[] = {0.5, 0.2, 0.9}, vtiny[] = {1e-160, 1e-160, 0.1};
+    ck_assert_int_eq(mp_pool(ytiny, vtiny, 3, NULL, NULL, &r), MP_EDOM);
+    const double vbig[] = {1e160, 0.1, 0.1};
+    ck_assert_int_eq(mp_pool(ytiny, vbig, 3, NULL, NULL, &r), MP_EDOM);
+    const double ybig[] = {1e200, 0.1, 0.1};
+    ck_assert_int_eq(mp_pool(ybig, vok, 3, NULL, NULL, &r), MP_EDOM);
+    /* options outside their domain */
+    mp_pool_opts o;
+    mp_pool_opts_init(&o);
+    o.level = 100;
+    ck_assert_int_eq(mp_pool(y, vok, 2, &o, NULL, &r), MP_EINVAL);
+    mp_pool_opts_init(&o);
+    o.epsrel = 0;
+    ck_assert_int_eq(mp_pool(y, vok, 2, &o, NULL, &r), MP_EINVAL);
+    mp_pool_opts_init(&o);
+    o.maxiter = 0;
+    ck_assert_int_eq(mp_pool(y, vok, 2, &o, NULL, &r), MP_EINVAL);
     ck_assert_str_ne(mp_strerror(MP_ENOCONV), "unknown status");
     ck_assert_str_eq(mp_strerror((mp_status)999), "unknown status");
 }

@@ -87,6 +87,14 @@ typedef struct mp_pool_result {
     unsigned warn;       /**< MP_WARN_* flags */
 } mp_pool_result;
 
+/** The supported range of the data: |y| <= MP_POOL_YMAX and
+ *  MP_POOL_VMIN <= v <= MP_POOL_VMAX.  Beyond it squared weights 1/v^2 and
+ *  squared effects leave the range of a double, so results could not be
+ *  trusted; such input gives MP_EDOM instead of a silently wrong number. */
+#define MP_POOL_YMAX 1e150
+#define MP_POOL_VMIN 1e-150
+#define MP_POOL_VMAX 1e150
+
 /** Scratch space for fits of up to kmax studies (opaque). */
 typedef struct mp_pool_workspace mp_pool_workspace;
 
@@ -97,8 +105,10 @@ MP_EXPORT void mp_pool_workspace_free(mp_pool_workspace *w);
 
 /** Pool one analysis of k studies: effects y[0..k), variances v[0..k)
  *  (all finite, v > 0).  `w` may be NULL (then one is allocated inside).
- *  Returns MP_OK; MP_ETOOFEW for k = 0; MP_EDOM for a non-finite y or a
- *  non-positive v; MP_ENOCONV if an iterative estimator did not converge
+ *  Returns MP_OK; MP_ETOOFEW for k = 0; MP_EDOM for y or v outside the
+ *  supported range (MP_POOL_YMAX, MP_POOL_VMIN, MP_POOL_VMAX; NaN, Inf and
+ *  v <= 0 included); MP_EINVAL for a level outside (0, 100), epsrel outside
+ *  (0, 1) or maxiter 0; MP_ENOCONV if an iterative estimator did not converge
  *  (res is then filled as far as possible with converged = 0); MP_ENOMEM. */
 MP_EXPORT mp_status mp_pool(const double *y, const double *v, size_t k, const mp_pool_opts *o,
                             mp_pool_workspace *w, mp_pool_result *res);

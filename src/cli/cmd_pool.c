@@ -378,6 +378,12 @@ int cmd_pool(int argc, char **argv)
                        mp_method_name(c.pool.method), A->fit.niter);
             status = CLI_FAIL;
             goto out;
+        } else if (st[a] == MP_EDOM) { /* the loader checks finiteness; this is the range */
+            cli_errorf(cmd, "%s%s%s: effect sizes or variances outside the supported range "
+                       "(|yi| <= %g, %g <= vi <= %g)", mp_table_name(t), A->group ? ", group " : "",
+                       A->group ? A->group : "", MP_POOL_YMAX, MP_POOL_VMIN, MP_POOL_VMAX);
+            status = CLI_USAGE;
+            goto out;
         } else if (st[a] != MP_OK) {
             cli_errorf(cmd, "%s%s%s: %s", mp_table_name(t), A->group ? ", group " : "",
                        A->group ? A->group : "", mp_strerror(st[a]));
