@@ -11,10 +11,12 @@
  * with GSL's MT19937 from fixed seeds: y_i = mu + u_i + e_i with
  * u_i ~ N(0, tau2 = 0.05), e_i ~ N(0, v_i), v_i ~ U(0.01, 0.3).
  *
- * Usage: metapool-bench [--smoke] [--threads N] [--only NAME]
+ * Usage: metapool-bench [--smoke] [--threads N] [--only NAME] [--repeat N]
  *   --smoke      small sizes: the whole run takes a few seconds (CI)
  *   --threads N  threads for the thread-scaling case [online CPUs]
  *   --only NAME  run only the cases whose "bench" name starts with NAME
+ *   --repeat N   run each CSV ingest case N times on the same file, one
+ *                line each (take the best: the machine is shared) [1]
  *
  * No timing is asserted anywhere: the numbers are for bench/README.md. */
 #include "lockstep.h"
@@ -41,6 +43,7 @@
 #endif
 
 static int smoke = 0;
+static int repeat = 1;
 static const char *only = NULL;
 
 static double now(clockid_t id)
@@ -272,7 +275,8 @@ static void bench_ingest(unsigned threads)
     size_t bytes = write_csv(path, rows, k);
     mp_error err;
     for (int sorted = 0; sorted < 2; sorted++) {
-        for (int fit = 0; fit < 2; fit++) {
+        for (int run = 0; run < 2 * repeat; run++) {
+            int fit = run / repeat;
             const char *name = fit ? "batch_csv" : "ingest_csv";
             if (!wanted(name)) continue;
             mp_pool_opts o;
@@ -500,8 +504,13 @@ int main(int argc, char **argv)
             if (t < 1 || t > 256) { fprintf(stderr, "metapool-bench: --threads 1..256\n"); return 2; }
             threads = (unsigned)t;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+            long n = strtol(argv[++i], NULL, 10);
+            if (n < 1 || n > 1000) { fprintf(stderr, "metapool-bench: --repeat 1..1000\n"); return 2; }
+            repeat = (int)n;
+        }
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("Usage: metapool-bench [--smoke] [--threads N] [--only NAME]\n"
+            puts("Usage: metapool-bench [--smoke] [--threads N] [--only NAME] [--repeat N]\n"
                  "Prints one JSON object per line: bench, method, k, analyses, seconds,\n"
                  "fits_per_s, ns_per_fit (and cpu_seconds, threads, mb_per_s where useful).");
             return 0;

@@ -620,6 +620,7 @@ struct mp_batch_reader {
     double pend_y, pend_v;  /* its effect size and variance */
     int pend_used;          /* 0 if it was left out */
     size_t cur_len;         /* length of the current group's value */
+    size_t *fs, *fe;        /* fast path: ncols field starts and ends in the buffer */
 };
 
 static long stream_col(const void *s, const char *name) { return mp_csv_stream_col(s, name); }
@@ -651,8 +652,14 @@ static int parse_num(const char *s, size_t len, double *out)
     }
     if (p != end || nd == 0 || nd > 18 || m >= (UINT64_C(1) << 53))
         return mp_parse_double(s, len, out);
+    /* the sign by its bit, without a branch (the sign of effects is
+     * random, a branch on it is mispredicted half the time); -0.0 as
+     * mp_parse_double() gives it */
     double v = (double)m / pow10_exact[f];
-    *out = neg ? -v : v;
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits ^= (uint64_t)neg << 63;
+    memcpy(out, &bits, sizeof bits);
     return 1;
 }
 
@@ -726,6 +733,87 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
     return 1;
 }
 
+/* One row as the fast path reads it. */
+typedef struct {
+    const char *g;  /* group value, in the buffer (not NUL-terminated) */
+    size_t glen;    /* its length */
+    size_t gcol;    /* its 1-based column */
+    size_t line;    /* line of the row */
+    double y, v;    /* effect size and variance */
+} fast_row;
+
+/* The fast path for the rows that fill data files: no quotes, no blank
+ * line before it, exactly the header's number of fields, a group value
+ * that is neither missing nor padded with blanks, numbers that parse, and
+ * an effect size that is used.  Reads the row straight from the buffer
+ * (no NULs written, no cell arrays) and returns 1 with the stream moved
+ * past it, exactly as mp_csv_stream_next() + row_effect() would have left
+ * things; anything else returns 0 without moving, and the general path
+ * takes the row, with its messages.  Cheap to decline: most checks fall
+ * out of the field split itself (skip_plain() stops at every byte that
+ * needs a closer look). */
+static int row_fast(mp_batch_reader *r, fast_row *o)
+{
+    mp_csv_stream *s = r->s;
+    const size_t n = s->lim;
+    size_t i = s->pos;
+    if (i >= n) return 0;
+    const unsigned char *ub = (const unsigned char *)s->buf;
+    const unsigned char d = (unsigned char)s->delim;
+    if (ub[i] == ' ' || ub[i] == '\t' || ub[i] == '\n' || ub[i] == '\r') return 0;
+    const size_t nc = s->ncols;
+    size_t *fs = r->fs, *fe = r->fe, j = 0;
+    for (;;) {
+        if (j == nc) return 0; /* too many fields */
+        fs[j] = i;
+        i = skip_plain(s, ub, i);
+        fe[j++] = i;
+        if (ub[i] != d) break;
+        i++;
+    }
+    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r')) return 0;
+    const char *g = s->buf + fs[r->gcol];
+    size_t glen = fe[r->gcol] - fs[r->gcol];
+    if (glen == 0 || g[0] == ' ' || g[0] == '\t' || g[glen - 1] == ' ' || g[glen - 1] == '\t' ||
+        (glen == 2 && g[0] == 'N' && g[1] == 'A') || (glen == 1 && g[0] == '.'))
+        return 0; /* missing or padded: group_missing() decides */
+    double x[MP_ESC_NCOL];
+    for (const int *u = r->plan.use; *u >= 0; u++) {
+        size_t c = (size_t)r->plan.col[*u];
+        if (parse_num(s->buf + fs[c], fe[c] - fs[c], &x[*u]) != 1) return 0;
+    }
+    double yi, vi;
+    if (r->plan.src == MP_SRC_YI_VI) {
+        /* mp_es_plan_row() for this source: both numbers are finite (parse_num
+         * returned 1), so the only check left is vi > 0 */
+        yi = x[MP_ESC_YI];
+        vi = x[MP_ESC_VI];
+        if (!(vi > 0)) return 0;
+    } else {
+        mp_es_row er;
+        if (mp_es_plan_row(&r->plan, x, &er) != 1) return 0;
+        yi = er.yi;
+        vi = er.vi;
+    }
+    o->g = g;
+    o->glen = glen;
+    o->gcol = fs[r->gcol] - s->pos_ls + 1;
+    o->line = s->line;
+    o->y = yi;
+    o->v = vi;
+    if (ub[i] == '\r') {
+        i++;
+        if (i < s->len && ub[i] == '\n') i++;
+    } else {
+        i++;
+    }
+    s->line++;
+    s->pos = s->pos_ls = i;
+    s->nrows++;
+    r->rowno++;
+    return 1;
+}
+
 void mp_batch_reader_free(mp_batch_reader *r)
 {
     if (!r) return;
@@ -733,6 +821,8 @@ void mp_batch_reader_free(mp_batch_reader *r)
     free(r->ht_hash);
     free(r->ht_gid);
     free(r->pend_name);
+    free(r->fs);
+    free(r->fe);
     free(r);
 }
 
@@ -756,6 +846,9 @@ mp_status mp_batch_reader_open(const char *path, const char *group, const mp_es_
     r->gcol = (size_t)g;
     st = mp_es_plan_make(mp_csv_stream_name(r->s), r->s->hdr_line, stream_col, r->s, &r->es, &r->plan, err);
     if (st != MP_OK) { mp_batch_reader_free(r); return st; }
+    r->fs = malloc(r->s->ncols * sizeof *r->fs);
+    r->fe = malloc(r->s->ncols * sizeof *r->fe);
+    if (!r->fs || !r->fe) { mp_batch_reader_free(r); return MP_FAIL(MP_ENOMEM); }
     *out = r;
     return MP_OK;
 }
@@ -841,14 +934,20 @@ static int data_room_groups(mp_batch_data *d, size_t n)
     return 0;
 }
 
+/* Bytes of zeros kept after the last name, so that same_bytes() may load
+ * 16 bytes at the start of any name. */
+#define MP_NAME_SLACK 16
+
 /* Start a new group called name[0..len) whose first row is at `line`. */
 static int data_add_group(mp_batch_data *d, const char *name, size_t len, size_t line)
 {
     size_t used = names_used(d);
     if (data_room_groups(d, d->n + 1)) return -1;
-    if (grow((void **)&d->names, &d->cap_names, used + len + 1, 1)) return -1;
+    if (len > SIZE_MAX / 2 ||
+        grow((void **)&d->names, &d->cap_names, used + len + 1 + MP_NAME_SLACK, 1))
+        return -1;
     memcpy(d->names + used, name, len);
-    d->names[used + len] = '\0';
+    memset(d->names + used + len, 0, 1 + MP_NAME_SLACK);
     d->name_off[d->n] = used;
     d->line[d->n] = line;
     d->off[d->n] = d->nrows;
@@ -871,6 +970,25 @@ static int data_add_row(mp_batch_data *d, double y, double v)
     d->nrows++;
     d->off[d->n] = d->nrows;
     return 0;
+}
+
+/* a[0..n) == b[0..n), for a group value in the stream buffer (a) and a
+ * stored name (b): both have at least 16 readable, initialised bytes from
+ * their start (the buffer's zeroed slack, MP_NAME_SLACK), so short values
+ * (the common case) are compared with one 16-byte load each instead of a
+ * call of memcmp(). */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+    if (n <= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)b);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+        unsigned want = (1u << n) - 1;
+        return (eq & want) == want;
+    }
+#endif
+    return memcmp(a, b, n) == 0;
 }
 
 /* FNV-1a, 64 bit; 0 is kept free as the empty-slot marker. */
@@ -938,29 +1056,67 @@ static int group_missing(mp_batch_reader *r, const mp_csv_row *row, mp_msgs *war
     return 1;
 }
 
+/* Append one row (y, v) to d's arrays, in file order; off is left to the
+ * caller. */
+static inline int data_push(mp_batch_data *d, double y, double v)
+{
+    if (d->nrows == d->cap_rows) {
+        size_t c1 = d->cap_rows, c2 = d->cap_rows;
+        if (grow((void **)&d->y, &c1, d->nrows + 1, sizeof *d->y) ||
+            grow((void **)&d->v, &c2, d->nrows + 1, sizeof *d->v))
+            return -1;
+        d->cap_rows = c1 < c2 ? c1 : c2;
+    }
+    d->y[d->nrows] = y;
+    d->v[d->nrows] = v;
+    d->nrows++;
+    return 0;
+}
+
+/* Rows are collected in file order straight into d->y / d->v.  While every
+ * row belongs to the newest group (input sorted by group, the common case)
+ * that is already the final layout and off[] is set as groups start.  At
+ * the first row of an older group the group index of every row is
+ * recorded from then on (tg, filled in for the rows so far from off[]), and
+ * a stable counting sort by group at the end puts each group's rows
+ * together in file order, so the sums are formed in the order mp_pool()
+ * sees on the same rows. */
 mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
 {
     data_reset(d);
-    double *ty = NULL, *tv = NULL;
-    size_t *tg = NULL, tcap = 0, nt = 0, *cnt = NULL;
+    size_t *tg = NULL, tcap = 0, *cnt = NULL;
+    double *ny = NULL, *nv = NULL;
+    int contiguous = 1;
     size_t last = 0, last_len = 0; /* group of the previous row (index + 1) */
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
     for (;;) {
+        fast_row fr;
         mp_csv_row row;
-        int eof;
-        st = mp_csv_stream_next(r->s, &row, &eof, err);
-        if (st != MP_OK) goto done;
-        if (eof) break;
-        r->rowno++;
-        if (group_missing(r, &row, &d->warnings, &st)) {
+        const char *gname;
+        size_t glen, gline;
+        int fast = row_fast(r, &fr);
+        if (fast) {
+            gname = fr.g;
+            glen = fr.glen;
+            gline = fr.line;
+        } else {
+            int eof;
+            st = mp_csv_stream_next(r->s, &row, &eof, err);
             if (st != MP_OK) goto done;
-            continue;
+            if (eof) break;
+            r->rowno++;
+            if (group_missing(r, &row, &d->warnings, &st)) {
+                if (st != MP_OK) goto done;
+                continue;
+            }
+            gname = row.cell[r->gcol];
+            glen = row.len[r->gcol];
+            gline = row.line;
         }
-        const char *gname = row.cell[r->gcol];
-        size_t glen = row.len[r->gcol], g1;
-        if (last && glen == last_len && memcmp(d->names + d->name_off[last - 1], gname, glen) == 0) {
+        size_t g1;
+        if (last && glen == last_len && same_bytes(gname, d->names + d->name_off[last - 1], glen)) {
             g1 = last; /* same group as the row before: no hash lookup */
         } else {
             if (ht_grow(r)) { st = MP_FAIL(MP_ENOMEM); goto done; }
@@ -968,7 +1124,7 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             size_t slot = 0;
             g1 = ht_find(r, d, h, gname, glen, &slot);
             if (!g1) {
-                if (data_add_group(d, gname, glen, row.line)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+                if (data_add_group(d, gname, glen, gline)) { st = MP_FAIL(MP_ENOMEM); goto done; }
                 r->ht_hash[slot] = h;
                 r->ht_gid[slot] = g1 = d->n;
                 r->ht_n++;
@@ -977,48 +1133,56 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             last_len = glen;
         }
         double yi, vi;
-        int u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
-        if (u < 0) goto done;
-        if (!u) continue;
-        if (nt == tcap) {
-            size_t c1 = tcap, c2 = tcap, c3 = tcap;
-            if (grow((void **)&ty, &c1, nt + 1, sizeof *ty) ||
-                grow((void **)&tv, &c2, nt + 1, sizeof *tv) ||
-                grow((void **)&tg, &c3, nt + 1, sizeof *tg)) {
-                st = MP_FAIL(MP_ENOMEM);
-                goto done;
-            }
-            tcap = c1;
+        if (fast) {
+            yi = fr.y;
+            vi = fr.v;
+        } else {
+            int u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
+            if (u < 0) goto done;
+            if (!u) continue;
         }
-        ty[nt] = yi;
-        tv[nt] = vi;
-        tg[nt] = g1 - 1;
-        nt++;
+        if (contiguous && g1 != d->n) {
+            /* a row of an older group: from now on record every row's group */
+            contiguous = 0;
+            d->off[d->n] = d->nrows;
+            if (grow((void **)&tg, &tcap, d->nrows + 1, sizeof *tg)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+            for (size_t a = 0; a < d->n; a++)
+                for (size_t i = d->off[a]; i < d->off[a + 1]; i++) tg[i] = a;
+        }
+        if (!contiguous) {
+            if (grow((void **)&tg, &tcap, d->nrows + 1, sizeof *tg)) { st = MP_FAIL(MP_ENOMEM); goto done; }
+            tg[d->nrows] = g1 - 1;
+        }
+        if (data_push(d, yi, vi)) { st = MP_FAIL(MP_ENOMEM); goto done; }
     }
-    /* stable counting sort by group: each group keeps its rows in file order */
-    size_t c1 = d->cap_rows, c2 = d->cap_rows;
-    if (grow((void **)&d->y, &c1, nt ? nt : 1, sizeof *d->y) ||
-        grow((void **)&d->v, &c2, nt ? nt : 1, sizeof *d->v)) {
-        st = MP_FAIL(MP_ENOMEM);
-        goto done;
+    d->off[d->n] = d->nrows;
+    if (!contiguous) {
+        /* stable counting sort by group: each group keeps its rows in file order */
+        size_t nt = d->nrows;
+        ny = malloc(nt * sizeof *ny);
+        nv = malloc(nt * sizeof *nv);
+        cnt = calloc(d->n + 1, sizeof *cnt);
+        if (!ny || !nv || !cnt) { st = MP_FAIL(MP_ENOMEM); goto done; }
+        for (size_t i = 0; i < nt; i++) cnt[tg[i] + 1]++;
+        for (size_t a = 0; a < d->n; a++) cnt[a + 1] += cnt[a];
+        for (size_t a = 0; a <= d->n; a++) d->off[a] = cnt[a];
+        for (size_t i = 0; i < nt; i++) {
+            size_t p = cnt[tg[i]]++;
+            ny[p] = d->y[i];
+            nv[p] = d->v[i];
+        }
+        free(d->y);
+        free(d->v);
+        d->y = ny;
+        d->v = nv;
+        ny = nv = NULL;
+        d->cap_rows = nt;
     }
-    d->cap_rows = c1 < c2 ? c1 : c2;
-    cnt = calloc(d->n + 1, sizeof *cnt);
-    if (!cnt) { st = MP_FAIL(MP_ENOMEM); goto done; }
-    for (size_t i = 0; i < nt; i++) cnt[tg[i] + 1]++;
-    for (size_t a = 0; a < d->n; a++) cnt[a + 1] += cnt[a];
-    for (size_t a = 0; a <= d->n; a++) d->off[a] = cnt[a];
-    for (size_t i = 0; i < nt; i++) {
-        size_t p = cnt[tg[i]]++;
-        d->y[p] = ty[i];
-        d->v[p] = tv[i];
-    }
-    d->nrows = nt;
 done:
-    free(ty);
-    free(tv);
     free(tg);
     free(cnt);
+    free(ny);
+    free(nv);
     return st;
 }
 
@@ -1038,44 +1202,53 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
         if (r->pend_used && data_add_row(d, r->pend_y, r->pend_v)) return MP_FAIL(MP_ENOMEM);
     }
     while (!r->done) {
-        mp_csv_row row;
-        int e;
-        st = mp_csv_stream_next(r->s, &row, &e, err);
-        if (st != MP_OK) return st;
-        if (e) { r->done = 1; break; }
-        r->rowno++;
-        if (group_missing(r, &row, &d->warnings, &st)) {
-            if (st != MP_OK) return st;
-            continue;
-        }
-        const char *gname = row.cell[r->gcol];
-        size_t glen = row.len[r->gcol];
-        int same = d->n > 0 && glen == r->cur_len &&
-                   memcmp(d->names + d->name_off[d->n - 1], gname, glen) == 0;
-        uint64_t h = 0;
-        if (!same) {
-            /* a new group: start fetching its slot of the (large, cold)
-             * table of seen groups while the row is converted */
-            h = hash_bytes(gname, glen);
-#if defined(__GNUC__)
-            if (r->ht_cap) __builtin_prefetch(&r->ht_hash[(size_t)h & (r->ht_cap - 1)]);
-#endif
-        }
+        fast_row fr;
+        const char *gname;
+        size_t glen, gline, gcline, gcpos;
         double yi = 0, vi = 0;
-        int u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
-        if (u < 0) return st;
-        if (same) {
+        int u;
+        if (row_fast(r, &fr)) {
+            gname = fr.g;
+            glen = fr.glen;
+            gline = gcline = fr.line;
+            gcpos = fr.gcol;
+            yi = fr.y;
+            vi = fr.v;
+            u = 1;
+        } else {
+            mp_csv_row row;
+            int e;
+            st = mp_csv_stream_next(r->s, &row, &e, err);
+            if (st != MP_OK) return st;
+            if (e) { r->done = 1; break; }
+            r->rowno++;
+            if (group_missing(r, &row, &d->warnings, &st)) {
+                if (st != MP_OK) return st;
+                continue;
+            }
+            gname = row.cell[r->gcol];
+            glen = row.len[r->gcol];
+            gline = row.line;
+            gcline = row.cell_line[r->gcol];
+            gcpos = row.colpos[r->gcol];
+            u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
+            if (u < 0) return st;
+        }
+        if (d->n > 0 && glen == r->cur_len &&
+            same_bytes(gname, d->names + d->name_off[d->n - 1], glen)) {
             if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
             continue;
         }
         /* a new group: it must not have been seen before */
+        uint64_t h = hash_bytes(gname, glen);
         if (ht_grow(r)) return MP_FAIL(MP_ENOMEM);
         size_t slot = 0;
         if (ht_find(r, NULL, h, gname, glen, &slot)) {
-            mp_error_set(err, mp_csv_stream_name(r->s), row.cell_line[r->gcol], row.colpos[r->gcol],
-                         "group '%.100s' appears again after other groups: the input is not "
+            mp_error_set(err, mp_csv_stream_name(r->s), gcline, gcpos,
+                         "group '%.*s' appears again after other groups: the input is not "
                          "sorted by '%s' (drop --sorted)",
-                         gname, mp_csv_stream_colname(r->s, r->gcol));
+                         (int)(glen < 100 ? glen : 100), gname,
+                         mp_csv_stream_colname(r->s, r->gcol));
             return MP_FAIL(MP_EPARSE);
         }
         r->ht_hash[slot] = h;
@@ -1089,15 +1262,16 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
                 r->pend_name = p;
                 r->pend_cap = glen + 1;
             }
-            memcpy(r->pend_name, gname, glen + 1);
-            r->pend_line = row.line;
+            memcpy(r->pend_name, gname, glen);
+            r->pend_name[glen] = '\0';
+            r->pend_line = gline;
             r->pend_y = yi;
             r->pend_v = vi;
             r->pend_used = u;
             r->has_pending = 1;
             return MP_OK;
         }
-        if (data_add_group(d, gname, glen, row.line)) return MP_FAIL(MP_ENOMEM);
+        if (data_add_group(d, gname, glen, gline)) return MP_FAIL(MP_ENOMEM);
         r->cur_len = glen;
         if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
     }
