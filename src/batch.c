@@ -143,9 +143,9 @@ mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, siz
  * streaming delimited-text reader
  * ====================================================================== */
 
-/* Bytes allocated beyond cap so that 16-byte loads at any position < cap
- * stay inside the buffer. */
-#define MP_STREAM_SLACK 16
+/* Bytes allocated beyond cap so that 32-byte loads at any position <= len
+ * (< cap) stay inside the buffer; they are zeroed after each read. */
+#define MP_STREAM_SLACK 32
 
 struct mp_csv_stream {
     FILE *f;              /* input */
@@ -636,7 +636,21 @@ static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-static int parse_num(const char *s, size_t len, double *out)
+/* m / 10^f with the sign set by its bit, without a branch (the sign of
+ * effects is random: a branch on it is mispredicted half the time); -0.0
+ * as mp_parse_double() gives it. */
+static inline double signed_quotient(uint64_t m, size_t f, int neg)
+{
+    double v = (double)m / pow10_exact[f];
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits ^= (uint64_t)neg << 63;
+    memcpy(&v, &bits, sizeof bits);
+    return v;
+}
+
+/* The byte loop: up to 18 digits, else mp_parse_double(). */
+static int parse_num_loop(const char *s, size_t len, double *out)
 {
     const char *p = s, *end = s + len;
     int neg = p < end && *p == '-';
@@ -652,15 +666,84 @@ static int parse_num(const char *s, size_t len, double *out)
     }
     if (p != end || nd == 0 || nd > 18 || m >= (UINT64_C(1) << 53))
         return mp_parse_double(s, len, out);
-    /* the sign by its bit, without a branch (the sign of effects is
-     * random, a branch on it is mispredicted half the time); -0.0 as
-     * mp_parse_double() gives it */
-    double v = (double)m / pow10_exact[f];
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    bits ^= (uint64_t)neg << 63;
-    memcpy(out, &bits, sizeof bits);
+    *out = signed_quotient(m, f, neg);
     return 1;
+}
+
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+/* The integer whose 16 decimal digits are the bytes of d (values 0..9,
+ * the most significant in byte 0): pairs, then fours, then eights of
+ * digits by multiply-adds of 16-bit lanes (SSE2 pmaddwd), two eights
+ * joined in a 64-bit register. */
+static inline uint64_t digits16(__m128i d)
+{
+    const __m128i z = _mm_setzero_si128();
+    const __m128i w1 = _mm_set1_epi32((1 << 16) | 10), w2 = _mm_set1_epi32((1 << 16) | 100),
+                  w4 = _mm_set1_epi32((1 << 16) | 10000);
+    __m128i lo = _mm_madd_epi16(_mm_unpacklo_epi8(d, z), w1);  /* 4 x 2 digits */
+    __m128i hi = _mm_madd_epi16(_mm_unpackhi_epi8(d, z), w1);  /* 4 x 2 digits */
+    __m128i q = _mm_madd_epi16(_mm_packs_epi32(lo, hi), w2);   /* 4 x 4 digits */
+    __m128i e = _mm_madd_epi16(_mm_packs_epi32(q, q), w4);     /* 2 x 8 digits */
+    uint64_t a = (uint32_t)_mm_cvtsi128_si32(e), b = (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(e, 4));
+    return a * UINT64_C(100000000) + b;
+}
+#endif
+
+/* Numbers as mp_parse_double() reads them, with a shortcut for the plain
+ * decimals that fill most data files: [-]digits[.digits] with at most 18
+ * digits.  For those mp_parse_double() forms the same integer m and
+ * exponent -f and returns m / 10^f (exact m < 2^53, f <= 22: one correctly
+ * rounded division), so the shortcut gives the identical double; anything
+ * else (blanks, '+', exponents, long mantissas, text) goes to
+ * mp_parse_double() itself.
+ *
+ * With SSE2, a number of at most 16 bytes after the sign (at most 15
+ * digits, so m < 10^15 < 2^53) is read without a byte loop: the 16 bytes
+ * that end with it are loaded (`lo` is the start of readable memory: the
+ * loads must not start before it), bytes before the number are masked off,
+ * every byte must be a digit or the one '.', the digits left of the point
+ * move one byte right over it, and digits16() forms m.  The same m and f
+ * as the loop, so the same double; anything else takes the loop. */
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+/* 16 bytes loaded at lane_mask + 16 - k have their first k lanes set. */
+static const unsigned char lane_mask[32] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+#endif
+
+static inline int parse_num(const char *s, size_t len, const char *lo, double *out)
+{
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+    int neg = len > 0 && s[0] == '-';
+    size_t L = len - (size_t)neg; /* bytes after the sign */
+    if (L - 1 < 16 && (size_t)(s - lo) + len >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+        /* the number: the last L lanes */
+        __m128i in = _mm_andnot_si128(
+            _mm_loadu_si128((const __m128i *)(const void *)(lane_mask + L)), _mm_set1_epi8(-1));
+        __m128i dig = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+        __m128i isd = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(dig, _mm_set1_epi8(9)),
+                                                   _mm_set1_epi8(9)), in);
+        unsigned inm = (unsigned)_mm_movemask_epi8(in), dm = (unsigned)_mm_movemask_epi8(isd);
+        unsigned om = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & inm;
+        if ((dm | om) == inm && (om & (om - 1)) == 0 && dm != 0 && (om || L <= 15)) {
+            dig = _mm_and_si128(dig, isd);
+            size_t f = 0;
+            if (om) {
+                unsigned p = (unsigned)__builtin_ctz(om); /* lane of the point */
+                __m128i left = /* lanes <= p */
+                    _mm_loadu_si128((const __m128i *)(const void *)(lane_mask + 15 - p));
+                dig = _mm_or_si128(_mm_and_si128(left, _mm_slli_si128(dig, 1)),
+                                   _mm_andnot_si128(left, dig));
+                f = 15 - p;
+            }
+            *out = signed_quotient(digits16(dig), f, neg);
+            return 1;
+        }
+    }
+#else
+    (void)lo;
+#endif
+    return parse_num_loop(s, len, out);
 }
 
 /* Effect size of one row, as mp_effects_compute() computes it: 1 = used,
@@ -676,7 +759,7 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
         size_t j = (size_t)col[*u];
         const char *cell = row->cell[j];
         size_t len = row->len[j];
-        int p = parse_num(cell, len, &x[*u]);
+        int p = parse_num(cell, len, r->s->buf, &x[*u]);
         if (p == 1) continue;
         /* An explicit NA is a missing value: the row is left out. */
         const char *c = cell;
@@ -752,6 +835,22 @@ typedef struct {
  * takes the row, with its messages.  Cheap to decline: most checks fall
  * out of the field split itself (skip_plain() stops at every byte that
  * needs a closer look). */
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+/* Bit k set: byte p[k] (k < 32) may end an unquoted run (skip_plain()'s
+ * candidates: bytes <= 0x1f, the delimiter kd, '"', DEL). */
+static inline uint32_t candidates32(const unsigned char *p, __m128i kd)
+{
+    const __m128i k1f = _mm_set1_epi8(0x1f), kq = _mm_set1_epi8('"'), k7f = _mm_set1_epi8(0x7f);
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i ca = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(a, k1f), k1f), _mm_cmpeq_epi8(a, kd)),
+                              _mm_or_si128(_mm_cmpeq_epi8(a, kq), _mm_cmpeq_epi8(a, k7f)));
+    __m128i cb = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(b, k1f), k1f), _mm_cmpeq_epi8(b, kd)),
+                              _mm_or_si128(_mm_cmpeq_epi8(b, kq), _mm_cmpeq_epi8(b, k7f)));
+    return (uint32_t)_mm_movemask_epi8(ca) | (uint32_t)_mm_movemask_epi8(cb) << 16;
+}
+#endif
+
 static int row_fast(mp_batch_reader *r, fast_row *o)
 {
     mp_csv_stream *s = r->s;
@@ -763,6 +862,37 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
     if (ub[i] == ' ' || ub[i] == '\t' || ub[i] == '\n' || ub[i] == '\r') return 0;
     const size_t nc = s->ncols;
     size_t *fs = r->fs, *fe = r->fe, j = 0;
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+    /* the whole row in one pass: a bit mask of the candidates in 32 bytes
+     * at a time (the buffer has 32 zeroed bytes of slack after the data,
+     * and the NUL guard at len is a candidate, so the loads stay inside
+     * it), then one step per candidate */
+    const __m128i kd = _mm_set1_epi8((char)d);
+    size_t base = i;
+    uint32_t m = candidates32(ub + base, kd);
+    fs[0] = i;
+    for (;;) {
+        while (!m) {
+            base += 32;
+            m = candidates32(ub + base, kd);
+        }
+        size_t e = base + (unsigned)__builtin_ctz(m);
+        m &= m - 1;
+        unsigned char c = ub[e];
+        if (c == d) {
+            fe[j++] = e;
+            if (j == nc) return 0; /* too many fields */
+            fs[j] = e + 1;
+        } else if (c == '\n' || c == '\r') {
+            fe[j++] = e;
+            i = e;
+            break;
+        } else if (s->cls[c]) {
+            return 0; /* a quote, a control byte, or the end of input */
+        }
+    }
+    if (j != nc || i >= n) return 0;
+#else
     for (;;) {
         if (j == nc) return 0; /* too many fields */
         fs[j] = i;
@@ -772,24 +902,26 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
         i++;
     }
     if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r')) return 0;
+#endif
     const char *g = s->buf + fs[r->gcol];
     size_t glen = fe[r->gcol] - fs[r->gcol];
     if (glen == 0 || g[0] == ' ' || g[0] == '\t' || g[glen - 1] == ' ' || g[glen - 1] == '\t' ||
         (glen == 2 && g[0] == 'N' && g[1] == 'A') || (glen == 1 && g[0] == '.'))
         return 0; /* missing or padded: group_missing() decides */
-    double x[MP_ESC_NCOL];
-    for (const int *u = r->plan.use; *u >= 0; u++) {
-        size_t c = (size_t)r->plan.col[*u];
-        if (parse_num(s->buf + fs[c], fe[c] - fs[c], &x[*u]) != 1) return 0;
-    }
     double yi, vi;
     if (r->plan.src == MP_SRC_YI_VI) {
         /* mp_es_plan_row() for this source: both numbers are finite (parse_num
          * returned 1), so the only check left is vi > 0 */
-        yi = x[MP_ESC_YI];
-        vi = x[MP_ESC_VI];
-        if (!(vi > 0)) return 0;
+        size_t cy = (size_t)r->plan.col[MP_ESC_YI], cv = (size_t)r->plan.col[MP_ESC_VI];
+        if (parse_num(s->buf + fs[cy], fe[cy] - fs[cy], s->buf, &yi) != 1 ||
+            parse_num(s->buf + fs[cv], fe[cv] - fs[cv], s->buf, &vi) != 1 || !(vi > 0))
+            return 0;
     } else {
+        double x[MP_ESC_NCOL];
+        for (const int *u = r->plan.use; *u >= 0; u++) {
+            size_t c = (size_t)r->plan.col[*u];
+            if (parse_num(s->buf + fs[c], fe[c] - fs[c], s->buf, &x[*u]) != 1) return 0;
+        }
         mp_es_row er;
         if (mp_es_plan_row(&r->plan, x, &er) != 1) return 0;
         yi = er.yi;
