@@ -710,40 +710,77 @@ static const unsigned char lane_mask[32] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 #endif
 
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+/* The SSE2 shortcut of parse_num(): 1 with *m, *f and *neg set (the value
+ * is -1^neg m / 10^f, m < 10^15), or 0 if the text is not a plain decimal
+ * of at most 16 bytes after the sign. */
+static inline int num_mf(const char *s, size_t len, const char *lo, uint64_t *m, size_t *f,
+                         int *neg)
+{
+    int sg = len > 0 && s[0] == '-';
+    size_t L = len - (size_t)sg; /* bytes after the sign */
+    if (!(L - 1 < 16 && (size_t)(s - lo) + len >= 16)) return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+    /* the number: the last L lanes */
+    __m128i in = _mm_andnot_si128(_mm_loadu_si128((const __m128i *)(const void *)(lane_mask + L)),
+                                  _mm_set1_epi8(-1));
+    __m128i dig = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i isd = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(dig, _mm_set1_epi8(9)), _mm_set1_epi8(9)), in);
+    unsigned inm = (unsigned)_mm_movemask_epi8(in), dm = (unsigned)_mm_movemask_epi8(isd);
+    unsigned om = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & inm;
+    if (!((dm | om) == inm && (om & (om - 1)) == 0 && dm != 0 && (om || L <= 15))) return 0;
+    dig = _mm_and_si128(dig, isd);
+    *f = 0;
+    if (om) {
+        unsigned p = (unsigned)__builtin_ctz(om); /* lane of the point */
+        __m128i left = /* lanes <= p */
+            _mm_loadu_si128((const __m128i *)(const void *)(lane_mask + 15 - p));
+        dig = _mm_or_si128(_mm_and_si128(left, _mm_slli_si128(dig, 1)), _mm_andnot_si128(left, dig));
+        *f = 15 - p;
+    }
+    *m = digits16(dig);
+    *neg = sg;
+    return 1;
+}
+#endif
+
 static inline int parse_num(const char *s, size_t len, const char *lo, double *out)
 {
 #if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
-    int neg = len > 0 && s[0] == '-';
-    size_t L = len - (size_t)neg; /* bytes after the sign */
-    if (L - 1 < 16 && (size_t)(s - lo) + len >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
-        /* the number: the last L lanes */
-        __m128i in = _mm_andnot_si128(
-            _mm_loadu_si128((const __m128i *)(const void *)(lane_mask + L)), _mm_set1_epi8(-1));
-        __m128i dig = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-        __m128i isd = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(dig, _mm_set1_epi8(9)),
-                                                   _mm_set1_epi8(9)), in);
-        unsigned inm = (unsigned)_mm_movemask_epi8(in), dm = (unsigned)_mm_movemask_epi8(isd);
-        unsigned om = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & inm;
-        if ((dm | om) == inm && (om & (om - 1)) == 0 && dm != 0 && (om || L <= 15)) {
-            dig = _mm_and_si128(dig, isd);
-            size_t f = 0;
-            if (om) {
-                unsigned p = (unsigned)__builtin_ctz(om); /* lane of the point */
-                __m128i left = /* lanes <= p */
-                    _mm_loadu_si128((const __m128i *)(const void *)(lane_mask + 15 - p));
-                dig = _mm_or_si128(_mm_and_si128(left, _mm_slli_si128(dig, 1)),
-                                   _mm_andnot_si128(left, dig));
-                f = 15 - p;
-            }
-            *out = signed_quotient(digits16(dig), f, neg);
-            return 1;
-        }
+    uint64_t m;
+    size_t f;
+    int neg;
+    if (num_mf(s, len, lo, &m, &f, &neg)) {
+        *out = signed_quotient(m, f, neg);
+        return 1;
     }
 #else
     (void)lo;
 #endif
     return parse_num_loop(s, len, out);
+}
+
+/* yi and vi of a row in one go: with SSE2 both plain decimals are divided
+ * by their powers of ten in one divpd (each lane an IEEE division, so the
+ * same doubles as two divsd); 1 if both parse, else 0 (as parse_num()). */
+static inline int parse_two(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
+                            double *y, double *v)
+{
+#if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
+    uint64_t my, mv;
+    size_t fy, fv;
+    int ny, nv;
+    if (num_mf(sy, ly, lo, &my, &fy, &ny) && num_mf(sv, lv, lo, &mv, &fv, &nv)) {
+        __m128d q = _mm_div_pd(_mm_set_pd((double)mv, (double)my),
+                               _mm_set_pd(pow10_exact[fv], pow10_exact[fy]));
+        __m128i sign = _mm_set_epi64x((long long)((uint64_t)nv << 63), (long long)((uint64_t)ny << 63));
+        q = _mm_xor_pd(q, _mm_castsi128_pd(sign));
+        *y = _mm_cvtsd_f64(q);
+        *v = _mm_cvtsd_f64(_mm_unpackhi_pd(q, q));
+        return 1;
+    }
+#endif
+    return parse_num(sy, ly, lo, y) == 1 && parse_num(sv, lv, lo, v) == 1;
 }
 
 /* Effect size of one row, as mp_effects_compute() computes it: 1 = used,
@@ -913,8 +950,9 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
         /* mp_es_plan_row() for this source: both numbers are finite (parse_num
          * returned 1), so the only check left is vi > 0 */
         size_t cy = (size_t)r->plan.col[MP_ESC_YI], cv = (size_t)r->plan.col[MP_ESC_VI];
-        if (parse_num(s->buf + fs[cy], fe[cy] - fs[cy], s->buf, &yi) != 1 ||
-            parse_num(s->buf + fs[cv], fe[cv] - fs[cv], s->buf, &vi) != 1 || !(vi > 0))
+        if (!parse_two(s->buf + fs[cy], fe[cy] - fs[cy], s->buf + fs[cv], fe[cv] - fs[cv], s->buf,
+                       &yi, &vi) ||
+            !(vi > 0))
             return 0;
     } else {
         double x[MP_ESC_NCOL];
