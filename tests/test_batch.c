@@ -660,6 +660,114 @@ START_TEST(test_reader_effects_as_loader)
 }
 END_TEST
 
+/* The batch reader has a fast path for plain rows and the general path for
+ * the rest; both must give what the whole-file loader gives.  Random files
+ * (fixed seed) mix plain rows with quoted cells, blanks, exponents, '+'
+ * signs, leading zeros, long mantissas, "-0", NA cells, missing groups and
+ * CRLF; the independent reference is mp_table_read + mp_effects_compute,
+ * grouped here by first appearance.  Values must be bitwise equal. */
+static void rnd_number(char *b, size_t n, unsigned *s, int plain)
+{
+    *s = *s * 1103515245u + 12345u;
+    unsigned r = (*s >> 8) % 1000000u, kind = plain ? 0 : (*s >> 20) % 9;
+    double x = (double)r / 1000.0 + 0.001;
+    switch (kind) {
+    case 0: snprintf(b, n, "%.3f", x); break;
+    case 1: snprintf(b, n, "%.6e", x); break;
+    case 2: snprintf(b, n, "+%.4f", x); break;
+    case 3: snprintf(b, n, "00%.2f", x); break;
+    case 4: snprintf(b, n, "%.19f", x); break;
+    case 5: snprintf(b, n, " %.3f ", x); break;
+    case 6: snprintf(b, n, "\"%.5f\"", x); break;
+    case 7: snprintf(b, n, "%u", r % 97 + 1); break;
+    default: snprintf(b, n, "0.%018u", r + 1); break; /* never 0: vi must be > 0 */
+    }
+}
+
+START_TEST(test_reader_random_as_loader)
+{
+    unsigned s = 4242u + (unsigned)_i;
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    const char *eol = _i % 2 ? "\r\n" : "\n";
+    len += (size_t)snprintf(text + len, cap - len, "g,yi,vi%s", eol);
+    for (int row = 0; row < 300; row++) {
+        char g[32], y[64], v[64];
+        s = s * 1103515245u + 12345u;
+        int odd = (s >> 16) % 4 == 0; /* a quarter of the rows leave the fast path */
+        unsigned pick = (s >> 8) % 7;
+        if (odd && pick == 0) snprintf(g, sizeof g, "%s", "");
+        else if (odd && pick == 1) snprintf(g, sizeof g, "\"grp %u, x\"", (s >> 4) % 5);
+        else snprintf(g, sizeof g, "grp%u", (s >> 4) % 5);
+        rnd_number(y, sizeof y, &s, !odd);
+        rnd_number(v, sizeof v, &s, !odd);
+        if (odd && pick == 2) snprintf(y, sizeof y, "NA");
+        if (odd && pick == 3) snprintf(y, sizeof y, "-0");
+        if (odd && pick == 4 && y[0] != ' ' && y[0] != '"' && y[0] != '+') {
+            memmove(y + 1, y, strlen(y) + 1);
+            y[0] = '-';
+        }
+        if (len + 256 > cap) {
+            cap *= 2;
+            text = realloc(text, cap);
+            ck_assert_ptr_nonnull(text);
+        }
+        len += (size_t)snprintf(text + len, cap - len, "%s,%s,%s%s", g, y, v, eol);
+    }
+    char *path = tmp_csv(text);
+    mp_error err;
+    mp_table *t = NULL;
+    ck_assert_int_eq(mp_table_read(path, &t, &err), MP_OK);
+    mp_effects e;
+    ck_assert_msg(mp_effects_compute(t, NULL, &e, &err) == MP_OK, "file %d: %zu:%zu %s", _i,
+                  err.line, err.col, err.msg);
+    size_t nr = mp_table_nrows(t);
+    {
+        /* chunks of 64.. bytes: rows straddle chunk ends, fast and slow paths */
+        mp_batch_data d = {0};
+        ck_assert_int_eq(read_all(path, "g", NULL, 64 + (size_t)_i * 37, &d, &err), MP_OK);
+        /* reference: groups by first appearance, rows in file order */
+        const char *names[16]; /* groups "grp0".."grp4" and "grp 0, x".."grp 4, x" */
+        size_t ng = 0, used = 0;
+        /* a group appears at its first row, even when that row's effect is
+         * left out (a group of only such rows is reported with k = 0) */
+        for (size_t i = 0; i < nr; i++) {
+            if (mp_table_is_missing(t, i, 0)) continue;
+            const char *gv = mp_table_cell(t, i, 0);
+            size_t a = 0;
+            while (a < ng && strcmp(names[a], gv) != 0) a++;
+            if (a == ng) {
+                ck_assert_uint_lt(ng, 16);
+                names[ng++] = gv;
+            }
+            used += e.used[i];
+        }
+        ck_assert_uint_eq(d.n, ng);
+        ck_assert_uint_eq(d.nrows, used);
+        for (size_t a = 0; a < ng; a++) {
+            ck_assert_str_eq(mp_batch_data_name(&d, a), names[a]);
+            size_t p = d.off[a];
+            for (size_t i = 0; i < nr; i++) {
+                if (!e.used[i] || mp_table_is_missing(t, i, 0)) continue;
+                if (strcmp(mp_table_cell(t, i, 0), names[a]) != 0) continue;
+                ck_assert_msg(d.y[p] == e.yi[i] && d.v[p] == e.vi[i],
+                              "file %d row %zu: batch (%.17g, %.17g), loader (%.17g, %.17g)", _i,
+                              i + 1, d.y[p], d.v[p], e.yi[i], e.vi[i]);
+                p++;
+            }
+            ck_assert_uint_eq(p, d.off[a + 1]);
+        }
+        mp_batch_data_free(&d);
+    }
+    mp_effects_free(&e);
+    mp_table_free(t);
+    unlink(path);
+    free(path);
+    free(text);
+}
+END_TEST
+
 /* ---- issue-6 regression: REML reported non-convergence at the root --------- */
 
 /* A k = 9 analysis from a batch run whose REML iteration reached the root
@@ -826,6 +934,7 @@ static Suite *batch_suite(void)
     tcase_add_loop_test(tc, test_sorted_detects_unsorted, 0, 2);
     tcase_add_loop_test(tc, test_reader_errors, 0,
                         (int)(sizeof reader_errors / sizeof reader_errors[0]));
+    tcase_add_loop_test(tc, test_reader_random_as_loader, 0, 40);
     tcase_add_loop_test(tc, test_reader_effects_as_loader, 0, 4);
     tcase_add_loop_test(tc, test_reader_errors_as_loader, 0,
                         (int)(sizeof effect_errors / sizeof effect_errors[0]));
