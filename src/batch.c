@@ -179,24 +179,6 @@ struct mp_csv_stream {
     size_t rowcap;        /* allocated entries of cell/clen/cpos */
 };
 
-/* Copy at most `max` bytes of s for a one-line message: line breaks, tabs
- * and other control bytes become C escapes, and a cut is shown by "..."
- * (the loader's show_text() in src/table.c, same output). */
-static void show_text(char *dst, size_t n, const char *s, size_t max)
-{
-    size_t w = 0, k = 0;
-    for (; s[k] && k < max && w + 5 < n; k++) {
-        unsigned char ch = (unsigned char)s[k];
-        if (ch == '\n') { dst[w++] = '\\'; dst[w++] = 'n'; }
-        else if (ch == '\r') { dst[w++] = '\\'; dst[w++] = 'r'; }
-        else if (ch == '\t') { dst[w++] = '\\'; dst[w++] = 't'; }
-        else if (ch < 0x20 || ch == 0x7f) w += (size_t)snprintf(dst + w, n - w, "\\x%02x", ch);
-        else dst[w++] = (char)ch;
-    }
-    if (s[k] && w + 4 < n) { memcpy(dst + w, "...", 3); w += 3; }
-    dst[w] = '\0';
-}
-
 static int is_ctrl(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
 
 static void stream_classes(mp_csv_stream *s)
@@ -535,7 +517,7 @@ mp_status mp_csv_stream_open(const char *path, size_t chunk, mp_csv_stream **out
         for (size_t k = 0; k < j; k++)
             if (strcmp(s->hdr[j], s->hdr[k]) == 0) {
                 char txt[200];
-                show_text(txt, sizeof txt, s->hdr[j], 60);
+                mp_show_text(txt, sizeof txt, s->hdr[j], 60);
                 mp_error_set(err, s->name, hline[j], hcol[j],
                              "duplicated column name '%s' (columns %zu and %zu)", txt, k + 1, j + 1);
                 free(hline);
@@ -807,7 +789,7 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
         }
         /* the messages of mp_table_number() */
         char txt[200];
-        show_text(txt, sizeof txt, cell, 60);
+        mp_show_text(txt, sizeof txt, cell, 60);
         size_t cl = row->cell_line[j], cc = row->colpos[j];
         if (strspn(cell, " \t") == len)
             mp_error_set(err, name, cl, cc, "column '%s': empty cell where a number is required",

@@ -24,6 +24,11 @@ void mp_error_set(mp_error *e, const char *file, size_t line, size_t col, const 
  * loader (table.c) and the streaming reader (batch.c). */
 char mp_csv_detect_delim(const char *p, const char *end);
 
+/* Cell text for a one-line message: at most `max` bytes of s, line breaks and
+ * control bytes written as C escapes, "..." when cut; dst holds n bytes.
+ * Shared by the loader (table.c) and the streaming reader (batch.c). */
+void mp_show_text(char *dst, size_t n, const char *s, size_t max);
+
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)
 {

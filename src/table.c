@@ -177,7 +177,7 @@ static size_t trim_name(char *b, size_t off, char d)
 
 /* Copy at most `max` bytes of s for a one-line message: line breaks, tabs
  * and other control bytes become C escapes, and a cut is shown by "...". */
-static void show_text(char *dst, size_t n, const char *s, size_t max)
+void mp_show_text(char *dst, size_t n, const char *s, size_t max)
 {
     size_t w = 0, k = 0;
     for (; s[k] && k < max && w + 5 < n; k++) {
@@ -349,7 +349,7 @@ static mp_status parse(mp_table *t, mp_error *err)
                 size_t l, c;
                 locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
                 char txt[200];
-                show_text(txt, sizeof txt, b + t->hdr[j], 60);
+                mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
                 mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
                              txt, k2 + 1, j + 1);
                 st = MP_FAIL(MP_EPARSE);
@@ -515,7 +515,7 @@ mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out, mp
     if (r == 1) return MP_OK;
     const char *col = mp_table_colname(t, j);
     char txt[200];
-    show_text(txt, sizeof txt, s, 60);
+    mp_show_text(txt, sizeof txt, s, 60);
     s = txt;
     if (strspn(mp_table_cell(t, i, j), " \t") == len)
         mp_table_error(t, i, j, err, "column '%s': empty cell where a number is required", col);
