@@ -822,13 +822,13 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
         *st = MP_FAIL(MP_EPARSE);
         return -1;
     }
-    if (used == 0) {
-        if (mp_msgs_add(warn, "row %zu (line %zu) left out: %s", r->rowno, row->line, er.msg) !=
-            MP_OK) {
+    if (used == 0 || er.msg[0]) { /* left out, or kept with a note */
+        if (mp_msgs_add(warn, "row %zu (line %zu)%s %s", r->rowno, row->line,
+                        used ? ":" : " left out:", er.msg) != MP_OK) {
             *st = MP_FAIL(MP_ENOMEM);
             return -1;
         }
-        return 0;
+        if (used == 0) return 0;
     }
     *yi_out = er.yi;
     *vi_out = er.vi;
@@ -943,7 +943,7 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
             if (parse_num(s->buf + fs[c], fe[c] - fs[c], s->buf, &x[*u]) != 1) return 0;
         }
         mp_es_row er;
-        if (mp_es_plan_row(&r->plan, x, &er) != 1) return 0;
+        if (mp_es_plan_row(&r->plan, x, &er) != 1 || er.msg[0]) return 0; /* general path reports */
         yi = er.yi;
         vi = er.vi;
     }

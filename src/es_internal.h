@@ -28,6 +28,7 @@ typedef struct mp_es_plan {
     mp_measure measure;    /* measure in effect */
     mp_smd_vtype vtype;    /* Hedges' g variance convention */
     double zcrit;          /* normal quantile for yi + CI input, else 0 */
+    int drop00;            /* leave out OR/RR tables without events in both arms */
 } mp_es_plan;
 
 /* Choose the source of the effect sizes from the columns present, as
@@ -46,9 +47,10 @@ typedef struct mp_es_row {
 } mp_es_row;
 
 /* yi and vi of one row from its numbers x[MP_ESC_*] (only p->use read).
- * Returns 1 (used), 0 (left out on purpose: msg says why, e.g. a 2x2 table
- * without events in both arms) or -1 (bad input: bad names the column,
- * msg the problem).  No allocation. */
+ * Returns 1 (used; msg empty, or a note to report by row, e.g. a table
+ * without events in both arms kept with drop00 = 0), 0 (left out on
+ * purpose: msg says why, e.g. such a table with drop00 = 1) or -1 (bad
+ * input: bad names the column, msg the problem).  No allocation. */
 int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r);
 
 #endif

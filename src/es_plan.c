@@ -106,6 +106,7 @@ mp_status mp_es_plan_make(const char *file, size_t line,
     p->src = src;
     p->measure = meas;
     p->vtype = o->vtype;
+    p->drop00 = o->drop00;
     p->zcrit = src == MP_SRC_YI_CI ? gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0) : 0.0;
     return MP_OK;
 }
@@ -184,6 +185,14 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
         double b = b_is_n ? x[MP_ESC_N1] - a : x[MP_ESC_BI], d = d_is_n ? x[MP_ESC_N2] - c : x[MP_ESC_DI];
         BAD(cb, a + b <= 0, "treatment arm is empty");
         BAD(cd, c + d <= 0, "control arm is empty");
+        int zero2 = (p->measure == MP_MEASURE_OR || p->measure == MP_MEASURE_RR) &&
+                    ((a == 0 && c == 0) || (b == 0 && d == 0));
+        if (zero2 && !p->drop00) { /* metafor's escalc()/rma() default: keep, 1/2 added */
+            s = mp_es_2x2(p->measure, a + 0.5, b + 0.5, c + 0.5, d + 0.5, &yi, &vi);
+            snprintf(r->msg, sizeof r->msg, "%s in both arms: kept with 1/2 added to every cell",
+                     a == 0 && c == 0 ? "no events" : "no non-events");
+            break;
+        }
         s = mp_es_2x2(p->measure, a, b, c, d, &yi, &vi);
         if (s == MP_EDOM) { /* metafor's drop00: OR/RR not estimable */
             snprintf(r->msg, sizeof r->msg, "%s in both arms (%s not estimable)",

@@ -53,6 +53,7 @@ mp_status mp_smd_vtype_parse(const char *s, mp_smd_vtype *out)
 
 void mp_es_opts_init(mp_es_opts *o)
 {
+    o->drop00 = 1;
     o->measure = MP_MEASURE_GEN;
     o->measure_given = 0;
     o->vtype = MP_SMD_VAR_LS;
@@ -228,13 +229,13 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
             mp_effects_free(out);
             return MP_FAIL(MP_EPARSE);
         }
-        if (used == 0) {
-            if (mp_msgs_add(&out->warnings, "row %zu (line %zu) left out: %s", i + 1,
-                            mp_table_line(t, i), r.msg) != MP_OK) {
+        if (used == 0 || r.msg[0]) { /* left out, or kept with a note */
+            if (mp_msgs_add(&out->warnings, "row %zu (line %zu)%s %s", i + 1, mp_table_line(t, i),
+                            used ? ":" : " left out:", r.msg) != MP_OK) {
                 mp_effects_free(out);
                 return MP_FAIL(MP_ENOMEM);
             }
-            continue;
+            if (used == 0) continue;
         }
         out->yi[i] = r.yi;
         out->vi[i] = r.vi;

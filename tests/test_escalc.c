@@ -433,6 +433,53 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* drop00: by default (issue 2) OR/RR tables without events (or non-events)
+ * in both arms are left out with a warning; with drop00 = 0 they are kept
+ * with 1/2 added, as metafor's escalc() and rma() do.  Expected values:
+ * R metafor 3.8-1, escalc("OR"/"RR", ai, bi, ci, di) on these five tables. */
+START_TEST(test_drop00)
+{
+    static const char text[] = "study,ai,bi,ci,di\nA,0,10,0,12\nB,3,7,6,8\nC,5,15,4,16\n"
+                               "D,2,20,5,18\nE,4,0,6,0\n";
+    static const double want[2][5][2] = {
+        {{0.17435338714477755, 4.175238095238095}, {-0.55961578793542266, 0.76785714285714279},
+         {0.28768207245178079, 0.57916666666666661}, {-1.021651247531981, 0.80555555555555558},
+         {-0.36772478012531762, 4.3760683760683765}},
+        {{0.16705408466316651, 3.8321678321678321}, {-0.35667494393873245, 0.32857142857142851},
+         {0.22314355131420971, 0.35000000000000003}, {-0.87183896930332128, 0.61106719367588935},
+         {-0.031252543504104432, 0.033211233211233204}}};
+    mp_table *t = NULL;
+    mp_error err;
+    ck_assert_int_eq(mp_table_read_mem("zero.csv", text, sizeof text - 1, &t, &err), MP_OK);
+    for (int m = 0; m < 2; m++) {
+        for (int drop = 0; drop < 2; drop++) {
+            mp_es_opts o;
+            mp_es_opts_init(&o);
+            ck_assert_int_eq(o.drop00, 1); /* the default */
+            o.measure = m ? MP_MEASURE_RR : MP_MEASURE_OR;
+            o.measure_given = 1;
+            o.drop00 = drop;
+            mp_effects e;
+            ck_assert_int_eq(mp_effects_compute(t, &o, &e, &err), MP_OK);
+            ck_assert_uint_eq(e.k, drop ? 3 : 5);
+            ck_assert_uint_eq(e.warnings.n, 2); /* rows 1 and 5, either way */
+            ck_assert(strstr(e.warnings.v[0], "row 1 (line 2)") != NULL);
+            ck_assert(strstr(e.warnings.v[1], "row 5 (line 6)") != NULL);
+            for (int i = 0; i < 5; i++) {
+                if (drop && (i == 0 || i == 4)) {
+                    ck_assert(!e.used[i] && isnan(e.yi[i]));
+                    continue;
+                }
+                ck_assert_rel(e.yi[i], want[m][i][0], 1e-13);
+                ck_assert_rel(e.vi[i], want[m][i][1], 1e-13);
+            }
+            mp_effects_free(&e);
+        }
+    }
+    mp_table_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("escalc");
@@ -445,6 +492,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_smd_vtypes);
     tcase_add_test(tc, test_md_rom);
     tcase_add_test(tc, test_zero_cells);
+    tcase_add_test(tc, test_drop00);
     tcase_add_test(tc, test_counts_with_sizes);
     tcase_add_test(tc, test_given_forms);
     tcase_add_test(tc, test_names);

@@ -93,9 +93,10 @@ MP_EXPORT mp_status mp_es_rom(double m1, double sd1, double n1, double m2, doubl
  *  Zero-event tables: for OR and RR a table with no events in both arms
  *  (a = c = 0) or no non-events in both arms (b = d = 0) returns MP_EDOM:
  *  metafor's drop00 rule, (ai == 0 & ci == 0) | (bi == 0 & di == 0).  The
- *  project applies it by default (metafor's escalc() default is
- *  drop00 = FALSE, its rma.mh()/rma.peto() default TRUE); such a table has
- *  no information on a ratio.  RD keeps these tables (with the 1/2 added).
+ *  project applies it by default (issue 2; metafor's rma.mh()/rma.peto()
+ *  default); metafor's escalc() and rma() keep such tables with the 1/2
+ *  added (drop00 = FALSE): mp_es_opts.drop00 = 0 does that, by calling this
+ *  function on the adjusted counts.  RD keeps these tables (with the 1/2 added).
  *  With n1 = a + b, n2 = c + d, p1 = a/n1, p2 = c/n2 after the adjustment:
  *  OR: yi = log(a/b) - log(c/d),  vi = 1/a + 1/b + 1/c + 1/d;
  *  RR: yi = log(p1) - log(p2),    vi = 1/a - 1/n1 + 1/c - 1/n2;
@@ -111,9 +112,12 @@ typedef struct mp_es_opts {
     int measure_given;     /**< 0 if the user did not choose (auto-detect) */
     mp_smd_vtype vtype;    /**< SMD variance convention */
     double level;          /**< confidence level in percent, for yi + ci_lb/ci_ub input */
+    int drop00;            /**< 1: leave out OR/RR tables without events (or non-events) in
+                                both arms [1]; 0: keep them with 1/2 added to every cell, as
+                                metafor's escalc() and rma() do by default (warning per row) */
 } mp_es_opts;
 
-/** Defaults: GEN (auto), LS variances, level 95. */
+/** Defaults: GEN (auto), LS variances, level 95, drop00 1. */
 MP_EXPORT void mp_es_opts_init(mp_es_opts *o);
 
 /** How the effect sizes were obtained. */

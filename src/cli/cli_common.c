@@ -95,6 +95,14 @@ int cli_common_opt(const char *cmd, int id, const char *arg, cli_common *c)
             return -1;
         }
         return 1;
+    case OPT_DROP00:
+        if (strcmp(arg, "yes") == 0) c->es.drop00 = 1;
+        else if (strcmp(arg, "no") == 0) c->es.drop00 = 0;
+        else {
+            cli_errorf(cmd, "--drop00 must be yes or no, got '%s'", arg);
+            return -1;
+        }
+        return 1;
     case OPT_METHOD:
         if (mp_method_parse(arg, &c->pool.method) != MP_OK) {
             cli_errorf(cmd, "unknown --method '%s' (FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM)", arg);

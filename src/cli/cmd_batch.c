@@ -27,6 +27,8 @@ static const char usage_text[] =
     "  --group COL     column whose values define the analyses (required)\n"
     "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
     "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
+    "  --drop00 Y      OR/RR tables without events in both arms: yes = leave out,\n"
+    "                  no = keep with 1/2 added (metafor's rma()) [yes]\n"
     "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
     "  --test T        z or knha (Hartung-Knapp-Sidik-Jonkman) [z]\n"
     "  --level L       confidence level in percent [95]\n"
@@ -228,7 +230,7 @@ int cmd_batch(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"group", required_argument, NULL, OPT_GROUP},     {"measure", required_argument, NULL, OPT_MEASURE},
-        {"vtype", required_argument, NULL, OPT_VTYPE},     {"method", required_argument, NULL, OPT_METHOD},
+        {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},     {"method", required_argument, NULL, OPT_METHOD},
         {"test", required_argument, NULL, OPT_TEST},       {"level", required_argument, NULL, OPT_LEVEL},
         {"threads", required_argument, NULL, OPT_THREADS}, {"sorted", no_argument, NULL, OPT_SORTED},
         {"maxiter", required_argument, NULL, OPT_B_MAXITER}, {"tol", required_argument, NULL, OPT_B_TOL},

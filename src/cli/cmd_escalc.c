@@ -15,6 +15,8 @@ static const char usage_text[] =
     "Options:\n"
     "  --measure M    SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
     "  --vtype V      variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
+    "  --drop00 Y     OR/RR tables without events in both arms: yes = leave out,\n"
+    "                 no = keep with 1/2 added (metafor's rma()) [yes]\n"
     "  --level L      confidence level of ci_lb/ci_ub input columns [95]\n"
     "  -h, --help     this help\n"
     "Rows left out get yi and vi NA and a warning naming the row: a required cell\n"
@@ -83,7 +85,7 @@ static void ob_field(obuf *o, const char *s)
 int cmd_escalc(int argc, char **argv)
 {
     static const struct option opts[] = {{"measure", required_argument, NULL, OPT_MEASURE},
-                                         {"vtype", required_argument, NULL, OPT_VTYPE},
+                                         {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},
                                          {"level", required_argument, NULL, OPT_LEVEL},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};

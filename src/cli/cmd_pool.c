@@ -20,6 +20,8 @@ static const char usage_text[] =
     "Options:\n"
     "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
     "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
+    "  --drop00 Y      OR/RR tables without events in both arms: yes = leave out,\n"
+    "                  no = keep with 1/2 added (metafor's rma()) [yes]\n"
     "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
     "  --test T        z or knha (Hartung-Knapp-Sidik-Jonkman) [z]\n"
     "  --level L       confidence level in percent [95]\n"
@@ -221,7 +223,7 @@ static void write_json(FILE *f, const cli_report *r, const mp_msgs *w, const com
 int cmd_pool(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"measure", required_argument, NULL, OPT_MEASURE}, {"vtype", required_argument, NULL, OPT_VTYPE},
+        {"measure", required_argument, NULL, OPT_MEASURE}, {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},
         {"method", required_argument, NULL, OPT_METHOD},   {"test", required_argument, NULL, OPT_TEST},
         {"level", required_argument, NULL, OPT_LEVEL},     {"by", required_argument, NULL, OPT_BY},
         {"study", required_argument, NULL, OPT_STUDY},     {"format", required_argument, NULL, OPT_FORMAT},

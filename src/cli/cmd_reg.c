@@ -24,6 +24,8 @@ static const char usage_text[] =
     "                  Rows with a missing (NA) moderator are left out (warning).\n"
     "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
     "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
+    "  --drop00 Y      OR/RR tables without events in both arms: yes = leave out,\n"
+    "                  no = keep with 1/2 added (metafor's rma()) [yes]\n"
     "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
     "  --test T        z or knha (Knapp-Hartung: t and F tests on k-p df) [z]\n"
     "  --level L       confidence level in percent [95]\n"
@@ -212,7 +214,7 @@ int cmd_reg(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"mods", required_argument, NULL, OPT_MODS},       {"measure", required_argument, NULL, OPT_MEASURE},
-        {"vtype", required_argument, NULL, OPT_VTYPE},     {"method", required_argument, NULL, OPT_METHOD},
+        {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},     {"method", required_argument, NULL, OPT_METHOD},
         {"test", required_argument, NULL, OPT_TEST},       {"level", required_argument, NULL, OPT_LEVEL},
         {"format", required_argument, NULL, OPT_FORMAT},   {"digits", required_argument, NULL, OPT_DIGITS},
         {"maxiter", required_argument, NULL, OPT_MAXITER}, {"help", no_argument, NULL, 'h'},

@@ -29,6 +29,8 @@ static const char usage_text[] =
     "  --study COL      study column [study]\n"
     "  --measure M      SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
     "  --vtype V        variance of Hedges' g: LS, UB, RevMan, CMA [LS]\n"
+    "  --drop00 Y       OR/RR tables without events in both arms: yes = leave out,\n"
+    "                   no = keep with 1/2 added (metafor's rma()) [yes]\n"
     "  --level L        confidence level in percent [95]\n"
     "  --format F       table or json [table]\n"
     "  --plot FILE      draw the trajectory as SVG to FILE\n"
@@ -254,7 +256,7 @@ int cmd_trajectory(int argc, char **argv)
         {"time", required_argument, NULL, OPT_TIME},       {"model", required_argument, NULL, OPT_MODEL},
         {"struct", required_argument, NULL, OPT_STRUCT},   {"phi", required_argument, NULL, OPT_PHI},
         {"study", required_argument, NULL, OPT_STUDY},     {"measure", required_argument, NULL, OPT_MEASURE},
-        {"vtype", required_argument, NULL, OPT_VTYPE},     {"level", required_argument, NULL, OPT_LEVEL},
+        {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},     {"level", required_argument, NULL, OPT_LEVEL},
         {"format", required_argument, NULL, OPT_FORMAT},   {"plot", required_argument, NULL, OPT_PLOT},
         {"time-unit", required_argument, NULL, OPT_UNIT},  {"maxiter", required_argument, NULL, OPT_MAXITER},
         {"digits", required_argument, NULL, OPT_DIGITS},   {"help", no_argument, NULL, 'h'},
