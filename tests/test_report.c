@@ -8,7 +8,7 @@
 #include "testutil.h"
 
 #include "cli/cli_common.c"
-#include "cli/report_util.c"
+#include "report/report_util.c"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,7 +29,7 @@
  *    any thread count. */
 #include "metapool/batch.h"
 #include "internal.h"
-#include "es_internal.h"
+#include "effects/es_internal.h"
 
 #include <errno.h>
 #include <float.h>
