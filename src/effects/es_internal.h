@@ -1,8 +1,8 @@
-/* src/es_internal.h - effect sizes from named columns: one plan, two readers.
+/* src/effects/es_internal.h - effect sizes from named columns: one plan, two readers.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The whole-file loader (mp_effects_compute, escalc.c) and the streaming
+ * The whole-file loader (mp_effects_compute, effects.c) and the streaming
  * batch reader (batch.c) find the effect-size columns and turn a row's
  * numbers into (yi, vi) here, so both apply the same rules and give the
  * same messages; each reader only parses its cells and places errors. */

@@ -1,8 +1,8 @@
-/* src/es_plan.c - effect-size column resolution and per-row computation.
+/* src/effects/es_plan.c - effect-size column resolution and per-row computation.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Shared by mp_effects_compute() (escalc.c) and the batch reader (batch.c);
+ * Shared by mp_effects_compute() (effects.c) and the batch reader (io/batch.c);
  * see es_internal.h.  Formulas: the mp_es_* functions of escalc.c. */
 #include "es_internal.h"
 #include "internal.h"
