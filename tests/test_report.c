@@ -2,13 +2,13 @@
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The helpers live in the CLI (src/cli/report_util.c), which is not a
- * library, so this test compiles them in directly (with cli_common.c, which
- * they use).  Expected values are derived by hand in the comments. */
+ * The helpers are internal to the report stage of the library
+ * (src/report/report_util.c, declared in report_internal.h); the static
+ * library this test links exports them.  Expected values are derived by
+ * hand in the comments. */
 #include "testutil.h"
 
-#include "cli/cli_common.c"
-#include "report/report_util.c"
+#include "report/report_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -187,9 +187,9 @@ START_TEST(test_range)
     static const double yi[] = {0, 1, 0.5}, vi[] = {0.01, 0.01, 100};
     double w[] = {49, 49, 2};
     const char *lab[] = {"a", "b", "c"};
-    cli_common opt;
-    cli_common_init(&opt);
-    cli_analysis a;
+    mp_report_opts opt;
+    mp_report_opts_init(&opt);
+    mp_report_analysis a;
     memset(&a, 0, sizeof a);
     a.k = 3; a.yi = yi; a.vi = vi; a.weight = w; a.label = lab;
     a.fit.method = MP_METHOD_REML; a.fit.test = MP_TEST_Z; a.fit.level = 95;
@@ -197,7 +197,7 @@ START_TEST(test_range)
     a.fit.pi_lb = -0.2; a.fit.pi_ub = 1.2;
     a.fe = a.fit;
     a.fe.method = MP_METHOD_FE; a.fe.ci_lb = 0.4; a.fe.ci_ub = 0.6;
-    cli_report r;
+    mp_report r;
     memset(&r, 0, sizeof r);
     r.measure = MP_MEASURE_GEN; r.opt = &opt; r.a = &a; r.n = 1;
     double lo, hi;
@@ -218,7 +218,7 @@ START_TEST(test_fe_view)
     /* a knha-adjusted FE fit shown next to a random-effects model gets the
      * Wald interval: SE = 1/sqrt(sum w) = 1/sqrt(25) = 0.2, CI = est +/-
      * 1.959964 * 0.2, p = 2 Q(|0.5/0.2|) = 2 Q(2.5) = 0.012419330651552 */
-    cli_analysis a;
+    mp_report_analysis a;
     memset(&a, 0, sizeof a);
     a.fit.method = MP_METHOD_REML;
     a.fe.method = MP_METHOD_FE; a.fe.test = MP_TEST_KNHA; a.fe.level = 95;

@@ -12,34 +12,30 @@
 #include "cli.h"
 #include "metapool/batch.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char usage_text[] =
-    "About:   Many independent meta-analyses at once: one per value of --group COL,\n"
-    "         each with the numbers `metapool pool` gives for the same rows.\n"
-    "Usage:   metapool batch [OPTIONS] --group COL FILE     (FILE '-' reads standard input)\n"
-    "Options:\n"
-    "  --group COL     column whose values define the analyses (required)\n"
-    "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
-    "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
-    "  --drop00 Y      OR/RR tables without events in both arms: yes = leave out,\n"
-    "                  no = keep with 1/2 added (metafor's rma()) [yes]\n"
-    "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
-    "  --test T        z or knha (Hartung-Knapp-Sidik-Jonkman) [z]\n"
-    "  --level L       confidence level in percent [95]\n"
-    "  --maxiter N     iteration limit of iterative estimators [1000]\n"
-    "  --tol E         relative convergence tolerance [1e-12]\n"
-    "  --threads N     threads [the number of online CPUs]; with --sorted one of them\n"
-    "                  parses the next block while the others fit\n"
-    "  --sorted        the rows of each group are contiguous: the file is streamed in\n"
-    "                  blocks and memory stays bounded by the largest group; a group\n"
-    "                  that appears again after another group is an error (exit 2)\n"
-    "  -h, --help      this help\n"
+static const cli_optuse batch_opts[] = {
+    {OPT_GROUP, NULL, "--group COL is required (the column whose values define the analyses)"},
+    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
+    {OPT_METHOD, NULL, NULL},  {OPT_TEST, NULL, NULL},  {OPT_LEVEL, NULL, NULL},
+    {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_THREADS, "threads [the number of online CPUs]; with --sorted one of them\n"
+                  "parses the next block while the others fit", NULL},
+    {OPT_SORTED, "the rows of each group are contiguous: the file is streamed in\n"
+                 "blocks and memory stays bounded by the largest group; a group\n"
+                 "that appears again after another group is an error (exit 2)", NULL},
+    {0, NULL, NULL}};
+
+static const cli_spec batch_spec = {
+    "batch",
+    "Many independent meta-analyses at once: one per value of --group COL,\n"
+    "         each with the numbers `metapool pool` gives for the same rows.",
+    "metapool batch [OPTIONS] --group COL FILE     (FILE '-' reads standard input)",
+    batch_opts,
     "Output:  CSV on standard output, one row per group in order of first appearance:\n"
     "         group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n"
     "         Numbers at full precision (%.17g); NA where a value is undefined (Q, I2,\n"
@@ -49,9 +45,7 @@ static const char usage_text[] =
     "         numbers of such a group are NA and a warning on standard error names it.\n"
     "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
-    "         --sorted, rows for the groups before the error may already be written).\n";
-
-enum { OPT_GROUP = OPT_FIRST_PRIVATE, OPT_THREADS, OPT_SORTED, OPT_B_MAXITER, OPT_B_TOL };
+    "         --sorted, rows for the groups before the error may already be written).\n"};
 
 /* Rows read per block in --sorted mode (plus the rest of the last group). */
 #define BATCH_BLOCK_ROWS ((size_t)1 << 16)
@@ -228,68 +222,20 @@ static int input_status(mp_status s) { return s == MP_ENOMEM ? CLI_FAIL : CLI_US
 
 int cmd_batch(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"group", required_argument, NULL, OPT_GROUP},     {"measure", required_argument, NULL, OPT_MEASURE},
-        {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},     {"method", required_argument, NULL, OPT_METHOD},
-        {"test", required_argument, NULL, OPT_TEST},       {"level", required_argument, NULL, OPT_LEVEL},
-        {"threads", required_argument, NULL, OPT_THREADS}, {"sorted", no_argument, NULL, OPT_SORTED},
-        {"maxiter", required_argument, NULL, OPT_B_MAXITER}, {"tol", required_argument, NULL, OPT_B_TOL},
-        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
-    const char *cmd = "batch", *group = NULL;
     cli_common c;
     cli_common_init(&c);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), nthreads = ncpu > 0 ? ncpu : 1;
-    int sorted = 0, id;
-    if (nthreads > 256) nthreads = 256;
-    optind = 1;
-    opterr = 0; /* our own one-line messages, "metapool batch: ..." */
-    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (id == '?' || id == ':') {
-            cli_bad_option(cmd, id, argv);
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
-        }
-        if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
-        if (id == OPT_GROUP) { group = optarg; continue; }
-        if (id == OPT_SORTED) { sorted = 1; continue; }
-        if (id == OPT_B_MAXITER || id == OPT_B_TOL) { /* as `pool` */
-            long n;
-            double e;
-            if (id == OPT_B_MAXITER && cli_parse_int(optarg, 1, 1000000, &n)) { c.pool.maxiter = (size_t)n; continue; }
-            if (id == OPT_B_TOL && cli_parse_double(optarg, &e) && e > 0 && e < 1) { c.pool.epsrel = e; continue; }
-            cli_errorf(cmd, "bad value '%s' for --%s", optarg, id == OPT_B_MAXITER ? "maxiter" : "tol");
-            return CLI_USAGE;
-        }
-        if (id == OPT_THREADS) {
-            if (!cli_parse_int(optarg, 1, 256, &nthreads)) {
-                cli_errorf(cmd, "--threads must be an integer from 1 to 256, got '%s'", optarg);
-                return CLI_USAGE;
-            }
-            continue;
-        }
-        int r = cli_common_opt(cmd, id, optarg, &c);
-        if (r == 1) continue;
-        if (r == 0) fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (optind != argc - 1) {
-        cli_errorf(cmd, "expected one input FILE");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (!group) {
-        cli_errorf(cmd, "--group COL is required");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    cli_common_finish(&c);
+    int go = cli_parse(&batch_spec, argc, argv, &c);
+    if (go != CLI_GO_ON) return go;
+    const char *cmd = "batch", *group = c.group;
+    long nthreads = c.threads;
+    int sorted = c.sorted;
     mp_pool_opts po = c.pool;
     po.tau2_ci = 0; /* the Q-profile CI is not part of the batch row */
 
     mp_error err;
     mp_error_clear(&err);
     mp_batch_reader *rd = NULL;
-    mp_status s = mp_batch_reader_open(argv[optind], group, &c.es, 0, &rd, &err);
+    mp_status s = mp_batch_reader_open(c.file, group, &c.es, 0, &rd, &err);
     if (s != MP_OK) { cli_input_error(cmd, &err); return input_status(s); }
 
     block B[2];
@@ -303,7 +249,7 @@ int cmd_batch(int argc, char **argv)
         B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
         if (!B[i].out) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
     }
-    const char *file = argv[optind];
+    const char *file = c.file;
     if (strcmp(file, "-") == 0) file = "<stdin>";
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);

@@ -4,25 +4,24 @@
 #include "cli.h"
 #include "metapool/batch.h" /* mp_format_double */
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-    "About:   Compute effect sizes (yi) and sampling variances (vi) as metafor's escalc()\n"
-    "         and write the input back as CSV with yi and vi (replaced or appended).\n"
-    "Usage:   metapool escalc [OPTIONS] FILE     (FILE '-' reads standard input)\n"
-    "Options:\n"
-    "  --measure M    SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
-    "  --vtype V      variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
-    "  --drop00 Y     OR/RR tables without events in both arms: yes = leave out,\n"
-    "                 no = keep with 1/2 added (metafor's rma()) [yes]\n"
-    "  --level L      confidence level of ci_lb/ci_ub input columns [95]\n"
-    "  -h, --help     this help\n"
+static const cli_optuse escalc_opts[] = {
+    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
+    {OPT_LEVEL, "confidence level of ci_lb/ci_ub input columns [95]", NULL},
+    {0, NULL, NULL}};
+
+static const cli_spec escalc_spec = {
+    "escalc",
+    "Compute effect sizes (yi) and sampling variances (vi) as metafor's escalc()\n"
+    "         and write the input back as CSV with yi and vi (replaced or appended).",
+    "metapool escalc [OPTIONS] FILE     (FILE '-' reads standard input)",
+    escalc_opts,
     "Rows left out get yi and vi NA and a warning naming the row: a required cell\n"
     "that is NA, and for OR and RR a 2x2 table with no events (or no non-events)\n"
     "in both arms.  An empty required cell is an error.  Tables with a zero cell\n"
-    "get 1/2 added to every cell (OR, RR and RD), as metafor does.\n";
+    "get 1/2 added to every cell (OR, RR and RD), as metafor does.\n"};
 
 /* A number cell without its surrounding blanks: the cell itself when it has
  * none, else a copy in buf; NULL when the copy does not fit (the caller
@@ -84,37 +83,13 @@ static void ob_field(obuf *o, const char *s)
 
 int cmd_escalc(int argc, char **argv)
 {
-    static const struct option opts[] = {{"measure", required_argument, NULL, OPT_MEASURE},
-                                         {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},
-                                         {"level", required_argument, NULL, OPT_LEVEL},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     cli_common c;
     cli_common_init(&c);
-    int id;
-    optind = 1;
-    opterr = 0; /* our own one-line messages, "metapool escalc: ..." */
-    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
-        if (id == '?' || id == ':') {
-            cli_bad_option("escalc", id, argv);
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
-        }
-        int r = cli_common_opt("escalc", id, optarg, &c);
-        if (r == 1) continue;
-        if (r == 0) fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (optind != argc - 1) {
-        cli_errorf("escalc", "expected one input FILE");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    cli_common_finish(&c);
+    int go = cli_parse(&escalc_spec, argc, argv, &c);
+    if (go != CLI_GO_ON) return go;
     mp_table *t = NULL;
     mp_effects e;
-    int rc = cli_load("escalc", argv[optind], &c, &t, &e);
+    int rc = cli_load("escalc", c.file, &c, &t, &e);
     if (rc != CLI_OK) return rc;
 
     size_t nc = mp_table_ncols(t), nr = mp_table_nrows(t);

@@ -2,42 +2,28 @@
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
-#include "compare.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_MAXITER = OPT_FIRST_PRIVATE, OPT_TOL };
+static const cli_optuse pool_opts[] = {
+    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL},   {OPT_DROP00, NULL, NULL},
+    {OPT_METHOD, NULL, NULL},  {OPT_TEST, NULL, NULL},    {OPT_LEVEL, NULL, NULL},
+    {OPT_BY, NULL, NULL},      {OPT_STUDY, NULL, NULL},   {OPT_FORMAT, NULL, NULL},
+    {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
+    {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
+    {OPT_METHODS, NULL, NULL}, {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {0, NULL, NULL}};
 
-static const char usage_text[] =
-    "About:   Fixed- and random-effects meta-analysis with heterogeneity statistics\n"
-    "         (metafor's rma()), printed as a forest-plot table.\n"
-    "Usage:   metapool pool [OPTIONS] FILE     (FILE '-' reads standard input)\n"
-    "Options:\n"
-    "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
-    "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
-    "  --drop00 Y      OR/RR tables without events in both arms: yes = leave out,\n"
-    "                  no = keep with 1/2 added (metafor's rma()) [yes]\n"
-    "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
-    "  --test T        z or knha (Hartung-Knapp-Sidik-Jonkman) [z]\n"
-    "  --level L       confidence level in percent [95]\n"
-    "  --by COL        one analysis per value of COL, plus a test for subgroup differences\n"
-    "  --study COL     column with study labels [study]\n"
-    "  --format F      table, json or csv [table]\n"
-    "  --plot FILE     also draw the forest plot as SVG to FILE\n"
-    "  --compare FILE  set the result beside published numbers (exit 3 if not reproduced)\n"
-    "  --width N       table width in columns [80, or the terminal's]\n"
-    "  --digits N      decimals shown in the table [2]\n"
-    "  --transf T      auto (exp for OR, RR, ROM) or none [auto]\n"
-    "  --ascii         plain ASCII table (UTF-8 otherwise)\n"
-    "  --methods       print a methods paragraph for a paper\n"
-    "  --maxiter N     iteration limit of iterative estimators [1000]\n"
-    "  --tol E         relative convergence tolerance [1e-12]\n"
-    "  -h, --help      this help\n";
+static const cli_spec pool_spec = {
+    "pool",
+    "Fixed- and random-effects meta-analysis with heterogeneity statistics\n"
+    "         (metafor's rma()), printed as a forest-plot table.",
+    "metapool pool [OPTIONS] FILE     (FILE '-' reads standard input)",
+    pool_opts, NULL};
 
 /* Groups of rows for --by: numeric values sort numerically, otherwise
  * groups keep the order of first appearance. */
@@ -99,57 +85,7 @@ static int build_groups(const mp_table *t, long col, const mp_effects *e, group_
     return 0;
 }
 
-static void json_fit(FILE *f, const cli_report *r, const cli_analysis *a, int indent)
-{
-    const mp_pool_result *p = &a->fit;
-    const char *pad = indent ? "    " : "  ";
-    fprintf(f, "%s\"measure\": ", pad);
-    json_str(f, mp_measure_name(r->measure));
-    fprintf(f, ", \"method\": ");
-    json_str(f, mp_method_name(p->method));
-    fprintf(f, ", \"test\": ");
-    json_str(f, mp_test_name(p->test));
-    fprintf(f, ", \"level\": ");
-    json_num(f, p->level);
-    fprintf(f, ", \"k\": %zu,\n%s", a->k, pad);
-    const struct { const char *key; double v; } kv[] = {
-        {"estimate", p->estimate}, {"se", p->se}, {"stat", p->stat}, {"df", p->df},
-        {"pval", p->pval}, {"ci_lb", p->ci_lb}, {"ci_ub", p->ci_ub}, {"pi_lb", p->pi_lb},
-        {"pi_ub", p->pi_ub}, {"tau2", p->tau2}, {"tau2_se", p->tau2_se},
-        {"tau2_ci_lb", p->tau2_ci_lb}, {"tau2_ci_ub", p->tau2_ci_ub}, {"tau", p->tau},
-        {"I2", p->I2}, {"I2_ci_lb", p->I2_ci_lb}, {"I2_ci_ub", p->I2_ci_ub}, {"H2", p->H2},
-        {"H2_ci_lb", p->H2_ci_lb}, {"H2_ci_ub", p->H2_ci_ub}, {"Q", p->Q}, {"Q_df", p->Q_df},
-        {"Q_pval", p->Q_pval}};
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        fprintf(f, "\"%s\": ", kv[i].key);
-        json_num(f, kv[i].v);
-        fputs(i + 1 < sizeof kv / sizeof kv[0] ? ", " : ",\n", f);
-        if (i == 8 || i == 13 || i == 19) fprintf(f, "\n%s", pad);
-    }
-    fprintf(f, "%s\"niter\": %zu, \"converged\": %s,\n", pad, p->niter,
-            p->converged ? "true" : "false");
-    fprintf(f, "%s\"studies\": [", pad);
-    double z = gsl_cdf_ugaussian_Qinv((1.0 - p->level / 100.0) / 2.0);
-    for (size_t i = 0; i < a->k; i++) {
-        double se = sqrt(a->vi[i]);
-        fprintf(f, "%s\n%s  {\"study\": ", i ? "," : "", pad);
-        json_str(f, a->label[i]);
-        fputs(", \"yi\": ", f);
-        json_num(f, a->yi[i]);
-        fputs(", \"vi\": ", f);
-        json_num(f, a->vi[i]);
-        fputs(", \"ci_lb\": ", f);
-        json_num(f, a->yi[i] - z * se);
-        fputs(", \"ci_ub\": ", f);
-        json_num(f, a->yi[i] + z * se);
-        fputs(", \"weight\": ", f);
-        json_num(f, a->weight[i]);
-        fputc('}', f);
-    }
-    fprintf(f, "\n%s],\n", pad);
-}
-
-static void fit_warnings(const cli_analysis *a, mp_msgs *w)
+static void fit_warnings(const mp_report_analysis *a, mp_msgs *w)
 {
     const char *g = a->group;
     char pre[160] = "";
@@ -166,123 +102,39 @@ static void fit_warnings(const cli_analysis *a, mp_msgs *w)
         mp_msgs_add(w, "%sthe upper bound of the tau2 confidence interval could not be found", pre);
 }
 
-static void json_warnings(FILE *f, const mp_msgs *w, const char *pad)
+/* The "compare" member of the JSON object (mp_report_json's extra hook). */
+static void json_compare(FILE *f, void *ctx)
 {
-    fprintf(f, "%s\"warnings\": [", pad);
-    for (size_t i = 0; i < w->n; i++) {
-        if (i) fputs(", ", f);
-        json_str(f, w->v[i]);
-    }
-    fputs("]", f);
-}
-
-static void write_json(FILE *f, const cli_report *r, const mp_msgs *w, const compare_result *cmp)
-{
-    if (!r->overall) {
-        fputs("{\n", f);
-        json_fit(f, r, &r->a[0], 0);
-        json_warnings(f, w, "  ");
-    } else {
-        fputs("{\n  \"by\": ", f);
-        json_str(f, r->opt->by);
-        fputs(",\n  \"groups\": [\n", f);
-        for (size_t g = 0; g < r->n; g++) {
-            fputs("   {\"group\": ", f);
-            json_str(f, r->a[g].group);
-            fputs(",\n", f);
-            json_fit(f, r, &r->a[g], 1);
-            fprintf(f, "    \"status\": ");
-            json_str(f, r->a[g].status == MP_OK ? "ok" : mp_strerror(r->a[g].status));
-            fprintf(f, "}%s\n", g + 1 < r->n ? "," : "");
-        }
-        fputs("  ],\n  \"overall\": {\n", f);
-        json_fit(f, r, r->overall, 1);
-        fputs("    \"status\": ", f);
-        json_str(f, r->overall->status == MP_OK ? "ok" : mp_strerror(r->overall->status));
-        fputs("},\n  \"subgroup_test\": ", f);
-        if (r->has_subgroup_test) {
-            fputs("{\"Q\": ", f);
-            json_num(f, r->sub_Q);
-            fputs(", \"df\": ", f);
-            json_num(f, r->sub_df);
-            fputs(", \"pval\": ", f);
-            json_num(f, r->sub_p);
-            fputs("},\n", f);
-        } else {
-            fputs("null,\n", f);
-        }
-        json_warnings(f, w, "  ");
-    }
-    if (cmp) {
-        fputs(",\n  \"compare\": ", f);
-        compare_json(f, cmp);
-    }
-    fputs("\n}\n", f);
+    fputs(",\n  \"compare\": ", f);
+    mp_compare_json(f, ctx);
 }
 
 int cmd_pool(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"measure", required_argument, NULL, OPT_MEASURE}, {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},
-        {"method", required_argument, NULL, OPT_METHOD},   {"test", required_argument, NULL, OPT_TEST},
-        {"level", required_argument, NULL, OPT_LEVEL},     {"by", required_argument, NULL, OPT_BY},
-        {"study", required_argument, NULL, OPT_STUDY},     {"format", required_argument, NULL, OPT_FORMAT},
-        {"plot", required_argument, NULL, OPT_PLOT},       {"compare", required_argument, NULL, OPT_COMPARE},
-        {"width", required_argument, NULL, OPT_WIDTH},     {"digits", required_argument, NULL, OPT_DIGITS},
-        {"transf", required_argument, NULL, OPT_TRANSF},   {"ascii", no_argument, NULL, OPT_ASCII},
-        {"methods", no_argument, NULL, OPT_METHODS},       {"help", no_argument, NULL, 'h'},
-        {"maxiter", required_argument, NULL, OPT_MAXITER}, {"tol", required_argument, NULL, OPT_TOL},
-        {NULL, 0, NULL, 0}};
     const char *cmd = "pool";
     cli_common c;
     cli_common_init(&c);
-    int id;
-    optind = 1;
-    opterr = 0; /* our own one-line messages, "metapool pool: ..." */
-    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (id == '?' || id == ':') {
-            cli_bad_option(cmd, id, argv);
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
-        }
-        if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
-        if (id == OPT_MAXITER || id == OPT_TOL) {
-            long n;
-            double d;
-            if (id == OPT_MAXITER && cli_parse_int(optarg, 1, 1000000, &n)) { c.pool.maxiter = (size_t)n; continue; }
-            if (id == OPT_TOL && cli_parse_double(optarg, &d) && d > 0 && d < 1) { c.pool.epsrel = d; continue; }
-            cli_errorf(cmd, "bad value '%s' for --%s", optarg, id == OPT_MAXITER ? "maxiter" : "tol");
-            return CLI_USAGE;
-        }
-        int r = cli_common_opt(cmd, id, optarg, &c);
-        if (r == 1) continue;
-        if (r == 0) fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (optind != argc - 1) {
-        cli_errorf(cmd, "expected one input FILE");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    cli_common_finish(&c);
+    int go = cli_parse(&pool_spec, argc, argv, &c);
+    if (go != CLI_GO_ON) return go;
 
     if (c.plot && cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE;
-    compare_table *pub = NULL;
+    mp_compare_table *pub = NULL;
     if (c.compare) {
         mp_error err;
         mp_error_clear(&err);
-        if (compare_load(c.compare, &pub, &err) != 0) { cli_input_error(cmd, &err); return CLI_USAGE; }
+        mp_status ls = mp_compare_load(c.compare, &pub, &err);
+        if (ls != MP_OK) { cli_input_error(cmd, &err); return ls == MP_ENOMEM ? CLI_FAIL : CLI_USAGE; }
     }
     mp_table *t = NULL;
     mp_effects e;
-    int rc = cli_load(cmd, argv[optind], &c, &t, &e);
-    if (rc != CLI_OK) { compare_free(pub); return rc; }
+    int rc = cli_load(cmd, c.file, &c, &t, &e);
+    if (rc != CLI_OK) { mp_compare_free(pub); return rc; }
     long bycol = -1;
-    if (c.by && (bycol = mp_table_col(t, c.by)) < 0) {
-        cli_errorf(cmd, "%s: no column '%s' for --by", mp_table_name(t), c.by);
+    if (c.rep.by && (bycol = mp_table_col(t, c.rep.by)) < 0) {
+        cli_errorf(cmd, "%s: no column '%s' for --by", mp_table_name(t), c.rep.by);
         mp_effects_free(&e);
         mp_table_free(t);
-        compare_free(pub);
+        mp_compare_free(pub);
         return CLI_USAGE;
     }
     if (bycol >= 0) { /* a missing group value leaves the row out, reported by row */
@@ -291,16 +143,16 @@ int cmd_pool(int argc, char **argv)
             e.used[i] = 0;
             e.k--;
             cli_errorf(cmd, "warning: row %zu (line %zu) left out: missing value in the --by column '%s'",
-                       i + 1, mp_table_line(t, i), c.by);
+                       i + 1, mp_table_line(t, i), c.rep.by);
             mp_msgs_add(&e.warnings, "row %zu (line %zu) left out: missing value in the --by column '%s'",
-                        i + 1, mp_table_line(t, i), c.by);
+                        i + 1, mp_table_line(t, i), c.rep.by);
         }
     }
     if (e.k == 0) {
         cli_errorf(cmd, "%s: no studies left to pool", mp_table_name(t));
         mp_effects_free(&e);
         mp_table_free(t);
-        compare_free(pub);
+        mp_compare_free(pub);
         return CLI_FAIL;
     }
 
@@ -317,7 +169,7 @@ int cmd_pool(int argc, char **argv)
             free(g.of_row);
             mp_effects_free(&e);
             mp_table_free(t);
-            compare_free(pub);
+            mp_compare_free(pub);
             return CLI_FAIL;
         }
         ng = g.n;
@@ -328,7 +180,7 @@ int cmd_pool(int argc, char **argv)
     double *y = malloc(2 * k * sizeof *y), *v = malloc(2 * k * sizeof *v);
     double *wt = malloc(2 * k * sizeof *wt);
     const char **plab = malloc(2 * k * sizeof *plab);
-    cli_analysis *an = calloc(na, sizeof *an);
+    mp_report_analysis *an = calloc(na, sizeof *an);
     mp_pool_workspace *w = mp_pool_workspace_alloc(k);
     size_t *off = malloc((na + 1) * sizeof *off);
     mp_pool_result *fits = malloc(na * sizeof *fits), *fefits = malloc(na * sizeof *fefits);
@@ -345,7 +197,7 @@ int cmd_pool(int argc, char **argv)
      * once with the requested model and once with the fixed-effect model. */
     size_t pos = 0;
     for (size_t a = 0; a < na; a++) {
-        cli_analysis *A = &an[a];
+        mp_report_analysis *A = &an[a];
         int is_overall = bycol >= 0 && a == ng;
         A->group = bycol >= 0 && !is_overall ? g.name[a] : NULL;
         A->yi = y + pos;
@@ -370,7 +222,7 @@ int cmd_pool(int argc, char **argv)
     mp_pool_many(y, v, off, na, &c.pool, w, fits, st);
     mp_pool_many(y, v, off, na, &feo, w, fefits, NULL);
     for (size_t a = 0; a < na; a++) {
-        cli_analysis *A = &an[a];
+        mp_report_analysis *A = &an[a];
         A->fit = fits[a];
         A->fe = fefits[a];
         A->status = st[a];
@@ -395,8 +247,8 @@ int cmd_pool(int argc, char **argv)
         mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
         fit_warnings(A, &warn);
     }
-    cli_report r = {.file = mp_table_name(t), .measure = e.measure, .vtype = e.vtype,
-                    .source = e.source, .opt = &c, .a = an, .n = bycol >= 0 ? ng : 1,
+    mp_report r = {.file = mp_table_name(t), .measure = e.measure, .vtype = e.vtype,
+                    .source = e.source, .opt = &c.rep, .a = an, .n = bycol >= 0 ? ng : 1,
                     .overall = bycol >= 0 ? &an[ng] : NULL, .warnings = &warn};
     if (bycol >= 0 && ng >= 2) {
         double *est = malloc(ng * sizeof *est), *se = malloc(ng * sizeof *se);
@@ -413,24 +265,33 @@ int cmd_pool(int argc, char **argv)
     cli_warnings(cmd, &warn);
     for (size_t i = 0; i < e.warnings.n; i++) mp_msgs_add(&warn, "%s", e.warnings.v[i]);
 
-    compare_result *cmp = NULL;
-    if (pub && compare_eval(pub, &r, &cmp, cmd) != 0) { status = CLI_USAGE; goto out; }
-    if (c.format == CLI_FMT_JSON) write_json(stdout, &r, &warn, cmp);
+    mp_compare_result *cmp = NULL;
+    if (pub) {
+        mp_error err;
+        mp_error_clear(&err);
+        mp_status es = mp_compare_eval(pub, &r, &cmp, &err);
+        if (es != MP_OK) {
+            cli_input_error(cmd, &err);
+            status = es == MP_ENOMEM ? CLI_FAIL : CLI_USAGE;
+            goto out;
+        }
+    }
+    if (c.format == CLI_FMT_JSON) mp_report_json(stdout, &r, cmp ? json_compare : NULL, cmp);
     else if (c.format == CLI_FMT_CSV) {
-        report_csv(stdout, &r);
-        if (cmp) compare_print(stderr, cmp, &r); /* keep stdout one tidy table */
+        mp_report_csv(stdout, &r);
+        if (cmp) mp_compare_print(stderr, cmp, &r); /* keep stdout one tidy table */
     }
     else {
-        report_table(stdout, &r);
-        if (cmp) compare_print(stdout, cmp, &r);
+        mp_report_table(stdout, &r);
+        if (cmp) mp_compare_print(stdout, cmp, &r);
     }
-    if (c.methods) report_methods(c.format == CLI_FMT_TABLE ? stdout : stderr, &r);
-    if (c.plot && report_svg(c.plot, &r) != 0) {
+    if (c.methods) mp_report_methods(c.format == CLI_FMT_TABLE ? stdout : stderr, &r);
+    if (c.plot && mp_report_svg(c.plot, &r) != MP_OK) {
         cli_errorf(cmd, "%s: cannot write the plot: %s", c.plot, strerror(errno));
         status = CLI_FAIL;
     }
-    if (cmp && !compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;
-    compare_result_free(cmp);
+    if (cmp && !mp_compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;
+    mp_compare_result_free(cmp);
 out:
     mp_msgs_free(&warn);
     mp_pool_workspace_free(w);
@@ -449,7 +310,7 @@ out:
     free(g.of_row);
     mp_effects_free(&e);
     mp_table_free(t);
-    compare_free(pub);
+    mp_compare_free(pub);
     if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
     return status;
 }

@@ -7,36 +7,35 @@
  * deficiency) are those of include/metapool/design.h. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-    "About:   Mixed-effects meta-regression (metafor's rma(yi, vi, mods = ~ a + b)):\n"
-    "         coefficients with tests and CIs, residual heterogeneity (QE), the\n"
-    "         omnibus test of the moderators (QM), pseudo R^2, I^2 and H^2.\n"
-    "Usage:   metapool reg --mods a,b [OPTIONS] FILE  (FILE '-' is standard input)\n"
-    "Options:\n"
-    "  --mods LIST     moderator columns, as a,b or a + b (required).  A numeric\n"
-    "                  column enters as it is; a text column (or factor(COL)) becomes\n"
-    "                  dummy variables, levels in byte order, the first as reference.\n"
-    "                  Rows with a missing (NA) moderator are left out (warning).\n"
-    "  --measure M     SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
-    "  --vtype V       variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]\n"
-    "  --drop00 Y      OR/RR tables without events in both arms: yes = leave out,\n"
-    "                  no = keep with 1/2 added (metafor's rma()) [yes]\n"
-    "  --method M      FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
-    "  --test T        z or knha (Knapp-Hartung: t and F tests on k-p df) [z]\n"
-    "  --level L       confidence level in percent [95]\n"
-    "  --format F      table, json or csv (the coefficient table) [table]\n"
-    "  --digits N      decimals shown in the table [4]\n"
-    "  --maxiter N     iteration limit of REML, ML, EB and PM [1000]\n"
-    "  -h, --help      this help\n"
-    "Exit status: 0 success; 1 the model could not be fitted (no convergence,\n"
-    "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n";
+static const cli_optuse reg_opts[] = {
+    {OPT_MODS, "moderator columns, as a,b or a + b\n"
+               "A numeric column enters as it is; a text column (or factor(COL))\n"
+               "becomes dummy variables, levels in byte order, the first as reference.\n"
+               "Rows with a missing (NA) moderator are left out (warning).",
+     "--mods is required (moderator columns, e.g. --mods ablat,alloc)"},
+    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
+    {OPT_METHOD, NULL, NULL},
+    {OPT_TEST, "z or knha (Knapp-Hartung: t and F tests on k-p df) [z]", NULL},
+    {OPT_LEVEL, NULL, NULL},
+    {OPT_FORMAT, "table, json or csv (the coefficient table) [table]", NULL},
+    {OPT_DIGITS, "decimals shown in the table [4]", NULL},
+    {OPT_MAXITER, "iteration limit of REML, ML, EB and PM [1000]", NULL},
+    {0, NULL, NULL}};
 
-enum { OPT_MODS = OPT_FIRST_PRIVATE, OPT_MAXITER };
+static const cli_spec reg_spec = {
+    "reg",
+    "Mixed-effects meta-regression (metafor's rma(yi, vi, mods = ~ a + b)):\n"
+    "         coefficients with tests and CIs, residual heterogeneity (QE), the\n"
+    "         omnibus test of the moderators (QM), pseudo R^2, I^2 and H^2.",
+    "metapool reg --mods a,b [OPTIONS] FILE  (FILE '-' is standard input)",
+    reg_opts,
+    "Exit status: 0 success; 1 the model could not be fitted (no convergence,\n"
+    "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n"};
+
 
 /* Split "a, b,factor(c)" (or metafor's formula style "~ a + b") at commas
  * and plus signs outside parentheses into a malloc'd array of pointers into
@@ -76,7 +75,7 @@ static void json_warnings(FILE *f, const mp_msgs *w)
     fputs("  \"warnings\": [", f);
     for (size_t i = 0; i < w->n; i++) {
         if (i) fputs(", ", f);
-        json_str(f, w->v[i]);
+        mp_json_str(f, w->v[i]);
     }
     fputs("]\n", f);
 }
@@ -85,23 +84,23 @@ static void write_json(FILE *f, const mp_effects *e, const mp_design *d, const m
                        const mp_msgs *w)
 {
     fprintf(f, "{\n  \"k\": %zu, \"p\": %zu, \"measure\": ", r->k, r->p);
-    json_str(f, mp_measure_name(e->measure));
+    mp_json_str(f, mp_measure_name(e->measure));
     fputs(", \"method\": ", f);
-    json_str(f, mp_method_name(r->method));
+    mp_json_str(f, mp_method_name(r->method));
     fputs(", \"test\": ", f);
-    json_str(f, mp_test_name(r->test));
+    mp_json_str(f, mp_test_name(r->test));
     fputs(", \"level\": ", f);
-    json_num(f, r->level);
+    mp_json_num(f, r->level);
     fputs(",\n  \"coef\": [", f);
     for (size_t j = 0; j < r->p; j++) {
         fprintf(f, "%s\n    {\"name\": ", j ? "," : "");
-        json_str(f, d->names[j]);
+        mp_json_str(f, d->names[j]);
         const struct { const char *key; double v; } kv[] = {
             {"estimate", r->beta[j]}, {"se", r->se[j]}, {"stat", r->stat[j]},
             {"pval", r->pval[j]},     {"ci_lb", r->ci_lb[j]}, {"ci_ub", r->ci_ub[j]}};
         for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
             fprintf(f, ", \"%s\": ", kv[i].key);
-            json_num(f, kv[i].v);
+            mp_json_num(f, kv[i].v);
         }
         fputc('}', f);
     }
@@ -114,7 +113,7 @@ static void write_json(FILE *f, const mp_effects *e, const mp_design *d, const m
         {"QM_pval", r->QM_pval}, {"s2w", r->test == MP_TEST_KNHA ? r->s2w : NAN}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         fprintf(f, "\"%s\": ", kv[i].key);
-        json_num(f, kv[i].v);
+        mp_json_num(f, kv[i].v);
         fputs(i == 6 || i == 12 ? ",\n  " : ", ", f);
     }
     fprintf(f, "\"niter\": %zu, \"converged\": %s,\n", r->niter, r->converged ? "true" : "false");
@@ -126,12 +125,12 @@ static void write_csv(FILE *f, const mp_design *d, const mp_reg_result *r)
 {
     fputs("name,estimate,se,stat,df,pval,ci_lb,ci_ub\n", f);
     for (size_t j = 0; j < r->p; j++) {
-        csv_field(f, d->names[j], ',');
+        mp_csv_field(f, d->names[j], ',');
         const double x[] = {r->beta[j], r->se[j], r->stat[j], r->df, r->pval[j], r->ci_lb[j],
                             r->ci_ub[j]};
         for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
             fputc(',', f);
-            if (isfinite(x[i])) json_num(f, x[i]);
+            if (isfinite(x[i])) mp_json_num(f, x[i]);
             else fputs("NA", f);
         }
         fputc('\n', f);
@@ -212,53 +211,18 @@ static void write_table(FILE *f, const mp_design *d, const mp_reg_result *r, int
 
 int cmd_reg(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"mods", required_argument, NULL, OPT_MODS},       {"measure", required_argument, NULL, OPT_MEASURE},
-        {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},     {"method", required_argument, NULL, OPT_METHOD},
-        {"test", required_argument, NULL, OPT_TEST},       {"level", required_argument, NULL, OPT_LEVEL},
-        {"format", required_argument, NULL, OPT_FORMAT},   {"digits", required_argument, NULL, OPT_DIGITS},
-        {"maxiter", required_argument, NULL, OPT_MAXITER}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *cmd = "reg";
     cli_common c;
     cli_common_init(&c);
-    c.digits = 4; /* metafor prints 4 decimals */
-    const char *mods = NULL;
-    long maxiter = 1000;
-    int id;
-    optind = 1;
-    opterr = 0; /* our own one-line messages, "metapool reg: ..." */
-    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (id == '?' || id == ':') {
-            cli_bad_option(cmd, id, argv);
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
-        }
-        if (id == 'h') { fputs(usage_text, stdout); return CLI_OK; }
-        if (id == OPT_MODS) { mods = optarg; continue; }
-        if (id == OPT_MAXITER) {
-            if (!cli_parse_int(optarg, 1, 1000000, &maxiter)) {
-                cli_errorf(cmd, "--maxiter must be an integer from 1 to 1000000, got '%s'", optarg);
-                return CLI_USAGE;
-            }
-            continue;
-        }
-        int r = cli_common_opt(cmd, id, optarg, &c);
-        if (r == 1) continue;
-        if (r == 0) fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (optind != argc - 1) {
-        cli_errorf(cmd, "expected one input FILE");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (!mods || !*mods) {
+    c.rep.digits = 4; /* metafor prints 4 decimals */
+    int go = cli_parse(&reg_spec, argc, argv, &c);
+    if (go != CLI_GO_ON) return go;
+    const char *mods = c.mods;
+    if (!*mods) {
         cli_errorf(cmd, "--mods is required (moderator columns, e.g. --mods ablat,alloc)");
-        fputs(usage_text, stderr);
+        cli_help(stderr, &reg_spec);
         return CLI_USAGE;
     }
-    cli_common_finish(&c);
 
     size_t nmods = 0;
     char *modbuf = NULL;
@@ -278,7 +242,7 @@ int cmd_reg(int argc, char **argv)
     mp_msgs warn = {0};
     memset(&d, 0, sizeof d);
     memset(&r, 0, sizeof r);
-    int status = cli_load(cmd, argv[optind], &c, &t, &e);
+    int status = cli_load(cmd, c.file, &c, &t, &e);
     if (status != CLI_OK) { free(modv); free(modbuf); return status; }
 
     mp_error err;
@@ -297,7 +261,7 @@ int cmd_reg(int argc, char **argv)
     o.method = c.pool.method;
     o.test = c.pool.test;
     o.level = c.pool.level;
-    o.maxiter = (size_t)maxiter;
+    o.maxiter = c.pool.maxiter;
     s = mp_reg_fit(d.y, d.v, d.X, d.k, d.p, &o, &r);
     if (s == MP_ENOCONV) {
         cli_errorf(cmd, "%s: the %s estimator of tau2 did not converge (iteration limit %zu reached)",
@@ -319,7 +283,7 @@ int cmd_reg(int argc, char **argv)
 
     if (c.format == CLI_FMT_JSON) write_json(stdout, &e, &d, &r, &warn);
     else if (c.format == CLI_FMT_CSV) write_csv(stdout, &d, &r);
-    else write_table(stdout, &d, &r, c.digits);
+    else write_table(stdout, &d, &r, c.rep.digits);
 out:
     mp_reg_result_free(&r);
     mp_design_free(&d);

@@ -9,38 +9,31 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-    "About:   Time-trajectory fit: effects measured at several times in the same\n"
-    "         studies (metafor's rma.mv(yi, V, mods, random = ~ time | study), REML),\n"
-    "         beside separate pooled analyses per time window.\n"
-    "Usage:   metapool trajectory [OPTIONS] --time COL FILE   (FILE '-' reads standard input)\n"
-    "Options:\n"
-    "  --time COL       column with the time of each effect (required)\n"
-    "  --model M        factor (one mean per time), loglinear, quadratic or spline\n"
-    "                   (natural cubic spline) in log(time) [factor]\n"
-    "  --struct S       between-study structure over time: INT, CS, HCS, AR, HAR, CAR\n"
-    "                   or ID [CS]\n"
-    "  --phi R          correlation of sampling errors per time unit: R^|t1-t2| [0]\n"
-    "  --study COL      study column [study]\n"
-    "  --measure M      SMD, MD, ROM, OR, RR, RD or GEN [from the columns]\n"
-    "  --vtype V        variance of Hedges' g: LS, UB, RevMan, CMA [LS]\n"
-    "  --drop00 Y       OR/RR tables without events in both arms: yes = leave out,\n"
-    "                   no = keep with 1/2 added (metafor's rma()) [yes]\n"
-    "  --level L        confidence level in percent [95]\n"
-    "  --format F       table or json [table]\n"
-    "  --plot FILE      draw the trajectory as SVG to FILE\n"
-    "  --time-unit U    unit of the time column for labels: min, h, d, w, months, y\n"
-    "                   [none: numbers as given]\n"
-    "  --maxiter N      iteration limit of the optimiser [1000]\n"
-    "  --digits N       decimals shown in the table [2]\n"
-    "  -h, --help       this help\n";
+static const cli_optuse traj_opts[] = {
+    {OPT_TIME, NULL, "--time COL is required (the column with the time of each effect)"},
+    {OPT_MODEL, NULL, NULL},   {OPT_STRUCT, NULL, NULL},   {OPT_PHI, NULL, NULL},
+    {OPT_STUDY, "study column [study]", NULL},
+    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, "variance of Hedges' g: LS, UB, RevMan, CMA [LS]", NULL},
+    {OPT_DROP00, NULL, NULL},  {OPT_LEVEL, NULL, NULL},
+    {OPT_FORMAT, "table or json [table]", NULL},
+    {OPT_PLOT, "draw the trajectory as SVG to FILE", NULL},
+    {OPT_TIME_UNIT, NULL, NULL},
+    {OPT_MAXITER, "iteration limit of the optimiser [1000]", NULL},
+    {OPT_DIGITS, NULL, NULL},
+    {0, NULL, NULL}};
 
-enum { OPT_TIME = OPT_FIRST_PRIVATE, OPT_MODEL, OPT_STRUCT, OPT_PHI, OPT_UNIT, OPT_MAXITER };
+static const cli_spec traj_spec = {
+    "trajectory",
+    "Time-trajectory fit: effects measured at several times in the same\n"
+    "         studies (metafor's rma.mv(yi, V, mods, random = ~ time | study), REML),\n"
+    "         beside separate pooled analyses per time window.",
+    "metapool trajectory [OPTIONS] --time COL FILE   (FILE '-' reads standard input)",
+    traj_opts, NULL};
+
 
 typedef struct traj_args {
     cli_common c;          /* shared options */
@@ -78,13 +71,13 @@ static int study_ids(const char **lab, size_t n, size_t *id)
 static void json_coef(FILE *f, const mp_traj_coef *c)
 {
     fputs("{\"name\": ", f);
-    json_str(f, c->name);
+    mp_json_str(f, c->name);
     const struct { const char *k; double v; } kv[] = {
         {"estimate", c->estimate}, {"se", c->se}, {"stat", c->stat},
         {"pval", c->pval}, {"ci_lb", c->ci_lb}, {"ci_ub", c->ci_ub}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         fprintf(f, ", \"%s\": ", kv[i].k);
-        json_num(f, kv[i].v);
+        mp_json_num(f, kv[i].v);
     }
     fputc('}', f);
 }
@@ -94,13 +87,13 @@ static void write_json(FILE *f, const mp_traj_result *r, const mp_pool_result *w
 {
     fprintf(f, "{\n  \"k\": %zu, \"n_studies\": %zu, \"n_times\": %zu, \"model\": ", r->k,
             r->n_studies, r->n_times);
-    json_str(f, mp_traj_model_name(r->model));
+    mp_json_str(f, mp_traj_model_name(r->model));
     fputs(", \"struct\": ", f);
-    json_str(f, mp_traj_struct_name(r->structure));
+    mp_json_str(f, mp_traj_struct_name(r->structure));
     fputs(", \"phi\": ", f);
-    json_num(f, r->phi);
+    mp_json_num(f, r->phi);
     fputs(", \"method\": \"REML\", \"test\": \"z\", \"level\": ", f);
-    json_num(f, r->level);
+    mp_json_num(f, r->level);
     fputs(",\n  \"coef\": [", f);
     for (size_t j = 0; j < r->p; j++) {
         fputs(j ? ",\n    " : "\n    ", f);
@@ -109,24 +102,24 @@ static void write_json(FILE *f, const mp_traj_result *r, const mp_pool_result *w
     fputs("\n  ],\n  \"tau2\": [", f);
     for (size_t j = 0; j < r->n_tau2; j++) {
         if (j) fputs(", ", f);
-        json_num(f, r->tau2[j]);
+        mp_json_num(f, r->tau2[j]);
     }
     fputs("],\n  \"rho\": ", f);
-    json_num(f, r->rho);
+    mp_json_num(f, r->rho);
     fputs(", \"logLik\": ", f);
-    json_num(f, r->logLik);
+    mp_json_num(f, r->logLik);
     fputs(", \"QE\": ", f);
-    json_num(f, r->QE);
+    mp_json_num(f, r->QE);
     fputs(", \"QE_df\": ", f);
-    json_num(f, r->QE_df);
+    mp_json_num(f, r->QE_df);
     fputs(", \"QE_pval\": ", f);
-    json_num(f, r->QE_pval);
+    mp_json_num(f, r->QE_pval);
     fprintf(f, ",\n  \"niter\": %zu, \"converged\": %s,", r->niter, r->converged ? "true" : "false");
     if (r->n_knots) {
         fputs(" \"knots_logtime\": [", f);
         for (size_t j = 0; j < r->n_knots; j++) {
             if (j) fputs(", ", f);
-            json_num(f, r->knots[j]);
+            mp_json_num(f, r->knots[j]);
         }
         fputs("],", f);
     }
@@ -134,46 +127,46 @@ static void write_json(FILE *f, const mp_traj_result *r, const mp_pool_result *w
     for (size_t i = 0; i < r->n_curve; i++) {
         const mp_traj_point *c = &r->curve[i];
         fputs(i ? ",\n    {\"time\": " : "\n    {\"time\": ", f);
-        json_num(f, c->time);
+        mp_json_num(f, c->time);
         fputs(", \"estimate\": ", f);
-        json_num(f, c->estimate);
+        mp_json_num(f, c->estimate);
         fputs(", \"se\": ", f);
-        json_num(f, c->se);
+        mp_json_num(f, c->se);
         fputs(", \"ci_lb\": ", f);
-        json_num(f, c->ci_lb);
+        mp_json_num(f, c->ci_lb);
         fputs(", \"ci_ub\": ", f);
-        json_num(f, c->ci_ub);
+        mp_json_num(f, c->ci_ub);
         fputc('}', f);
     }
     fputs("\n  ],\n  \"onset\": ", f);
-    json_num(f, r->onset);
+    mp_json_num(f, r->onset);
     fputs(", \"peak\": ", f);
-    json_num(f, r->peak);
+    mp_json_num(f, r->peak);
     fputs(", \"offset\": ", f);
-    json_num(f, r->offset);
+    mp_json_num(f, r->offset);
     fputs(",\n  \"windows\": [", f);
     for (size_t i = 0; i < r->n_times; i++) {
         const mp_pool_result *w = &win[i];
         mp_traj_point jp;
         if (mp_traj_predict(r, r->times[i], &jp) != MP_OK) jp.estimate = jp.ci_lb = jp.ci_ub = NAN;
         fputs(i ? ",\n    {\"time\": " : "\n    {\"time\": ", f);
-        json_num(f, r->times[i]);
+        mp_json_num(f, r->times[i]);
         fprintf(f, ", \"k\": %zu, \"status\": ", w->k);
-        json_str(f, wst[i] == MP_OK ? "ok" : mp_strerror(wst[i]));
+        mp_json_str(f, wst[i] == MP_OK ? "ok" : mp_strerror(wst[i]));
         const struct { const char *k; double v; } kv[] = {
             {"estimate", w->estimate}, {"se", w->se}, {"pval", w->pval}, {"ci_lb", w->ci_lb},
             {"ci_ub", w->ci_ub}, {"tau2", w->tau2}, {"I2", w->I2},
             {"joint_estimate", jp.estimate}, {"joint_ci_lb", jp.ci_lb}, {"joint_ci_ub", jp.ci_ub}};
         for (size_t j = 0; j < sizeof kv / sizeof kv[0]; j++) {
             fprintf(f, ", \"%s\": ", kv[j].k);
-            json_num(f, kv[j].v);
+            mp_json_num(f, kv[j].v);
         }
         fputc('}', f);
     }
     fputs("\n  ],\n  \"warnings\": [", f);
     for (size_t i = 0; i < warn->n; i++) {
         if (i) fputs(", ", f);
-        json_str(f, warn->v[i]);
+        mp_json_str(f, warn->v[i]);
     }
     fputs("]\n}\n", f);
 }
@@ -195,14 +188,14 @@ static void feature(FILE *f, const char *what, double t, const char *unit, const
 {
     char lab[64];
     if (!isfinite(t)) { fprintf(f, "  %-7s %s\n", what, none); return; }
-    traj_time_label(t, unit, lab, sizeof lab);
+    mp_report_time_label(t, unit, lab, sizeof lab);
     fprintf(f, "  %-7s %s\n", what, lab);
 }
 
 static void write_table(FILE *f, const char *file, const mp_traj_result *r,
                         const mp_pool_result *win, const mp_status *wst, const traj_args *a)
 {
-    int d = a->c.digits;
+    int d = a->c.rep.digits;
     char b1[128], b2[128], b3[32], lab[64];
     fprintf(f, "Time trajectory: %s\n", file);
     fprintf(f, "  %zu effects from %zu studies at %zu distinct times (column '%s')\n", r->k,
@@ -222,7 +215,7 @@ static void write_table(FILE *f, const char *file, const mp_traj_result *r,
     else {
         fputs("  tau2 by time:", f);
         for (size_t j = 0; j < r->n_tau2; j++) {
-            traj_time_label(r->times[j], a->unit, lab, sizeof lab);
+            mp_report_time_label(r->times[j], a->unit, lab, sizeof lab);
             fprintf(f, " %s: %.4g%s", lab, r->tau2[j], j + 1 < r->n_tau2 ? "," : "");
         }
     }
@@ -235,7 +228,7 @@ static void write_table(FILE *f, const char *file, const mp_traj_result *r,
             "joint [CI]");
     for (size_t i = 0; i < r->n_times; i++) {
         mp_traj_point jp;
-        traj_time_label(r->times[i], a->unit, lab, sizeof lab);
+        mp_report_time_label(r->times[i], a->unit, lab, sizeof lab);
         if (wst[i] == MP_OK || wst[i] == MP_ENOCONV)
             fmt_ci(b1, sizeof b1, win[i].estimate, win[i].ci_lb, win[i].ci_ub, d);
         else snprintf(b1, sizeof b1, "(%s)", mp_strerror(wst[i]));
@@ -252,97 +245,27 @@ static void write_table(FILE *f, const char *file, const mp_traj_result *r,
 
 int cmd_trajectory(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"time", required_argument, NULL, OPT_TIME},       {"model", required_argument, NULL, OPT_MODEL},
-        {"struct", required_argument, NULL, OPT_STRUCT},   {"phi", required_argument, NULL, OPT_PHI},
-        {"study", required_argument, NULL, OPT_STUDY},     {"measure", required_argument, NULL, OPT_MEASURE},
-        {"vtype", required_argument, NULL, OPT_VTYPE}, {"drop00", required_argument, NULL, OPT_DROP00},     {"level", required_argument, NULL, OPT_LEVEL},
-        {"format", required_argument, NULL, OPT_FORMAT},   {"plot", required_argument, NULL, OPT_PLOT},
-        {"time-unit", required_argument, NULL, OPT_UNIT},  {"maxiter", required_argument, NULL, OPT_MAXITER},
-        {"digits", required_argument, NULL, OPT_DIGITS},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     const char *cmd = "trajectory";
     traj_args A;
     memset(&A, 0, sizeof A);
     cli_common_init(&A.c);
-    mp_traj_opts_init(&A.o);
-    int id;
-    long l;
-    double x;
+    int go = cli_parse(&traj_spec, argc, argv, &A.c);
+    if (go != CLI_GO_ON) return go;
+    A.o = A.c.traj;
+    A.time = A.c.time;
+    A.unit = A.c.time_unit;
+    A.study_given = A.c.study_given;
     char lab[64];
-    optind = 1;
-    opterr = 0; /* our own one-line messages, "metapool trajectory: ..." */
-    while ((id = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (id == '?' || id == ':') {
-            cli_bad_option(cmd, id, argv);
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
-        }
-        switch (id) {
-        case 'h': fputs(usage_text, stdout); return CLI_OK;
-        case OPT_TIME: A.time = optarg; continue;
-        case OPT_MODEL:
-            if (mp_traj_model_parse(optarg, &A.o.model) != MP_OK) {
-                cli_errorf(cmd, "unknown --model '%s' (factor, loglinear, quadratic or spline)", optarg);
-                return CLI_USAGE;
-            }
-            continue;
-        case OPT_STRUCT:
-            if (mp_traj_struct_parse(optarg, &A.o.structure) != MP_OK) {
-                cli_errorf(cmd, "unknown --struct '%s' (INT, CS, HCS, AR, HAR, CAR or ID)", optarg);
-                return CLI_USAGE;
-            }
-            continue;
-        case OPT_PHI:
-            if (!cli_parse_double(optarg, &x) || !(x >= 0 && x <= 1)) {
-                cli_errorf(cmd, "--phi must be a number from 0 to 1, got '%s'", optarg);
-                return CLI_USAGE;
-            }
-            A.o.phi = x;
-            continue;
-        case OPT_UNIT:
-            if (traj_time_label(1.0, optarg, lab, sizeof lab) != 0) {
-                cli_errorf(cmd, "unknown --time-unit '%s' (min, h, d, w, months or y)", optarg);
-                return CLI_USAGE;
-            }
-            A.unit = optarg;
-            continue;
-        case OPT_MAXITER:
-            if (!cli_parse_int(optarg, 1, 1000000, &l)) {
-                cli_errorf(cmd, "--maxiter must be an integer from 1 to 1000000, got '%s'", optarg);
-                return CLI_USAGE;
-            }
-            A.o.maxiter = (size_t)l;
-            continue;
-        case OPT_STUDY: A.study_given = 1; break;
-        default: break;
-        }
-        int r = cli_common_opt(cmd, id, optarg, &A.c);
-        if (r == 1) continue;
-        if (r == 0) fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (optind != argc - 1) {
-        cli_errorf(cmd, "expected one input FILE");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
-    if (!A.time) {
-        cli_errorf(cmd, "--time COL is required");
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
     if (A.c.format == CLI_FMT_CSV) {
         cli_errorf(cmd, "--format csv is not available for trajectory (table or json)");
         return CLI_USAGE;
     }
-    cli_common_finish(&A.c);
     A.o.level = A.c.pool.level;
 
     mp_table *t = NULL;
     mp_effects e;
     if (A.c.plot && cli_check_writable(cmd, A.c.plot) != 0) return CLI_USAGE;
-    int rc = cli_load(cmd, argv[optind], &A.c, &t, &e);
+    int rc = cli_load(cmd, A.c.file, &A.c, &t, &e);
     if (rc != CLI_OK) return rc;
     int status = CLI_OK;
     size_t nr = mp_table_nrows(t), k = 0;
@@ -478,7 +401,7 @@ int cmd_trajectory(int argc, char **argv)
             win[w].se = win[w].pval = win[w].I2 = NAN;
         }
         if (wst[w] == MP_ENOCONV) {
-            traj_time_label(R.times[w], A.unit, lab, sizeof lab);
+            mp_report_time_label(R.times[w], A.unit, lab, sizeof lab);
             mp_msgs_add(&warn, "separate analysis at time %s: REML did not converge", lab);
         }
     }
@@ -492,7 +415,7 @@ int cmd_trajectory(int argc, char **argv)
     if (A.c.plot) {
         char title[300];
         snprintf(title, sizeof title, "Trajectory: %s", mp_table_name(t));
-        if (traj_svg(A.c.plot, &R, win, A.unit, title) != 0) {
+        if (mp_report_traj_svg(A.c.plot, &R, win, A.unit, title) != 0) {
             cli_errorf(cmd, "%s: cannot write the plot: %s", A.c.plot, strerror(errno));
             status = CLI_FAIL;
         }

@@ -1,8 +1,8 @@
-/* src/cli/compare.c - reproduction check: our pooled results beside published ones.
+/* src/report/compare.c - reproduction check: our pooled results beside published ones.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * How a published number is judged (see compare.h and the interface's
+ * How a published number is judged (see metapool/report.h and the interface's
  * "Reproduction check"): a number printed with d decimals matches when ours,
  * formatted with "%.*f" at d decimals (glibc rounds the exact binary value
  * correctly), reads back as the same double as the published text.  Both
@@ -18,7 +18,9 @@
  * printed 3 decimals), either rounding direction is accepted, since the
  * paper's software may have rounded half up, half even, or from a value an
  * ulp away.  Nothing else is tolerated. */
-#include "compare.h"
+
+#include "metapool/report.h"
+#include "report_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -45,7 +47,7 @@ typedef struct pub_row {
     pub_value v[K_COUNT]; /* estimate, ci_lb, ci_ub, p */
 } pub_row;
 
-struct compare_table {
+struct mp_compare_table {
     char *file;    /* name for messages; owned */
     size_t n;      /* rows */
     pub_row *row;  /* n rows; owned */
@@ -64,7 +66,7 @@ typedef struct cmp_row {
     int match;         /* reproduced */
 } cmp_row;
 
-struct compare_result {
+struct mp_compare_result {
     char *file;        /* published file; owned */
     char scale[96];    /* the scale of the comparison, in words */
     int back;          /* estimates were back-transformed with exp */
@@ -164,7 +166,7 @@ static int parse_value(const char *cell, int allow_ineq, pub_value *v)
 
 static void free_value(pub_value *v) { free(v->text); }
 
-void compare_free(compare_table *t)
+void mp_compare_free(mp_compare_table *t)
 {
     if (!t) return;
     for (size_t i = 0; i < t->n; i++) {
@@ -177,13 +179,13 @@ void compare_free(compare_table *t)
     free(t);
 }
 
-int compare_load(const char *path, compare_table **out, mp_error *err)
+mp_status mp_compare_load(const char *path, mp_compare_table **out, mp_error *err)
 {
     mp_table *tab = NULL;
     *out = NULL;
     mp_status s = mp_table_read(path, &tab, err);
-    if (s != MP_OK) return -1;
-    compare_table *t = calloc(1, sizeof *t);
+    if (s != MP_OK) return s;
+    mp_compare_table *t = calloc(1, sizeof *t);
     size_t nr = mp_table_nrows(tab);
     if (!t || !(t->file = xstrdup(mp_table_name(tab))) ||
         !(t->row = calloc(nr ? nr : 1, sizeof *t->row)))
@@ -237,15 +239,18 @@ int compare_load(const char *path, compare_table **out, mp_error *err)
     }
     mp_table_free(tab);
     *out = t;
-    return 0;
+    return MP_OK;
 nomem:
     mp_error_clear(err);
     snprintf(err->file, sizeof err->file, "%s", path);
     snprintf(err->msg, sizeof err->msg, "%s", mp_strerror(MP_ENOMEM));
+    mp_table_free(tab);
+    mp_compare_free(t);
+    return MP_FAIL(MP_ENOMEM);
 fail:
     mp_table_free(tab);
-    compare_free(t);
-    return -1;
+    mp_compare_free(t);
+    return MP_FAIL(MP_EPARSE);
 }
 
 /* Group names match as text, or as numbers when both are numbers. */
@@ -307,7 +312,7 @@ static int ineq_match(double x, const pub_value *v)
     }
 }
 
-void compare_result_free(compare_result *c)
+void mp_compare_result_free(mp_compare_result *c)
 {
     if (!c) return;
     for (size_t i = 0; i < c->n; i++) {
@@ -320,16 +325,16 @@ void compare_result_free(compare_result *c)
     free(c);
 }
 
-int compare_eval(const compare_table *t, const cli_report *r, compare_result **out,
-                 const char *cmd)
+mp_status mp_compare_eval(const mp_compare_table *t, const mp_report *r,
+                          mp_compare_result **out, mp_error *err)
 {
     *out = NULL;
     size_t cap = t->n * K_COUNT;
-    compare_result *c = calloc(1, sizeof *c);
+    mp_compare_result *c = calloc(1, sizeof *c);
     if (!c || !(c->row = calloc(cap ? cap : 1, sizeof *c->row)) || !(c->file = xstrdup(t->file))) {
-        compare_result_free(c);
-        cli_errorf(cmd, "out of memory");
-        return -1;
+        mp_compare_result_free(c);
+        mp_error_set(err, NULL, 0, 0, "%s", mp_strerror(MP_ENOMEM));
+        return MP_FAIL(MP_ENOMEM);
     }
     int is_log = mp_measure_is_log(r->measure);
     c->back = is_log && r->opt->transf;
@@ -343,15 +348,15 @@ int compare_eval(const compare_table *t, const cli_report *r, compare_result **o
 
     for (size_t i = 0; i < t->n; i++) {
         const pub_row *pr = &t->row[i];
-        const cli_analysis *a = NULL;
+        const mp_report_analysis *a = NULL;
         if (!pr->group) {
             a = r->overall ? r->overall : &r->a[0];
         } else if (!r->overall && !(r->opt && r->opt->by)) {
-            cli_errorf(cmd, "%s:%zu: the published row is for group '%s', but no --by was given "
-                       "(add --by COL, or leave the group cell empty)",
-                       t->file, pr->line, pr->group);
-            compare_result_free(c);
-            return -1;
+            mp_error_set(err, t->file, pr->line, 0,
+                         "the published row is for group '%s', but no --by was given "
+                         "(add --by COL, or leave the group cell empty)", pr->group);
+            mp_compare_result_free(c);
+            return MP_FAIL(MP_EINVAL);
         } else {
             for (size_t g = 0; g < r->n && !a; g++)
                 if (group_eq(pr->group, r->a[g].group)) a = &r->a[g];
@@ -366,9 +371,9 @@ int compare_eval(const compare_table *t, const cli_report *r, compare_result **o
             if ((pr->group && !(row->group = xstrdup(pr->group))) ||
                 (pr->source && !(row->source = xstrdup(pr->source))) ||
                 !(row->published = xstrdup(v->text))) {
-                compare_result_free(c);
-                cli_errorf(cmd, "out of memory");
-                return -1;
+                mp_compare_result_free(c);
+                mp_error_set(err, NULL, 0, 0, "%s", mp_strerror(MP_ENOMEM));
+                return MP_FAIL(MP_ENOMEM);
             }
             row->found = a != NULL;
             if (!a) { c->nmissing++; continue; }
@@ -389,38 +394,38 @@ int compare_eval(const compare_table *t, const cli_report *r, compare_result **o
         }
     }
     *out = c;
-    return 0;
+    return MP_OK;
 }
 
-int compare_reproduced(const compare_result *c) { return c && c->nmatch == c->n; }
+int mp_compare_reproduced(const mp_compare_result *c) { return c && c->nmatch == c->n; }
 
-void compare_json(FILE *f, const compare_result *c)
+void mp_compare_json(FILE *f, const mp_compare_result *c)
 {
     fputs("{\"file\": ", f);
-    json_str(f, c->file);
+    mp_json_str(f, c->file);
     fputs(", \"scale\": ", f);
-    json_str(f, c->scale);
+    mp_json_str(f, c->scale);
     fprintf(f, ", \"reproduced\": %s, \"n_numbers\": %zu, \"n_matched\": %zu,\n    \"rows\": [",
-            compare_reproduced(c) ? "true" : "false", c->n, c->nmatch);
+            mp_compare_reproduced(c) ? "true" : "false", c->n, c->nmatch);
     for (size_t i = 0; i < c->n; i++) {
         const cmp_row *row = &c->row[i];
         fprintf(f, "%s\n      {\"group\": ", i ? "," : "");
-        if (row->group) json_str(f, row->group);
+        if (row->group) mp_json_str(f, row->group);
         else fputs("null", f);
         fputs(", \"source\": ", f);
-        if (row->source) json_str(f, row->source);
+        if (row->source) mp_json_str(f, row->source);
         else fputs("null", f);
         fprintf(f, ", \"line\": %zu, \"key\": ", row->line);
-        json_str(f, key_name[row->key]);
+        mp_json_str(f, key_name[row->key]);
         fputs(", \"published\": ", f);
-        json_str(f, row->published);
+        mp_json_str(f, row->published);
         fputs(", \"ours\": ", f);
-        json_num(f, row->ours);
+        mp_json_num(f, row->ours);
         fputs(", \"rounded\": ", f);
-        if (row->rounded[0]) json_str(f, row->rounded);
+        if (row->rounded[0]) mp_json_str(f, row->rounded);
         else fputs("null", f);
         fprintf(f, ", \"match\": %s, \"verdict\": ", row->match ? "true" : "false");
-        json_str(f, row->match ? "match" : !row->found ? "no such group"
+        mp_json_str(f, row->match ? "match" : !row->found ? "no such group"
                                           : isfinite(row->ours) ? "differs" : "not computed");
         fputc('}', f);
     }
@@ -454,7 +459,7 @@ static void put_cell(FILE *f, const char *s, size_t max, size_t width)
     for (; w < width; w++) fputc(' ', f);
 }
 
-void compare_print(FILE *f, const compare_result *c, const cli_report *r)
+void mp_compare_print(FILE *f, const mp_compare_result *c, const mp_report *r)
 {
     const int ascii = r && r->opt && r->opt->ascii;
     const int color = r && r->opt && r->opt->color;
@@ -501,7 +506,7 @@ void compare_print(FILE *f, const compare_result *c, const cli_report *r)
         put_cell(f, row->rounded[0] ? row->rounded : "", 12, 13);
         fprintf(f, "%s%s%s\n", row->match ? green : red, row->match ? ok : bad, off);
     }
-    if (compare_reproduced(c)) {
+    if (mp_compare_reproduced(c)) {
         if (c->n == 1)
             fprintf(f, "%s%sReproduced:%s the published number matches at its printed rounding.\n",
                     bold, green, off);

@@ -1,4 +1,4 @@
-/* src/cli/report.c - the forest-plot table of `metapool pool` and its CSV form.
+/* src/report/report.c - the forest-plot table of `metapool pool` and its CSV form.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -22,7 +22,7 @@
  *   yi, se     on the analysis scale (the pooled estimate and its SE on pooled rows)
  *   stat, df, pval, tau2, I2, H2, Q, Q_df, Q_pval   of the pooled rows
  * Numbers in shortest round-trip form; undefined values are empty. */
-#include "report_util.h"
+#include "report_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -68,7 +68,7 @@ typedef struct line {
 } line;
 
 typedef struct tbl {
-    const cli_report *r;
+    const mp_report *r;
     FILE *f;
     const glyphs *g;
     int width, digits, color, expo;
@@ -294,7 +294,7 @@ static void cells_diamond(const tbl *t, cell *c, const mp_pool_result *p, int re
 static void ann_parts(const tbl *t, double est, double lb, double ub, char e[64], char l[64],
                       char u[64])
 {
-    const cli_report *r = t->r;
+    const mp_report *r = t->r;
     rp_fmt(e, 64, rp_disp(r, est), t->digits);
     rp_fmt(l, 64, rp_disp(r, lb), t->digits);
     rp_fmt(u, 64, rp_disp(r, ub), t->digits);
@@ -332,7 +332,7 @@ static void weight_str(const tbl *t, char *buf, size_t n, double w)
     snprintf(buf, n, "%s%%", rp_fmt(x, sizeof x, w, t->digits));
 }
 
-static void study_rows(tbl *t, const cli_analysis *a, cell *c)
+static void study_rows(tbl *t, const mp_report_analysis *a, cell *c)
 {
     double z = rp_zcrit(t->r->opt->pool.level);
     /* marks are sized relative to the heaviest study of the block, whose
@@ -358,7 +358,7 @@ static void spacer(tbl *t, cell *c)
     row(t, "", C_NONE, t->P ? c : NULL, NULL, NAN, NAN, NAN, 0);
 }
 
-static void pooled_rows(tbl *t, const cli_analysis *a, cell *c)
+static void pooled_rows(tbl *t, const mp_report_analysis *a, cell *c)
 {
     char hundred[64], lab[96];
     weight_str(t, hundred, sizeof hundred, 100.0);
@@ -389,7 +389,7 @@ static void pooled_rows(tbl *t, const cli_analysis *a, cell *c)
 
 /* ---- text lines ---- */
 
-static void het_text(const tbl *t, const cli_analysis *a, char *buf, size_t n)
+static void het_text(const tbl *t, const mp_report_analysis *a, char *buf, size_t n)
 {
     const mp_pool_result *p = &a->fit;
     const glyphs *g = t->g;
@@ -419,7 +419,7 @@ static void het_text(const tbl *t, const cli_analysis *a, char *buf, size_t n)
     if (m < n) snprintf(buf + m, n - m, "; H%s = %s", g->sq, h2);
 }
 
-static void test_text(const tbl *t, const cli_analysis *a, char *buf, size_t n)
+static void test_text(const tbl *t, const mp_report_analysis *a, char *buf, size_t n)
 {
     const mp_pool_result *p = &a->fit;
     char st[64], pv[64];
@@ -448,7 +448,7 @@ static const char *vtype_text(mp_smd_vtype v)
 
 static void model_text(const tbl *t, char *buf, size_t n)
 {
-    const cli_report *r = t->r;
+    const mp_report *r = t->r;
     const mp_pool_opts *o = &r->opt->pool;
     int re = o->method != MP_METHOD_FE;
     size_t m;
@@ -486,7 +486,7 @@ static void model_text(const tbl *t, char *buf, size_t n)
 
 static void axis_rows(tbl *t)
 {
-    const cli_report *r = t->r;
+    const mp_report *r = t->r;
     rp_ticks tk;
     rp_make_ticks(t->expo, t->lo, t->hi, (double)(t->P - 1), 1.0, 1.0, &tk);
     cell *c = malloc(t->P * sizeof *c);
@@ -532,7 +532,7 @@ static void axis_rows(tbl *t)
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
 
-static void measure_fields(tbl *t, const cli_analysis *a, int studies, size_t *lab)
+static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, size_t *lab)
 {
     char e[64], l[64], u[64];
     double z = rp_zcrit(t->r->opt->pool.level);
@@ -574,14 +574,15 @@ static int term_width(FILE *f)
     struct winsize ws;
     if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
     const char *c = getenv("COLUMNS");
-    long v;
-    if (c && cli_parse_int(c, 1, 100000, &v)) return (int)v;
+    char *end;
+    long v = c && *c ? strtol(c, &end, 10) : 0;
+    if (c && *c && !*end && v >= 1 && v <= 100000) return (int)v;
     return 80;
 }
 
 static void layout(tbl *t, char *group_title_max)
 {
-    const cli_report *r = t->r;
+    const mp_report *r = t->r;
     size_t lab = strlen("Study");
     (void)group_title_max;
     for (size_t g = 0; g < r->n; g++) measure_fields(t, &r->a[g], 1, &lab);
@@ -612,7 +613,7 @@ static void layout(tbl *t, char *group_title_max)
     if (t->L < 1) t->L = 1;
 }
 
-void report_table(FILE *f, const cli_report *r)
+void mp_report_table(FILE *f, const mp_report *r)
 {
     tbl t = {0};
     t.r = r;
@@ -647,7 +648,7 @@ void report_table(FILE *f, const cli_report *r)
 
     char buf[1024];
     for (size_t g = 0; g < r->n && !t.oom; g++) {
-        const cli_analysis *a = &r->a[g];
+        const mp_report_analysis *a = &r->a[g];
         if (a->group) {
             snprintf(buf, sizeof buf, "%s = %s", r->opt->by ? r->opt->by : "group", a->group);
             char *gt = rp_clean(buf, r->opt->ascii);
@@ -666,7 +667,7 @@ void report_table(FILE *f, const cli_report *r)
             ln_end(&t);
         }
     }
-    const cli_analysis *top = r->overall ? r->overall : &r->a[0];
+    const mp_report_analysis *top = r->overall ? r->overall : &r->a[0];
     if (r->overall) {
         if (t.P) cells_base(&t, c);
         row(&t, "Overall", C_BOLD, c, NULL, NAN, NAN, NAN, 0);
@@ -696,13 +697,13 @@ void report_table(FILE *f, const cli_report *r)
 
 /* ---- CSV ---- */
 
-static void csv_row(FILE *f, const cli_report *r, const char *group, const char *type,
+static void csv_row(FILE *f, const mp_report *r, const char *group, const char *type,
                     const char *label, size_t k, double est, double lb, double ub, double w,
                     const mp_pool_result *p, double yi, double se)
 {
-    csv_field(f, group, ',');
+    mp_csv_field(f, group, ',');
     fprintf(f, ",%s,", type);
-    csv_field(f, label, ',');
+    mp_csv_field(f, label, ',');
     fputc(',', f);
     if (k) fprintf(f, "%zu", k);
     const double d[] = {rp_disp(r, est), rp_disp(r, lb), rp_disp(r, ub), w, yi, se};
@@ -720,7 +721,7 @@ static void csv_row(FILE *f, const cli_report *r, const char *group, const char 
     fputc('\n', f);
 }
 
-static void csv_analysis(FILE *f, const cli_report *r, const cli_analysis *a, int studies)
+static void csv_analysis(FILE *f, const mp_report *r, const mp_report_analysis *a, int studies)
 {
     const char *g = a->group ? a->group : "";
     double z = rp_zcrit(r->opt->pool.level);
@@ -746,7 +747,7 @@ static void csv_analysis(FILE *f, const cli_report *r, const cli_analysis *a, in
     }
 }
 
-void report_csv(FILE *f, const cli_report *r)
+void mp_report_csv(FILE *f, const mp_report *r)
 {
     fputs("group,row_type,label,k,estimate,ci_lb,ci_ub,weight,yi,se,stat,df,pval,tau2,I2,H2,Q,"
           "Q_df,Q_pval\n",

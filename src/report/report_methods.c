@@ -1,4 +1,4 @@
-/* src/cli/report_methods.c - the `--methods` paragraph: every convention behind the numbers.
+/* src/report/report_methods.c - the `--methods` paragraph: every convention behind the numbers.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -7,7 +7,8 @@
  * names each one with its formula or reference, then lists the references
  * it cites.  The formulas are those of metafor 3.8 (escalc, rma.uni,
  * confint.rma.uni, predict.rma); see /work/notes/metafor_formulas.md. */
-#include "report_util.h"
+#include "report_internal.h"
+#include "metapool/version.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -79,10 +80,10 @@ static void add(para *p, const char *u, const char *a, ...)
 
 static void cite(para *p, int r) { p->cited[r] = 1; }
 
-static void effect_sentence(para *p, const cli_report *r)
+static void effect_sentence(para *p, const mp_report *r)
 {
     char lev[32];
-    snprintf(lev, sizeof lev, "%g%%", r->opt->es.level);
+    snprintf(lev, sizeof lev, "%g%%", r->opt->es_level);
     const char *name = rp_measure_long(r->measure);
     switch (r->source) {
     case MP_SRC_COUNTS:
@@ -178,7 +179,7 @@ static void estimator_cite(para *p, mp_method m)
     }
 }
 
-static void build(para *p, const cli_report *r)
+static void build(para *p, const mp_report *r)
 {
     const mp_pool_opts *o = &r->opt->pool;
     int re = o->method != MP_METHOD_FE, knha = rp_test(r) == MP_TEST_KNHA;
@@ -266,7 +267,7 @@ static void wrap(FILE *f, const char *s, size_t width, size_t indent)
     }
 }
 
-void report_methods(FILE *f, const cli_report *r)
+void mp_report_methods(FILE *f, const mp_report *r)
 {
     para p = {0};
     p.ascii = r->opt->ascii;

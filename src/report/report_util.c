@@ -1,19 +1,19 @@
-/* src/cli/report_util.c - helpers shared by the reporters: scales, axis ticks, numbers, UTF-8.
+/* src/report/report_util.c - helpers shared by the reporters: scales, axis ticks, numbers, UTF-8.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later */
-#include "report_util.h"
+#include "report_internal.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int rp_expo(const cli_report *r)
+int rp_expo(const mp_report *r)
 {
     return r->opt->transf && mp_measure_is_log(r->measure);
 }
 
-double rp_disp(const cli_report *r, double x)
+double rp_disp(const mp_report *r, double x)
 {
     return rp_expo(r) ? exp(x) : x;
 }
@@ -23,18 +23,18 @@ double rp_zcrit(double level)
     return gsl_cdf_ugaussian_Qinv((1.0 - level / 100.0) / 2.0);
 }
 
-int rp_is_re(const cli_analysis *a)
+int rp_is_re(const mp_report_analysis *a)
 {
     return a->fit.method != MP_METHOD_FE;
 }
 
-mp_test rp_test(const cli_report *r)
+mp_test rp_test(const mp_report *r)
 {
     if (r->n == 1 && !r->overall) return r->a[0].fit.test;
     return r->opt->pool.test;
 }
 
-void rp_fe_view(const cli_analysis *a, mp_pool_result *out)
+void rp_fe_view(const mp_report_analysis *a, mp_pool_result *out)
 {
     /* with --method FE the fixed-effect fit is the requested one: as asked */
     *out = rp_is_re(a) ? a->fe : a->fit;
@@ -60,7 +60,7 @@ static void widen(span *s, double x)
     if (x > s->hi) s->hi = x;
 }
 
-static void range_of(const cli_analysis *a, double z, int studies, span *core, span *wide)
+static void range_of(const mp_report_analysis *a, double z, int studies, span *core, span *wide)
 {
     if (studies)
         for (size_t i = 0; i < a->k; i++) {
@@ -82,7 +82,7 @@ static void range_of(const cli_analysis *a, double z, int studies, span *core, s
     }
 }
 
-void rp_range(const cli_report *r, double *lo, double *hi)
+void rp_range(const mp_report *r, double *lo, double *hi)
 {
     span core = {0.0, 0.0}, wide = {0.0, 0.0}; /* both hold the no-effect value 0 */
     double z = rp_zcrit(r->opt->pool.level);
@@ -241,7 +241,7 @@ char *rp_fmt_p(char *buf, size_t n, double p, int digits)
 void rp_csv_num(FILE *f, double x)
 {
     if (!isfinite(x)) return;
-    json_num(f, x);
+    mp_json_num(f, x);
 }
 
 /* ---- UTF-8 ---- */
@@ -311,7 +311,7 @@ size_t rp_prefix(const char *s, size_t cols)
 
 /* ---- names ---- */
 
-const char *rp_effect_short(const cli_report *r, char *buf, size_t n)
+const char *rp_effect_short(const mp_report *r, char *buf, size_t n)
 {
     if (r->measure == MP_MEASURE_GEN) snprintf(buf, n, "Estimate");
     else if (mp_measure_is_log(r->measure) && !rp_expo(r))
@@ -348,4 +348,13 @@ const char *rp_method_long(mp_method m)
     case MP_METHOD_PM: return "Paule-Mandel";
     default: return "unknown";
     }
+}
+
+void mp_report_opts_init(mp_report_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    mp_pool_opts_init(&o->pool);
+    o->es_level = o->pool.level;
+    o->digits = 2;
+    o->transf = 1;
 }

@@ -1,4 +1,4 @@
-/* src/cli/svg.c - `--plot FILE.svg`: a forest plot as journals print it, in standalone SVG.
+/* src/report/svg.c - `--plot FILE.svg`: a forest plot as journals print it, in standalone SVG.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -13,7 +13,7 @@
  * every pooled fixed/random row one of class "diamond" (plus "fixed" or
  * "random"), so that tests and style sheets can find them.  Text is
  * XML-escaped and made valid UTF-8. */
-#include "report_util.h"
+#include "report_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,7 +36,7 @@
 static const char *const font = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif";
 
 typedef struct svg {
-    const cli_report *r;
+    const mp_report *r;
     FILE *f;
     int expo, digits;
     double lo, hi;            /* axis limits, analysis scale */
@@ -143,7 +143,7 @@ static void weight_text(const svg *s, double w)
     text(s, s->xw, s->y + FS * 0.35, "end", "num", t, 0);
 }
 
-static void study_rows(svg *s, const cli_analysis *a)
+static void study_rows(svg *s, const mp_report_analysis *a)
 {
     /* square areas are proportional to the weights printed beside them
      * (percent of the block's analysis); the heaviest gets SQ_MAX */
@@ -179,7 +179,7 @@ static void diamond(svg *s, const mp_pool_result *p, int re)
             re ? "#000" : "#fff");
 }
 
-static void pooled_rows(svg *s, const cli_analysis *a)
+static void pooled_rows(svg *s, const mp_report_analysis *a)
 {
     mp_pool_result fe;
     rp_fe_view(a, &fe);
@@ -208,7 +208,7 @@ static void pooled_rows(svg *s, const cli_analysis *a)
 }
 
 /* Heterogeneity note of a block, in the notation of published plots. */
-static void het_note(const svg *s, const cli_analysis *a, char *buf, size_t n)
+static void het_note(const svg *s, const mp_report_analysis *a, char *buf, size_t n)
 {
     const mp_pool_result *p = &a->fit;
     char q[64], pv[64], i2[64], t2[64];
@@ -224,7 +224,7 @@ static void het_note(const svg *s, const cli_analysis *a, char *buf, size_t n)
                  i2);
 }
 
-static void test_note(const svg *s, const cli_analysis *a, char *buf, size_t n)
+static void test_note(const svg *s, const mp_report_analysis *a, char *buf, size_t n)
 {
     const mp_pool_result *p = &a->fit;
     char st[64], pv[64];
@@ -258,7 +258,7 @@ static void axis(svg *s, double ybot)
     for (size_t i = 0; i < tk.n; i++)
         text(s, X(s, tk.at[i]), ybot + 5 + FS, "middle", "tick-label", tk.label[i], 0);
     char eff[32], title[128];
-    const cli_report *r = s->r;
+    const mp_report *r = s->r;
     rp_effect_short(r, eff, sizeof eff);
     const char *lng = rp_measure_long(r->measure);
     if (r->measure == MP_MEASURE_GEN) snprintf(title, sizeof title, "Effect size");
@@ -279,11 +279,11 @@ static double num_px(const char *str)
     return w * FS;
 }
 
-static void measure(svg *s, const cli_analysis *a, size_t *lab, double *we, double *wl,
+static void measure(svg *s, const mp_report_analysis *a, size_t *lab, double *we, double *wl,
                     double *wu, int studies)
 {
     char b[64];
-    const cli_report *r = s->r;
+    const mp_report *r = s->r;
 #define MW(v, w) do { double m_ = num_px(rp_fmt(b, sizeof b, rp_disp(r, v), s->digits)); if (m_ > *(w)) *(w) = m_; } while (0)
     if (studies)
         for (size_t i = 0; i < a->k; i++) {
@@ -312,7 +312,7 @@ static void measure(svg *s, const cli_analysis *a, size_t *lab, double *we, doub
 
 static int draw(svg *s, FILE *body, double *height, double *width)
 {
-    const cli_report *r = s->r;
+    const mp_report *r = s->r;
     s->f = body;
     size_t lab = 21; /* 21 = "Random effects (REML)" */
     double we = 0, wl = 0, wu = 0;
@@ -348,7 +348,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
 
     char buf[512];
     for (size_t g = 0; g < r->n; g++) {
-        const cli_analysis *a = &r->a[g];
+        const mp_report_analysis *a = &r->a[g];
         if (a->group) {
             snprintf(buf, sizeof buf, "%s = %s", r->opt->by ? r->opt->by : "group", a->group);
             text(s, s->xl, s->y + FS * 0.35, NULL, "group", buf, 0);
@@ -362,7 +362,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
             s->y += ROW * 0.4;
         }
     }
-    const cli_analysis *top = r->overall ? r->overall : &r->a[0];
+    const mp_report_analysis *top = r->overall ? r->overall : &r->a[0];
     if (r->overall) {
         text(s, s->xl, s->y + FS * 0.35, NULL, "group", "Overall", 0);
         next_row(s);
@@ -412,7 +412,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     return ferror(body) ? -1 : 0;
 }
 
-int report_svg(const char *path, const cli_report *r)
+mp_status mp_report_svg(const char *path, const mp_report *r)
 {
     svg s;
     memset(&s, 0, sizeof s);
@@ -424,13 +424,13 @@ int report_svg(const char *path, const cli_report *r)
     char *mem = NULL;
     size_t memn = 0;
     FILE *body = open_memstream(&mem, &memn);
-    if (!body) return -1;
+    if (!body) return MP_EIO;
     double h = 0, w = 0;
     int rc = draw(&s, body, &h, &w);
     if (fclose(body) != 0) rc = -1;
-    if (rc != 0) { free(mem); return -1; }
+    if (rc != 0) { free(mem); return MP_EIO; }
     FILE *f = fopen(path, "w");
-    if (!f) { int e = errno; free(mem); errno = e; return -1; }
+    if (!f) { int e = errno; free(mem); errno = e; return MP_EIO; }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%.0f\">\n",
@@ -447,6 +447,6 @@ int report_svg(const char *path, const cli_report *r)
     fputs("</svg>\n", f);
     free(mem);
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return -1;
-    return 0;
+    if (fclose(f) != 0 || bad) return MP_EIO;
+    return MP_OK;
 }

@@ -1,4 +1,4 @@
-/* src/cli/traj_svg.c - SVG picture of a time-trajectory fit and readable time labels.
+/* src/report/traj_svg.c - SVG picture of a time-trajectory fit and readable time labels.
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -8,7 +8,8 @@
  * beside the windows'), the line of no effect, and markers for onset, peak
  * and offset.  Time is on a log axis (when every time is > 0), labelled in
  * readable units when the time unit is known. */
-#include "cli.h"
+#include "metapool/report.h"
+#include "report_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,17 +29,17 @@ static void short_num(char *buf, size_t n, double x)
     snprintf(buf, n, "%.3g", x);
 }
 
-int traj_time_label(double t, const char *unit, char *buf, size_t n)
+mp_status mp_report_time_label(double t, const char *unit, char *buf, size_t n)
 {
     char num[32];
     if (!unit) {
         snprintf(buf, n, "%.4g", t);
-        return 0;
+        return MP_OK;
     }
     double per = 0.0;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp(unit, units[i].name) == 0) per = units[i].minutes;
-    if (per == 0.0) return -1;
+    if (per == 0.0) return MP_EINVAL;
     double m = t * per, v;
     const char *u;
     /* the largest unit in which the value is at least about 1, with hours up
@@ -50,7 +51,7 @@ int traj_time_label(double t, const char *unit, char *buf, size_t n)
     else { v = m / 525960.0; u = "y"; }
     short_num(num, sizeof num, v);
     snprintf(buf, n, "%s %s", num, u);
-    return 0;
+    return MP_OK;
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -108,11 +109,11 @@ static void vmarker(FILE *f, const frame *fr, double t, const char *what)
                "text-anchor=\"middle\">%s</text>\n", x, fr->y0 - 4, what);
 }
 
-int traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *win,
+mp_status mp_report_traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *win,
              const char *unit, const char *title)
 {
     FILE *f = fopen(path, "w");
-    if (!f) return -1;
+    if (!f) return MP_EIO;
     const double W = 780, H = 470;
     frame fr = {80, W - 190, 60, H - 70, 0, 0, 0, 0, 1};
     size_t L = r->n_times;
@@ -160,7 +161,7 @@ int traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *wi
         double last_right = -HUGE_VAL; /* right end of the last label drawn */
         for (size_t i = 0; i < L; i++) {
             double x = px(&fr, r->times[i]);
-            traj_time_label(r->times[i], unit, lab, sizeof lab);
+            mp_report_time_label(r->times[i], unit, lab, sizeof lab);
             fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#333\"/>\n",
                     x, fr.y1, x, fr.y1 + 5);
             double half = 3.2 * (double)strlen(lab); /* about 6.4 px per character at 11 px */
@@ -177,7 +178,7 @@ int traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *wi
                 double t = m * pow(10.0, d), u = log(t);
                 if (u < fr.tmin || u > fr.tmax) continue;
                 double x = px(&fr, t);
-                traj_time_label(t, unit, lab, sizeof lab);
+                mp_report_time_label(t, unit, lab, sizeof lab);
                 fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#333\"/>\n",
                         x, fr.y1, x, fr.y1 + 5);
                 fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"middle\">",
@@ -251,7 +252,7 @@ int traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *wi
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         if (!errno) errno = EIO;
-        return -1;
+        return MP_EIO;
     }
-    return 0;
+    return MP_OK;
 }

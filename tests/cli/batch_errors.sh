@@ -23,7 +23,7 @@ check no-file 2 "expected one input FILE" "$BIN" batch --group g
 check bad-threads 2 "--threads must be an integer" "$BIN" batch --group g --threads 0 "$T/good.csv"
 check bad-threads2 2 "--threads must be an integer" "$BIN" batch --group g --threads two "$T/good.csv"
 check bad-method 2 "unknown --method" "$BIN" batch --group g --method XX "$T/good.csv"
-check bad-maxiter 2 "bad value '0' for --maxiter" "$BIN" batch --group g --maxiter 0 "$T/good.csv"
+check bad-maxiter 2 "--maxiter must be an integer from 1 to 1000000, got '0'" "$BIN" batch --group g --maxiter 0 "$T/good.csv"
 check unknown-option 2 "" "$BIN" batch --group g --nope "$T/good.csv"
 check missing-file 2 "nonexistent.csv: cannot open" "$BIN" batch --group g "$T/nonexistent.csv"
 check group-column 2 "good.csv: no column 'nope' for --group" "$BIN" batch --group nope "$T/good.csv"

@@ -1,30 +1,31 @@
-/* src/cli/report_util.h - helpers shared by the reporters (table, CSV, SVG, methods).
+/* src/report/report_internal.h - helpers shared by the reporters (table, CSV, SVG, methods).
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Internal to the CLI (src/cli/report*.c, src/cli/svg.c).  Values are kept on
- * the analysis scale (log for OR, RR, ROM); rp_disp() maps them to the scale
+ * Internal to the report stage (the .c files of src/report); not installed.
+ * Values are kept on the analysis scale (log for OR, RR, ROM); rp_disp() maps them to the scale
  * shown to the reader (exp unless --transf none), as metafor's forest() does
  * with atransf = exp. */
-#ifndef MP_CLI_REPORT_UTIL_H
-#define MP_CLI_REPORT_UTIL_H
+#ifndef MP_REPORT_INTERNAL_H
+#define MP_REPORT_INTERNAL_H
 
 #include <stddef.h>
-#include "cli.h"
+#include "metapool/report.h"
+#include "internal.h"
 
 /* 1 if the reporter shows exp() of the analysis-scale values (a ratio
  * measure and --transf not none). */
-int rp_expo(const cli_report *r);
+int rp_expo(const mp_report *r);
 /* x on the displayed scale (exp(x) when rp_expo, else x). */
-double rp_disp(const cli_report *r, double x);
+double rp_disp(const mp_report *r, double x);
 /* Upper (1 - level/100)/2 normal quantile, the multiplier of the study CIs
  * (metafor's forest() and escalc summaries use z for the studies). */
 double rp_zcrit(double level);
 /* The requested model is a random-effects model (method != FE). */
 /* The test the report names: the requested one, except for a single
  * analysis of one study, where knha is not possible and z was used. */
-mp_test rp_test(const cli_report *r);
-int rp_is_re(const cli_analysis *a);
+mp_test rp_test(const mp_report *r);
+int rp_is_re(const mp_report_analysis *a);
 
 /* The fixed-effect row as shown: a->fit for --method FE; otherwise a->fe,
  * except that a Hartung-Knapp
@@ -32,13 +33,13 @@ int rp_is_re(const cli_analysis *a);
  * the fixed-effect row uses the Wald z test with SE = 1/sqrt(sum w), as R's
  * meta does, since the adjustment is meant for random-effects models
  * (metafor warns about knha with FE). */
-void rp_fe_view(const cli_analysis *a, mp_pool_result *out);
+void rp_fe_view(const mp_report_analysis *a, mp_pool_result *out);
 
 /* Axis limits on the analysis scale shared by every block of the report:
  * they hold all point estimates, pooled CIs, prediction intervals and the
  * no-effect value; study CIs widen them, but by no more than the span of
  * that core on each side (wider CIs are drawn clipped, with an arrow). */
-void rp_range(const cli_report *r, double *lo, double *hi);
+void rp_range(const mp_report *r, double *lo, double *hi);
 
 /* Axis ticks (analysis scale) and their labels (displayed scale).  `len` is
  * the axis length in some unit, `charw` the width of one label character in
@@ -74,7 +75,7 @@ size_t rp_prefix(const char *s, size_t cols);
 
 /* Names for text.  Short effect name shown in headers ("RR", "log RR",
  * "SMD", "Estimate"); long name ("risk ratio"); axis title. */
-const char *rp_effect_short(const cli_report *r, char *buf, size_t n);
+const char *rp_effect_short(const mp_report *r, char *buf, size_t n);
 const char *rp_measure_long(mp_measure m);
 const char *rp_method_long(mp_method m);
 

@@ -1,0 +1,163 @@
+/* include/metapool/report.h - the reporter: forest-plot table, CSV, JSON, SVG, methods text.
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The last stage of the engine (loader -> effects -> models -> report).  A
+ * report is a set of pooled analyses (one, or one per subgroup plus the
+ * overall one) with the per-study data they were fitted to; the functions
+ * below write it as the forest-plot table a reader sees, as CSV and JSON a
+ * script parses, as an SVG forest plot, and as a methods paragraph naming
+ * every convention.  The layout follows metafor's forest() (studies, their
+ * CIs, the pooled diamond, the prediction interval) on the scale people read
+ * (exp() for log ratio measures unless transf = 0).
+ *
+ * The reporter writes only to the FILE or path it is given; it never prints
+ * elsewhere and never exits.  Nothing here allocates beyond the call. */
+#ifndef MP_REPORT_H
+#define MP_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "status.h"
+#include "escalc.h"
+#include "pool.h"
+#include "traj.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How a report is laid out.  mp_report_opts_init() sets the defaults. */
+typedef struct mp_report_opts {
+    mp_pool_opts pool;   /**< the model the analyses were fitted with (method, test, level) */
+    double es_level;     /**< level (percent) of CI input columns (yi, ci_lb, ci_ub) [95] */
+    const char *by;      /**< name of the grouping column, or NULL for one analysis */
+    int width;           /**< table width in columns; 0 = the terminal's, else 80 */
+    int digits;          /**< decimals shown [2] */
+    int ascii;           /**< 1: plain ASCII; 0: UTF-8 box drawing and symbols */
+    int transf;          /**< 1: exp() for log ratio measures (OR, RR, ROM) [1]; 0: as analysed */
+    int color;           /**< 1: ANSI colours (the caller decides, e.g. from isatty and NO_COLOR) */
+} mp_report_opts;
+
+/** Defaults: metafor's REML/z/95 %, 2 decimals, UTF-8, back-transformed, no colour. */
+MP_EXPORT void mp_report_opts_init(mp_report_opts *o);
+
+/** One pooled analysis as the reporter shows it.  The arrays are borrowed. */
+typedef struct mp_report_analysis {
+    const char *group;     /**< subgroup value, NULL for an ungrouped or the overall analysis */
+    size_t k;              /**< studies */
+    const char **label;    /**< k study labels */
+    const double *yi;      /**< k effects (analysis scale: log for ratio measures) */
+    const double *vi;      /**< k sampling variances */
+    double *weight;        /**< k weights in percent under the model (mp_pool_weights) */
+    mp_pool_result fit;    /**< the requested model */
+    mp_pool_result fe;     /**< the fixed-effect fit (the table's FE row) */
+    mp_status status;      /**< status of fit; only MP_OK analyses are drawn */
+} mp_report_analysis;
+
+/** A whole report: one analysis, or one per subgroup plus the overall one. */
+typedef struct mp_report {
+    const char *file;            /**< input name (shown in the methods text) */
+    mp_measure measure;          /**< effect measure of yi */
+    mp_smd_vtype vtype;          /**< variance convention of Hedges' g */
+    mp_es_source source;         /**< where yi and vi came from */
+    const mp_report_opts *opt;   /**< layout and model options (not NULL) */
+    mp_report_analysis *a;       /**< n analyses: one, or one per subgroup */
+    size_t n;                    /**< number of analyses in a */
+    mp_report_analysis *overall; /**< with subgroups: all studies together; else NULL */
+    int has_subgroup_test;       /**< 1 when sub_Q, sub_df, sub_p hold the test */
+    double sub_Q, sub_df, sub_p; /**< test for subgroup differences (Q, df, p) */
+    const mp_msgs *warnings;     /**< warnings to list in JSON (may be NULL) */
+} mp_report;
+
+/** The forest-plot table (studies, CIs drawn as text, weights, the FE and
+ *  RE rows, the prediction interval, heterogeneity lines). */
+MP_EXPORT void mp_report_table(FILE *f, const mp_report *r);
+/** One CSV row per study and per pooled result (columns in the header). */
+MP_EXPORT void mp_report_csv(FILE *f, const mp_report *r);
+/** The contract's JSON object of `metapool pool` (one analysis, or the
+ *  "by"/"groups"/"overall"/"subgroup_test" form), with r->warnings as
+ *  "warnings".  `extra`, when not NULL, is written as further members: it
+ *  is called after the last standard key with the stream positioned for a
+ *  ",\n  \"key\": value" continuation, and ctx passed through. */
+MP_EXPORT void mp_report_json(FILE *f, const mp_report *r,
+                              void (*extra)(FILE *f, void *ctx), void *ctx);
+/** The SVG forest plot to `path`.  MP_OK, or MP_EIO (errno tells why). */
+MP_EXPORT mp_status mp_report_svg(const char *path, const mp_report *r);
+/** A methods paragraph for a paper naming the measure, estimator, test,
+ *  conventions and references. */
+MP_EXPORT void mp_report_methods(FILE *f, const mp_report *r);
+
+/** The trajectory plot (SVG): per-window pooled estimates win[0..n_times)
+ *  with CIs, the fitted curve with its band, the line of no effect, a
+ *  log-time axis labelled in `unit` (NULL = unitless).  MP_OK or MP_EIO. */
+MP_EXPORT mp_status mp_report_traj_svg(const char *path, const mp_traj_result *r,
+                                       const mp_pool_result *win, const char *unit,
+                                       const char *title);
+/** Readable label of time t given in `unit` (min, h, d, w, months, y; NULL =
+ *  the number as it is), e.g. 0.67 h -> "40 min".  MP_OK, or MP_EINVAL for an
+ *  unknown unit. */
+MP_EXPORT mp_status mp_report_time_label(double t, const char *unit, char *buf, size_t n);
+
+/* ---- writing helpers shared by every JSON/CSV writer ---- */
+
+/** A JSON number: the shortest of %.15g..%.17g that reads back exactly; null
+ *  for NaN and infinities. */
+MP_EXPORT void mp_json_num(FILE *f, double x);
+/** A JSON string with escapes (NULL writes ""). */
+MP_EXPORT void mp_json_str(FILE *f, const char *s);
+/** A CSV field, quoted (RFC 4180) when it holds delim, a quote or a line break. */
+MP_EXPORT void mp_csv_field(FILE *f, const char *s, char delim);
+
+/* ---- reproduction check (--compare): published numbers beside ours ----
+ *
+ * The published file is a CSV with the columns estimate, ci_lb, ci_ub
+ * (required; cells may be empty when the paper did not print the number),
+ * and optionally p, group and source; other columns are ignored.  A number
+ * matches when ours, rounded to the decimals it was printed with, equals it
+ * (both sides compared as correctly rounded decimal strings, so -0.7145
+ * reproduces "-0.71" and "-0.7145" but not "-0.72").  A p given as an
+ * inequality ("<0.001", "p < .05", ">=0.05", "≤0.01") matches when ours
+ * satisfies it.  Estimates and CI bounds are compared on the scale the
+ * paper used: exp() for OR, RR and ROM unless transf = 0.
+ *
+ * Rows and groups: with subgroups, a row's `group` names the subgroup
+ * (matched as text, or as numbers when both are numeric, so "24" = "24.0");
+ * an empty group means the overall analysis.  A group that is not in the
+ * data gets the verdict "no such group" and counts as not reproduced, so a
+ * published table that covers more time points than the data still prints
+ * a full check.  Without subgroups, a row with a group is an error. */
+
+typedef struct mp_compare_table mp_compare_table;   /**< published rows (opaque) */
+typedef struct mp_compare_result mp_compare_result; /**< verdicts (opaque) */
+
+/** Load and validate a published-results CSV.  MP_OK and a table in *out
+ *  (free with mp_compare_free), or MP_EPARSE/MP_EIO/MP_ENOMEM with err
+ *  naming file:line:col (a missing column, a cell that is neither empty nor
+ *  a number, nor for p an inequality, or a row with nothing to check). */
+MP_EXPORT mp_status mp_compare_load(const char *path, mp_compare_table **out, mp_error *err);
+/** Free a published table.  NULL-safe. */
+MP_EXPORT void mp_compare_free(mp_compare_table *t);
+/** Judge the results in r against every published row.  MP_OK and the
+ *  verdicts in *out (free with mp_compare_result_free; they outlive t), or
+ *  MP_EINVAL (a row with a group but no subgroups; err says which line) or
+ *  MP_ENOMEM. */
+MP_EXPORT mp_status mp_compare_eval(const mp_compare_table *t, const mp_report *r,
+                                    mp_compare_result **out, mp_error *err);
+/** The JSON "compare" object (no trailing newline): {"file", "scale",
+ *  "reproduced", "n_numbers", "n_matched", "rows": [{"group", "source",
+ *  "line", "key", "published", "ours", "rounded", "match", "verdict"}]}. */
+MP_EXPORT void mp_compare_json(FILE *f, const mp_compare_result *c);
+/** The reproduction table (published | ours | verdict per number) and an
+ *  overall verdict line, for printing after the forest table. */
+MP_EXPORT void mp_compare_print(FILE *f, const mp_compare_result *c, const mp_report *r);
+/** 1 when every published number was reproduced, else 0. */
+MP_EXPORT int mp_compare_reproduced(const mp_compare_result *c);
+/** Free verdicts.  NULL-safe. */
+MP_EXPORT void mp_compare_result_free(mp_compare_result *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
