@@ -22,6 +22,8 @@
 #include "escalc.h"
 #include "pool.h"
 #include "traj.h"
+#include "reg.h"
+#include "design.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -99,6 +101,33 @@ MP_EXPORT mp_status mp_report_traj_svg(const char *path, const mp_traj_result *r
  *  unknown unit. */
 MP_EXPORT mp_status mp_report_time_label(double t, const char *unit, char *buf, size_t n);
 
+/* ---- meta-regression (metapool reg) ---- */
+
+/** The coefficient table as metafor prints a model with moderators:
+ *  heterogeneity (tau^2, I^2, H^2, R^2), QE, QM and the coefficients with
+ *  `digits` decimals and significance codes; d names the coefficients. */
+MP_EXPORT void mp_report_reg_table(FILE *f, const mp_design *d, const mp_reg_result *r,
+                                   int digits);
+/** One CSV row per coefficient. */
+MP_EXPORT void mp_report_reg_csv(FILE *f, const mp_design *d, const mp_reg_result *r);
+/** The contract's JSON object of `metapool reg` with `w` as "warnings". */
+MP_EXPORT void mp_report_reg_json(FILE *f, mp_measure measure, const mp_design *d,
+                                  const mp_reg_result *r, const mp_msgs *w);
+
+/* ---- time trajectories (metapool trajectory) ---- */
+
+/** The trajectory table: fixed effects, between-study structure, the
+ *  separate analyses per time win[0..r->n_times) (status wst) beside the
+ *  joint model, onset/peak/offset; times labelled in `unit` (NULL = as
+ *  numbers), `time_col` names the time column, `digits` decimals. */
+MP_EXPORT void mp_report_traj_table(FILE *f, const char *file, const char *time_col,
+                                    const char *unit, int digits, const mp_traj_result *r,
+                                    const mp_pool_result *win, const mp_status *wst);
+/** The contract's JSON object of `metapool trajectory`, with "windows" (the
+ *  separate analyses) and `warn` as "warnings". */
+MP_EXPORT void mp_report_traj_json(FILE *f, const mp_traj_result *r, const mp_pool_result *win,
+                                   const mp_status *wst, const mp_msgs *warn);
+
 /* ---- writing helpers shared by every JSON/CSV writer ---- */
 
 /** A JSON number: the shortest of %.15g..%.17g that reads back exactly; null
@@ -106,6 +135,8 @@ MP_EXPORT mp_status mp_report_time_label(double t, const char *unit, char *buf, 
 MP_EXPORT void mp_json_num(FILE *f, double x);
 /** A JSON string with escapes (NULL writes ""). */
 MP_EXPORT void mp_json_str(FILE *f, const char *s);
+/** A JSON array of the strings in w (NULL writes []). */
+MP_EXPORT void mp_json_strings(FILE *f, const mp_msgs *w);
 /** A CSV field, quoted (RFC 4180) when it holds delim, a quote or a line break. */
 MP_EXPORT void mp_csv_field(FILE *f, const char *s, char delim);
 

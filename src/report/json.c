@@ -108,14 +108,20 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
     fprintf(f, "\n%s],\n", pad);
 }
 
-static void json_warnings(FILE *f, const mp_msgs *w, const char *pad)
+void mp_json_strings(FILE *f, const mp_msgs *w)
 {
-    fprintf(f, "%s\"warnings\": [", pad);
+    fputc('[', f);
     for (size_t i = 0; w && i < w->n; i++) {
         if (i) fputs(", ", f);
         mp_json_str(f, w->v[i]);
     }
-    fputs("]", f);
+    fputc(']', f);
+}
+
+static void json_warnings(FILE *f, const mp_msgs *w, const char *pad)
+{
+    fprintf(f, "%s\"warnings\": ", pad);
+    mp_json_strings(f, w);
 }
 
 void mp_report_json(FILE *f, const mp_report *r, void (*extra)(FILE *f, void *ctx), void *ctx)
