@@ -109,208 +109,260 @@ static void json_compare(FILE *f, void *ctx)
     mp_compare_json(f, ctx);
 }
 
-int cmd_pool(int argc, char **argv)
-{
-    const char *cmd = "pool";
-    cli_common c;
-    cli_common_init(&c);
-    int go = cli_parse(&pool_spec, argc, argv, &c);
-    if (go != CLI_GO_ON) return go;
+/* Everything one run of `metapool pool` holds, so each step below is a
+ * function of it and one function frees it. */
+typedef struct pool_run {
+    const char *cmd;            /* "pool" */
+    cli_common c;               /* options */
+    mp_compare_table *pub;      /* --compare rows, or NULL */
+    mp_table *t;                /* the input table */
+    mp_effects e;               /* its effect sizes */
+    long bycol;                 /* --by column, or -1 */
+    group_index g;              /* subgroups (with --by) */
+    char *labbuf;               /* storage of generated study labels */
+    const char **lab;           /* a label per table row */
+    size_t na;                  /* analyses: 1, or the groups + the overall one */
+    double *y, *v, *wt;         /* packed effects, variances, weights (2k each) */
+    const char **plab;          /* packed labels */
+    size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
+    mp_report_analysis *an;     /* the analyses as the reporter sees them */
+    mp_msgs warn;               /* fit warnings, then the loader's */
+    mp_report r;                /* the report */
+} pool_run;
 
-    if (c.plot && cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE;
-    mp_compare_table *pub = NULL;
-    if (c.compare) {
+static void pool_run_free(pool_run *P)
+{
+    mp_msgs_free(&P->warn);
+    free(P->off);
+    free(P->an);
+    free(P->y);
+    free(P->v);
+    free(P->wt);
+    free(P->plab);
+    free(P->lab);
+    free(P->labbuf);
+    free(P->g.name);
+    free(P->g.of_row);
+    mp_effects_free(&P->e);
+    mp_table_free(P->t);
+    mp_compare_free(P->pub);
+}
+
+/* Step 1: the published numbers (--compare), the table and its effect
+ * sizes, the --by column; rows with a missing group value are left out and
+ * reported by row.  CLI_OK or the exit status (message printed). */
+static int load_inputs(pool_run *P)
+{
+    const char *cmd = P->cmd;
+    cli_common *c = &P->c;
+    if (c->plot && cli_check_writable(cmd, c->plot) != 0) return CLI_USAGE;
+    if (c->compare) {
         mp_error err;
         mp_error_clear(&err);
-        mp_status ls = mp_compare_load(c.compare, &pub, &err);
+        mp_status ls = mp_compare_load(c->compare, &P->pub, &err);
         if (ls != MP_OK) { cli_input_error(cmd, &err); return ls == MP_ENOMEM ? CLI_FAIL : CLI_USAGE; }
     }
-    mp_table *t = NULL;
-    mp_effects e;
-    int rc = cli_load(cmd, c.file, &c, &t, &e);
-    if (rc != CLI_OK) { mp_compare_free(pub); return rc; }
-    long bycol = -1;
-    if (c.rep.by && (bycol = mp_table_col(t, c.rep.by)) < 0) {
-        cli_errorf(cmd, "%s: no column '%s' for --by", mp_table_name(t), c.rep.by);
-        mp_effects_free(&e);
-        mp_table_free(t);
-        mp_compare_free(pub);
+    int rc = cli_load(cmd, c->file, c, &P->t, &P->e);
+    if (rc != CLI_OK) return rc;
+    mp_table *t = P->t;
+    if (c->rep.by && (P->bycol = mp_table_col(t, c->rep.by)) < 0) {
+        cli_errorf(cmd, "%s: no column '%s' for --by", mp_table_name(t), c->rep.by);
         return CLI_USAGE;
     }
-    if (bycol >= 0) { /* a missing group value leaves the row out, reported by row */
+    if (P->bycol >= 0) { /* a missing group value leaves the row out, reported by row */
         for (size_t i = 0; i < mp_table_nrows(t); i++) {
-            if (!e.used[i] || !mp_table_is_missing(t, i, (size_t)bycol)) continue;
-            e.used[i] = 0;
-            e.k--;
+            if (!P->e.used[i] || !mp_table_is_missing(t, i, (size_t)P->bycol)) continue;
+            P->e.used[i] = 0;
+            P->e.k--;
             cli_errorf(cmd, "warning: row %zu (line %zu) left out: missing value in the --by column '%s'",
-                       i + 1, mp_table_line(t, i), c.rep.by);
-            mp_msgs_add(&e.warnings, "row %zu (line %zu) left out: missing value in the --by column '%s'",
-                        i + 1, mp_table_line(t, i), c.rep.by);
+                       i + 1, mp_table_line(t, i), c->rep.by);
+            mp_msgs_add(&P->e.warnings, "row %zu (line %zu) left out: missing value in the --by column '%s'",
+                        i + 1, mp_table_line(t, i), c->rep.by);
         }
     }
-    if (e.k == 0) {
+    if (P->e.k == 0) {
         cli_errorf(cmd, "%s: no studies left to pool", mp_table_name(t));
-        mp_effects_free(&e);
-        mp_table_free(t);
-        mp_compare_free(pub);
         return CLI_FAIL;
     }
+    return CLI_OK;
+}
 
-    char *labbuf = NULL;
-    const char **lab = cli_labels(t, c.study, &labbuf);
-    group_index g = {0};
-    size_t ng = 1, nr = mp_table_nrows(t), k = e.k;
-    if (bycol >= 0) {
-        if (build_groups(t, bycol, &e, &g) != 0) {
-            cli_errorf(cmd, "out of memory");
-            free(lab);
-            free(labbuf);
-            free(g.name);
-            free(g.of_row);
-            mp_effects_free(&e);
-            mp_table_free(t);
-            mp_compare_free(pub);
-            return CLI_FAIL;
-        }
-        ng = g.n;
+/* Step 2: the analyses, packed contiguously group by group (the overall
+ * analysis takes its own copy, in input order), so the vectorised core fits
+ * them all in one call.  CLI_OK or CLI_FAIL (out of memory). */
+static int pack_analyses(pool_run *P)
+{
+    size_t nr = mp_table_nrows(P->t), k = P->e.k, ng = 1;
+    P->lab = cli_labels(P->t, P->c.study, &P->labbuf);
+    if (P->bycol >= 0) {
+        if (build_groups(P->t, P->bycol, &P->e, &P->g) != 0) goto nomem;
+        ng = P->g.n;
     }
-    /* pack used rows contiguously, group by group (the overall analysis
-     * takes its own copy in input order) */
-    size_t na = bycol >= 0 ? ng + 1 : 1;
-    double *y = malloc(2 * k * sizeof *y), *v = malloc(2 * k * sizeof *v);
-    double *wt = malloc(2 * k * sizeof *wt);
-    const char **plab = malloc(2 * k * sizeof *plab);
-    mp_report_analysis *an = calloc(na, sizeof *an);
-    mp_pool_workspace *w = mp_pool_workspace_alloc(k);
-    size_t *off = malloc((na + 1) * sizeof *off);
+    P->na = P->bycol >= 0 ? ng + 1 : 1;
+    P->y = malloc(2 * k * sizeof *P->y);
+    P->v = malloc(2 * k * sizeof *P->v);
+    P->wt = malloc(2 * k * sizeof *P->wt);
+    P->plab = malloc(2 * k * sizeof *P->plab);
+    P->an = calloc(P->na, sizeof *P->an);
+    P->off = malloc((P->na + 1) * sizeof *P->off);
+    if (!P->lab || !P->y || !P->v || !P->wt || !P->plab || !P->an || !P->off) goto nomem;
+    size_t pos = 0;
+    for (size_t a = 0; a < P->na; a++) {
+        mp_report_analysis *A = &P->an[a];
+        int grouped = P->bycol >= 0 && a < ng; /* a subgroup, not the overall analysis */
+        A->group = grouped ? P->g.name[a] : NULL;
+        A->yi = P->y + pos;
+        A->vi = P->v + pos;
+        A->weight = P->wt + pos;
+        A->label = P->plab + pos;
+        P->off[a] = pos;
+        for (size_t i = 0; i < nr; i++) {
+            if (!P->e.used[i] || (grouped && P->g.of_row[i] != a)) continue;
+            P->y[pos] = P->e.yi[i];
+            P->v[pos] = P->e.vi[i];
+            P->plab[pos] = P->lab[i];
+            pos++;
+        }
+        A->k = pos - P->off[a];
+    }
+    P->off[P->na] = pos;
+    return CLI_OK;
+nomem:
+    cli_errorf(P->cmd, "out of memory");
+    return CLI_FAIL;
+}
+
+/* Step 3: every analysis fitted in one call of the vectorised core, once
+ * with the requested model and once with the fixed-effect model (the FE row
+ * of the table); weights and fit warnings.  CLI_OK or the exit status. */
+static int fit_analyses(pool_run *P)
+{
+    const char *cmd = P->cmd, *file = mp_table_name(P->t);
+    size_t na = P->na;
+    mp_pool_workspace *w = mp_pool_workspace_alloc(P->e.k);
     mp_pool_result *fits = malloc(na * sizeof *fits), *fefits = malloc(na * sizeof *fefits);
     mp_status *st = malloc(na * sizeof *st);
-    mp_msgs warn = {0};
     int status = CLI_OK;
-    if (!lab || !y || !v || !wt || !plab || !an || !w || !off || !fits || !fefits || !st) {
+    if (!w || !fits || !fefits || !st) {
         cli_errorf(cmd, "out of memory");
         status = CLI_FAIL;
         goto out;
     }
-    /* Pack every analysis contiguously (the overall one takes its own copy,
-     * in input order) and fit them all in one call of the vectorised core,
-     * once with the requested model and once with the fixed-effect model. */
-    size_t pos = 0;
-    for (size_t a = 0; a < na; a++) {
-        mp_report_analysis *A = &an[a];
-        int is_overall = bycol >= 0 && a == ng;
-        A->group = bycol >= 0 && !is_overall ? g.name[a] : NULL;
-        A->yi = y + pos;
-        A->vi = v + pos;
-        A->weight = wt + pos;
-        A->label = plab + pos;
-        off[a] = pos;
-        for (size_t i = 0; i < nr; i++) {
-            if (!e.used[i] || (bycol >= 0 && !is_overall && g.of_row[i] != a)) continue;
-            y[pos] = e.yi[i];
-            v[pos] = e.vi[i];
-            plab[pos] = lab[i];
-            pos++;
-        }
-        A->k = pos - off[a];
-    }
-    off[na] = pos;
-    mp_pool_opts feo = c.pool;
+    mp_pool_opts feo = P->c.pool;
     feo.method = MP_METHOD_FE;
     feo.test = MP_TEST_Z; /* the fixed-effect row is the plain inverse-variance fit */
     feo.tau2_ci = 0;
-    mp_pool_many(y, v, off, na, &c.pool, w, fits, st);
-    mp_pool_many(y, v, off, na, &feo, w, fefits, NULL);
-    for (size_t a = 0; a < na; a++) {
-        mp_report_analysis *A = &an[a];
+    mp_pool_many(P->y, P->v, P->off, na, &P->c.pool, w, fits, st);
+    mp_pool_many(P->y, P->v, P->off, na, &feo, w, fefits, NULL);
+    for (size_t a = 0; a < na && status == CLI_OK; a++) {
+        mp_report_analysis *A = &P->an[a];
+        const char *gp = A->group ? ", group " : "", *gn = A->group ? A->group : "";
         A->fit = fits[a];
         A->fe = fefits[a];
         A->status = st[a];
         if (st[a] == MP_ENOCONV) {
             cli_errorf(cmd, "%s%s%s: the %s estimator of tau2 did not converge in %zu iterations",
-                       mp_table_name(t), A->group ? ", group " : "", A->group ? A->group : "",
-                       mp_method_name(c.pool.method), A->fit.niter);
+                       file, gp, gn, mp_method_name(P->c.pool.method), A->fit.niter);
             status = CLI_FAIL;
-            goto out;
         } else if (st[a] == MP_EDOM) { /* the loader checks finiteness; this is the range */
             cli_errorf(cmd, "%s%s%s: effect sizes or variances outside the supported range "
-                       "(|yi| <= %g, %g <= vi <= %g)", mp_table_name(t), A->group ? ", group " : "",
-                       A->group ? A->group : "", MP_POOL_YMAX, MP_POOL_VMIN, MP_POOL_VMAX);
+                       "(|yi| <= %g, %g <= vi <= %g)", file, gp, gn, MP_POOL_YMAX, MP_POOL_VMIN,
+                       MP_POOL_VMAX);
             status = CLI_USAGE;
-            goto out;
         } else if (st[a] != MP_OK) {
-            cli_errorf(cmd, "%s%s%s: %s", mp_table_name(t), A->group ? ", group " : "",
-                       A->group ? A->group : "", mp_strerror(st[a]));
+            cli_errorf(cmd, "%s%s%s: %s", file, gp, gn, mp_strerror(st[a]));
             status = CLI_FAIL;
-            goto out;
+        } else {
+            mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
+            fit_warnings(A, &P->warn);
         }
-        mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
-        fit_warnings(A, &warn);
     }
-    mp_report r = {.file = mp_table_name(t), .measure = e.measure, .vtype = e.vtype,
-                    .source = e.source, .opt = &c.rep, .a = an, .n = bycol >= 0 ? ng : 1,
-                    .overall = bycol >= 0 ? &an[ng] : NULL, .warnings = &warn};
-    if (bycol >= 0 && ng >= 2) {
+out:
+    mp_pool_workspace_free(w);
+    free(fits);
+    free(fefits);
+    free(st);
+    return status;
+}
+
+/* Step 4: the report, with the test for subgroup differences (a Wald-type
+ * test of the subgroup estimates, metafor's QM of the subgroup model). */
+static void make_report(pool_run *P)
+{
+    size_t ng = P->bycol >= 0 ? P->g.n : 1;
+    mp_report *r = &P->r;
+    *r = (mp_report){.file = mp_table_name(P->t), .measure = P->e.measure, .vtype = P->e.vtype,
+                     .source = P->e.source, .opt = &P->c.rep, .a = P->an, .n = ng,
+                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn};
+    if (P->bycol >= 0 && ng >= 2) {
         double *est = malloc(ng * sizeof *est), *se = malloc(ng * sizeof *se);
         if (est && se) {
-            for (size_t a = 0; a < ng; a++) { est[a] = an[a].fit.estimate; se[a] = an[a].fit.se; }
-            r.has_subgroup_test =
-                mp_pool_subgroup_test(est, se, ng, &r.sub_Q, &r.sub_df, &r.sub_p) == MP_OK;
+            for (size_t a = 0; a < ng; a++) { est[a] = P->an[a].fit.estimate; se[a] = P->an[a].fit.se; }
+            r->has_subgroup_test =
+                mp_pool_subgroup_test(est, se, ng, &r->sub_Q, &r->sub_df, &r->sub_p) == MP_OK;
         }
         free(est);
         free(se);
     }
     /* fit warnings go to stderr (row warnings were printed on loading);
      * the JSON lists both */
-    cli_warnings(cmd, &warn);
-    for (size_t i = 0; i < e.warnings.n; i++) mp_msgs_add(&warn, "%s", e.warnings.v[i]);
+    cli_warnings(P->cmd, &P->warn);
+    for (size_t i = 0; i < P->e.warnings.n; i++) mp_msgs_add(&P->warn, "%s", P->e.warnings.v[i]);
+}
 
+/* Step 5: the table, CSV or JSON on stdout, the reproduction check, the
+ * methods paragraph and the plot.  Returns the exit status. */
+static int write_outputs(pool_run *P)
+{
+    const cli_common *c = &P->c;
+    const mp_report *r = &P->r;
     mp_compare_result *cmp = NULL;
-    if (pub) {
+    int status = CLI_OK;
+    if (P->pub) {
         mp_error err;
         mp_error_clear(&err);
-        mp_status es = mp_compare_eval(pub, &r, &cmp, &err);
+        mp_status es = mp_compare_eval(P->pub, r, &cmp, &err);
         if (es != MP_OK) {
-            cli_input_error(cmd, &err);
-            status = es == MP_ENOMEM ? CLI_FAIL : CLI_USAGE;
-            goto out;
+            cli_input_error(P->cmd, &err);
+            return es == MP_ENOMEM ? CLI_FAIL : CLI_USAGE;
         }
     }
-    if (c.format == CLI_FMT_JSON) mp_report_json(stdout, &r, cmp ? json_compare : NULL, cmp);
-    else if (c.format == CLI_FMT_CSV) {
-        mp_report_csv(stdout, &r);
-        if (cmp) mp_compare_print(stderr, cmp, &r); /* keep stdout one tidy table */
+    if (c->format == CLI_FMT_JSON) {
+        mp_report_json(stdout, r, cmp ? json_compare : NULL, cmp);
+    } else if (c->format == CLI_FMT_CSV) {
+        mp_report_csv(stdout, r);
+        if (cmp) mp_compare_print(stderr, cmp, r); /* keep stdout one tidy table */
+    } else {
+        mp_report_table(stdout, r);
+        if (cmp) mp_compare_print(stdout, cmp, r);
     }
-    else {
-        mp_report_table(stdout, &r);
-        if (cmp) mp_compare_print(stdout, cmp, &r);
-    }
-    if (c.methods) mp_report_methods(c.format == CLI_FMT_TABLE ? stdout : stderr, &r);
-    if (c.plot && mp_report_svg(c.plot, &r) != MP_OK) {
-        cli_errorf(cmd, "%s: cannot write the plot: %s", c.plot, strerror(errno));
+    if (c->methods) mp_report_methods(c->format == CLI_FMT_TABLE ? stdout : stderr, r);
+    if (c->plot && mp_report_svg(c->plot, r) != MP_OK) {
+        cli_errorf(P->cmd, "%s: cannot write the plot: %s", c->plot, strerror(errno));
         status = CLI_FAIL;
     }
     if (cmp && !mp_compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;
     mp_compare_result_free(cmp);
-out:
-    mp_msgs_free(&warn);
-    mp_pool_workspace_free(w);
-    free(off);
-    free(fits);
-    free(fefits);
-    free(st);
-    free(an);
-    free(y);
-    free(v);
-    free(wt);
-    free(plab);
-    free(lab);
-    free(labbuf);
-    free(g.name);
-    free(g.of_row);
-    mp_effects_free(&e);
-    mp_table_free(t);
-    mp_compare_free(pub);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
+    return status;
+}
+
+int cmd_pool(int argc, char **argv)
+{
+    pool_run P;
+    memset(&P, 0, sizeof P);
+    P.cmd = "pool";
+    P.bycol = -1;
+    cli_common_init(&P.c);
+    int status = cli_parse(&pool_spec, argc, argv, &P.c);
+    if (status != CLI_GO_ON) return status;
+    status = load_inputs(&P);
+    if (status == CLI_OK) status = pack_analyses(&P);
+    if (status == CLI_OK) status = fit_analyses(&P);
+    if (status == CLI_OK) {
+        make_report(&P);
+        status = write_outputs(&P);
+    }
+    pool_run_free(&P);
+    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(P.cmd, "write error"); status = CLI_FAIL; }
     return status;
 }
