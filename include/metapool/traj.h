@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include "status.h"
+#include "pool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,6 +169,17 @@ MP_EXPORT mp_status mp_traj_fit(const double *y, const double *v, const double *
 /** The fitted mean and its pointwise CI at `time` (> 0 for log models).
  *  MP_OK or MP_EDOM (time outside the model's domain; for factor models a
  *  time that is not one of the fitted times). No allocation. */
+/** Separate pooled analyses per time value, beside the joint model: for each
+ *  times[w] (w < n_times), the REML random-effects model (mp_pool, z test,
+ *  CIs at `level` percent, no tau^2 CI) of the effects y[i], v[i] with
+ *  time[i] == times[w].  win[w] and wst[w] receive each fit and its status
+ *  (win[w].k the number of effects; the numbers NaN when the status is
+ *  neither MP_OK nor MP_ENOCONV).  Returns MP_OK, or MP_ENOMEM (nothing
+ *  written).  Allocates scratch space of size k only. */
+MP_EXPORT mp_status mp_traj_windows(const double *y, const double *v, const double *time,
+                                    size_t k, const double *times, size_t n_times,
+                                    double level, mp_pool_result *win, mp_status *wst);
+
 MP_EXPORT mp_status mp_traj_predict(const mp_traj_result *r, double time, mp_traj_point *out);
 
 #ifdef __cplusplus

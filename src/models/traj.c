@@ -1013,3 +1013,37 @@ fail:
     ws_free(&w);
     return status;
 }
+
+mp_status mp_traj_windows(const double *y, const double *v, const double *time, size_t k,
+                          const double *times, size_t n_times, double level,
+                          mp_pool_result *win, mp_status *wst)
+{
+    double *wy = malloc((k ? k : 1) * sizeof *wy), *wv = malloc((k ? k : 1) * sizeof *wv);
+    mp_pool_workspace *pw = mp_pool_workspace_alloc(k ? k : 1);
+    if (!wy || !wv || !pw) {
+        free(wy);
+        free(wv);
+        mp_pool_workspace_free(pw);
+        return MP_FAIL(MP_ENOMEM);
+    }
+    mp_pool_opts po;
+    mp_pool_opts_init(&po);
+    po.level = level;
+    po.tau2_ci = 0;
+    for (size_t w = 0; w < n_times; w++) {
+        size_t n = 0;
+        for (size_t i = 0; i < k; i++)
+            if (time[i] == times[w]) { wy[n] = y[i]; wv[n] = v[i]; n++; }
+        memset(&win[w], 0, sizeof win[w]);
+        wst[w] = mp_pool(wy, wv, n, &po, pw, &win[w]);
+        win[w].k = n;
+        if (wst[w] != MP_OK && wst[w] != MP_ENOCONV) {
+            win[w].estimate = win[w].ci_lb = win[w].ci_ub = win[w].tau2 = NAN;
+            win[w].se = win[w].pval = win[w].I2 = NAN;
+        }
+    }
+    free(wy);
+    free(wv);
+    mp_pool_workspace_free(pw);
+    return MP_OK;
+}
