@@ -739,15 +739,11 @@ mp_status mp_traj_predict(const mp_traj_result *r, double time, mp_traj_point *o
     return MP_OK;
 }
 
-mp_status mp_traj_fit(const double *y, const double *v, const double *time,
-                      const size_t *study, size_t k, const mp_traj_opts *o,
-                      mp_traj_result *res, mp_error *err)
+/* Step 1 of mp_traj_fit: finite data, vi > 0, positive times for the
+ * log-time models.  MP_OK or MP_EDOM with err naming the effect. */
+static mp_status check_inputs(const double *y, const double *v, const double *time, size_t k,
+                              const mp_traj_opts *o, mp_error *err)
 {
-    if (!y || !v || !time || !study || !o || !res) return MP_FAIL(MP_EINVAL);
-    if ((unsigned)o->model >= MP_TRAJ_MODEL_COUNT || (unsigned)o->structure >= MP_TRAJ_STRUCT_COUNT ||
-        !(o->phi >= 0 && o->phi <= 1) || !(o->level > 0 && o->level < 100) || !(o->epsabs > 0))
-        return MP_FAIL(MP_EINVAL);
-    if (k == 0) return MP_FAIL(MP_ETOOFEW);
     int logm = o->model != MP_TRAJ_FACTOR;
     for (size_t i = 0; i < k; i++) {
         if (!isfinite(y[i]) || !isfinite(time[i]) || !(v[i] > 0) || !isfinite(v[i])) {
@@ -762,7 +758,251 @@ mp_status mp_traj_fit(const double *y, const double *v, const double *time,
             return MP_FAIL(MP_EDOM);
         }
     }
-    mp_status status = MP_OK;
+    return MP_OK;
+}
+
+/* Step 2: the distinct times ut[0..*L) (sorted), the spline knots kn[0..*nk)
+ * at quantiles of the distinct log times (as rms::rcs places them), and the
+ * number of fixed effects *p; errors when the model needs more times than
+ * the data have or more than the fixed-size arrays hold. */
+static mp_status model_times(double *ut, size_t k, const mp_traj_opts *o, size_t *L, double *kn,
+                             size_t *nk, size_t *p, mp_error *err)
+{
+    qsort(ut, k, sizeof *ut, cmp_dbl);
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (n == 0 || ut[i] != ut[n - 1]) ut[n++] = ut[i];
+    *L = n;
+    *nk = 0;
+    if (o->model == MP_TRAJ_SPLINE) {
+        if (n < 3) {
+            mp_error_set(err, NULL, 0, 0, "the spline model needs at least 3 distinct times, got %zu", n);
+            return MP_FAIL(MP_EDOM);
+        }
+        *nk = n <= 5 ? 3 : n <= 9 ? 4 : 5;
+        double lu[1024], *lt = n <= 1024 ? lu : dalloc(n);
+        if (!lt) return MP_FAIL(MP_ENOMEM);
+        for (size_t i = 0; i < n; i++) lt[i] = log(ut[i]);
+        for (size_t j = 0; j < *nk; j++) kn[j] = quantile7(lt, n, (double)j / (double)(*nk - 1));
+        if (lt != lu) free(lt);
+    }
+    size_t need = o->model == MP_TRAJ_LOGLINEAR ? 2 : o->model == MP_TRAJ_QUADRATIC ? 3 : 1;
+    if (n < need) {
+        mp_error_set(err, NULL, 0, 0, "the %s model needs at least %zu distinct times, got %zu",
+                     model_names[o->model], need, n);
+        return MP_FAIL(MP_EDOM);
+    }
+    *p = model_p(o->model, n, *nk);
+    if (*p > 64 || n > 63) { /* fixed-size parameter and score arrays (64) */
+        mp_error_set(err, NULL, 0, 0,
+                     "at most 63 distinct times and 64 fixed-effect coefficients are supported "
+                     "(got %zu times, %zu coefficients); group the times into windows", n, *p);
+        return MP_FAIL(MP_EDOM);
+    }
+    if (k <= *p) return MP_FAIL(MP_ETOOFEW);
+    return MP_OK;
+}
+
+/* Step 3: the workspace: the data sorted by study and time, the design
+ * matrix, the study blocks with their sampling covariances (phi^|t1-t2|
+ * correlation, metafor's vcalc), the distances of the structure, and
+ * log|X'X| for metafor's REML likelihood. */
+static mp_status build_workspace(traj_ws *w, const double *y, const double *v,
+                                 const double *time, const row_key *key, size_t k, size_t p,
+                                 const double *ut, size_t L, const double *kn, size_t nk,
+                                 const mp_traj_opts *o)
+{
+    w->k = k; w->p = p; w->L = L; w->st = o->structure;
+    w->y = dalloc(k); w->v = dalloc(k); w->t = dalloc(k); w->X = dalloc(k * p);
+    w->lev = malloc(k * sizeof *w->lev);
+    w->blk = malloc((k + 1) * sizeof *w->blk);
+    w->woff = malloc((k + 1) * sizeof *w->woff);
+    w->resid = dalloc(k);
+    if (!w->y || !w->v || !w->t || !w->X || !w->lev || !w->blk || !w->woff || !w->resid)
+        return MP_FAIL(MP_ENOMEM);
+    size_t S = 0, tot = 0, nmax = 0;
+    int multi = 0; /* some study has two distinct time levels */
+    for (size_t i = 0; i < k; i++) {
+        size_t idx = key[i].idx;
+        w->y[i] = y[idx]; w->v[i] = v[idx]; w->t[i] = time[idx];
+        double *tp = bsearch(&w->t[i], ut, L, sizeof *ut, cmp_dbl);
+        w->lev[i] = (size_t)(tp - ut);
+        design_row(o->model, w->t[i], ut, L, kn, nk, w->X + i * p);
+        if (i == 0 || key[i].study != key[i - 1].study) w->blk[S++] = i;
+        else if (w->lev[i] != w->lev[i - 1]) multi = 1;
+    }
+    w->blk[S] = k;
+    w->S = S;
+    for (size_t s = 0; s < S; s++) {
+        size_t n = w->blk[s + 1] - w->blk[s];
+        w->woff[s] = tot;
+        tot += n * n;
+        if (n > nmax) nmax = n;
+    }
+    w->woff[S] = tot;
+    w->nmax = nmax;
+    w->hetero = o->structure == MP_TRAJ_HCS || o->structure == MP_TRAJ_HAR;
+    int rho_struct = o->structure != MP_TRAJ_INT && o->structure != MP_TRAJ_ID;
+    w->has_rho = rho_struct && L > 1 && multi;
+    w->ntau = w->hetero ? L : 1;
+    w->nth = w->ntau + (w->has_rho ? 1 : 0);
+    w->V = dalloc(tot); w->W = dalloc(tot); w->dist = dalloc(L * L); w->G = dalloc(L * L);
+    w->dG = dalloc(w->nth * L * L); w->A = dalloc(p * p); w->Ainv = dalloc(p * p); w->b = dalloc(p);
+    w->beta = dalloc(p); w->C = dalloc(w->nth * p * p); w->M = dalloc(nmax * nmax);
+    w->D = dalloc(nmax * nmax); w->WX = dalloc(nmax * p); w->T = dalloc(nmax * p);
+    w->r = dalloc(nmax); w->u = dalloc(nmax);
+    if (!w->V || !w->W || !w->dist || !w->G || !w->dG || !w->A || !w->Ainv || !w->b || !w->beta ||
+        !w->C || !w->M || !w->D || !w->WX || !w->T || !w->r || !w->u)
+        return MP_FAIL(MP_ENOMEM);
+    for (size_t s = 0; s < S; s++) {
+        size_t r0 = w->blk[s], n = w->blk[s + 1] - r0;
+        double *Vb = w->V + w->woff[s];
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                double c = i == j ? 1.0
+                                  : o->phi > 0 ? pow(o->phi, fabs(w->t[r0 + i] - w->t[r0 + j])) : 0.0;
+                Vb[i * n + j] = c * sqrt(w->v[r0 + i] * w->v[r0 + j]);
+            }
+    }
+    for (size_t a = 0; a < L; a++)
+        for (size_t c = 0; c < L; c++) {
+            double d = 1.0;
+            if (o->structure == MP_TRAJ_AR || o->structure == MP_TRAJ_HAR)
+                d = a > c ? (double)(a - c) : (double)(c - a);
+            else if (o->structure == MP_TRAJ_CAR)
+                d = fabs(ut[a] - ut[c]);
+            w->dist[a * L + c] = d;
+        }
+    double *XX = w->A; /* log|X'X| */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p, (int)p, (int)k, 1.0, w->X,
+                (int)p, w->X, (int)p, 0.0, XX, (int)p);
+    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)p, XX, (lapack_int)p) != 0)
+        return MP_FAIL(MP_ESING);
+    w->logdetXX = 0.0;
+    for (size_t i = 0; i < p; i++) w->logdetXX += 2.0 * log(XX[i * p + i]);
+    return MP_OK;
+}
+
+/* Step 4: QE of the V-only fit and metafor's starting value
+ * total = max(0.001, var(y - X b_FE) - 1/mean(1/v)), written as the
+ * parameters th; *hm is the harmonic mean of the vi.  MP_OK or MP_ESING. */
+static mp_status start_values(traj_ws *w, double *th, double *QE, double *hm)
+{
+    size_t k = w->k;
+    double total, h = 0.0;
+    for (size_t i = 0; i < k; i++) h += 1.0 / w->v[i];
+    h = (double)k / h;
+    *hm = h;
+    *QE = NAN;
+    if (traj_eval(w, NULL, 0.0, NULL, NULL, QE) == EV_OK) {
+        double mean = 0.0, ss = 0.0;
+        for (size_t i = 0; i < k; i++) mean += w->resid[i];
+        mean /= (double)k;
+        for (size_t i = 0; i < k; i++) ss += (w->resid[i] - mean) * (w->resid[i] - mean);
+        total = k > 1 ? ss / (double)(k - 1) - h : 0.0;
+        if (!(total > 0.001)) total = 0.001;
+    } else {
+        double mean = 0.0, ss = 0.0;
+        for (size_t i = 0; i < k; i++) mean += w->y[i];
+        mean /= (double)k;
+        for (size_t i = 0; i < k; i++) ss += (w->y[i] - mean) * (w->y[i] - mean);
+        total = k > 1 && ss > 0 ? ss / (double)(k - 1) : 1.0;
+        *QE = NAN;
+    }
+    double tau2[64], rho = 0.0, ll0;
+    for (size_t j = 0; j < w->ntau; j++) tau2[j] = total;
+    if (w->has_rho) rho = 0.5;
+    nat_theta(w, tau2, rho, th);
+    if (traj_eval(w, tau2, rho, &ll0, NULL, NULL) != EV_OK) {
+        if (w->has_rho) { rho = 0.0; nat_theta(w, tau2, rho, th); }
+        if (traj_eval(w, tau2, rho, &ll0, NULL, NULL) != EV_OK) return MP_FAIL(MP_ESING);
+    }
+    return MP_OK;
+}
+
+/* Coefficient names as metafor prints them for each model. */
+static void coef_name(mp_traj_model m, size_t j, const double *ut, char *buf, size_t n)
+{
+    char num[40];
+    if (m == MP_TRAJ_FACTOR) {
+        fmt_num(num, sizeof num, ut[j]);
+        snprintf(buf, n, "time=%s", num);
+    } else if (j == 0) {
+        snprintf(buf, n, "intrcpt");
+    } else if (j == 1) {
+        snprintf(buf, n, "log(time)");
+    } else if (m == MP_TRAJ_QUADRATIC) {
+        snprintf(buf, n, "I(log(time)^2)");
+    } else {
+        snprintf(buf, n, "rcs(log(time))%zu", j - 1);
+    }
+}
+
+/* Step 6: the result at the optimum: coefficients with Wald tests and CIs,
+ * variance components, fit statistics, the fitted curve and its onset, peak
+ * and offset.  R's arrays are allocated here (MP_ENOMEM). */
+static mp_status fill_result(mp_traj_result *R, const traj_ws *w, const mp_traj_opts *o,
+                             const double *ut, const double *kn, size_t nk, const double *tau2,
+                             double rho, double ll, double QE)
+{
+    size_t k = w->k, p = w->p, L = w->L;
+    int rho_struct = o->structure != MP_TRAJ_INT && o->structure != MP_TRAJ_ID;
+    R->k = k; R->n_studies = w->S; R->n_times = L; R->model = o->model;
+    R->structure = o->structure; R->phi = o->phi; R->level = o->level; R->p = p; R->n_knots = nk;
+    memcpy(R->knots, kn, nk * sizeof *kn);
+    R->times = dalloc(L);
+    R->coef = calloc(p, sizeof *R->coef);
+    R->vb = dalloc(p * p);
+    R->n_tau2 = w->ntau;
+    R->tau2 = dalloc(w->ntau);
+    size_t ncurve = o->model == MP_TRAJ_FACTOR ? L : (o->ngrid < 2 ? 2 : o->ngrid);
+    R->curve = calloc(ncurve, sizeof *R->curve);
+    if (!R->times || !R->coef || !R->vb || !R->tau2 || !R->curve) return MP_FAIL(MP_ENOMEM);
+    memcpy(R->times, ut, L * sizeof *ut);
+    memcpy(R->vb, w->Ainv, p * p * sizeof *R->vb);
+    memcpy(R->tau2, tau2, w->ntau * sizeof *tau2);
+    R->rho = rho_struct ? rho : NAN;
+    R->logLik = ll;
+    R->QE = QE;
+    R->QE_df = (double)(k - p);
+    R->QE_pval = isfinite(QE) ? gsl_cdf_chisq_Q(QE, (double)(k - p)) : NAN;
+    if (rho_struct && !w->has_rho) R->warn |= MP_TRAJ_WARN_RHO_FIXED;
+    double z = gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0);
+    for (size_t j = 0; j < p; j++) {
+        mp_traj_coef *c = &R->coef[j];
+        coef_name(o->model, j, ut, c->name, sizeof c->name);
+        c->estimate = w->beta[j];
+        c->se = sqrt(w->Ainv[j * p + j]);
+        c->stat = c->estimate / c->se;
+        c->pval = 2.0 * gsl_cdf_ugaussian_Q(fabs(c->stat));
+        c->ci_lb = c->estimate - z * c->se;
+        c->ci_ub = c->estimate + z * c->se;
+    }
+    R->n_curve = ncurve;
+    for (size_t i = 0; i < ncurve; i++) {
+        double t;
+        if (o->model == MP_TRAJ_FACTOR) t = ut[i];
+        else if (i + 1 == ncurve) t = ut[L - 1];
+        else if (i == 0) t = ut[0];
+        else
+            t = exp(log(ut[0]) + (log(ut[L - 1]) - log(ut[0])) * (double)i / (double)(ncurve - 1));
+        mp_traj_predict(R, t, &R->curve[i]);
+    }
+    curve_features(R);
+    return MP_OK;
+}
+
+mp_status mp_traj_fit(const double *y, const double *v, const double *time,
+                      const size_t *study, size_t k, const mp_traj_opts *o,
+                      mp_traj_result *res, mp_error *err)
+{
+    if (!y || !v || !time || !study || !o || !res) return MP_FAIL(MP_EINVAL);
+    if ((unsigned)o->model >= MP_TRAJ_MODEL_COUNT || (unsigned)o->structure >= MP_TRAJ_STRUCT_COUNT ||
+        !(o->phi >= 0 && o->phi <= 1) || !(o->level > 0 && o->level < 100) || !(o->epsabs > 0))
+        return MP_FAIL(MP_EINVAL);
+    if (k == 0) return MP_FAIL(MP_ETOOFEW);
+    mp_status status = check_inputs(y, v, time, k, o, err);
+    if (status != MP_OK) return status;
     traj_ws w;
     memset(&w, 0, sizeof w);
     mp_traj_result R;
@@ -773,234 +1013,36 @@ mp_status mp_traj_fit(const double *y, const double *v, const double *time,
     if (!key || !ut) { status = MP_FAIL(MP_ENOMEM); goto fail; }
     for (size_t i = 0; i < k; i++) { key[i] = (row_key){study[i], time[i], i}; ut[i] = time[i]; }
     qsort(key, k, sizeof *key, cmp_row);
-    qsort(ut, k, sizeof *ut, cmp_dbl);
-    size_t L = 0;
-    for (size_t i = 0; i < k; i++)
-        if (L == 0 || ut[i] != ut[L - 1]) ut[L++] = ut[i];
-
-    /* spline knots on the distinct log times */
-    size_t nk = 0;
+    size_t L = 0, nk = 0, p = 0;
     double kn[8] = {0};
-    if (o->model == MP_TRAJ_SPLINE) {
-        if (L < 3) {
-            mp_error_set(err, NULL, 0, 0, "the spline model needs at least 3 distinct times, got %zu", L);
-            status = MP_FAIL(MP_EDOM);
-            goto fail;
-        }
-        nk = L <= 5 ? 3 : L <= 9 ? 4 : 5;
-        double lu[1024], *lt = L <= 1024 ? lu : dalloc(L);
-        if (!lt) { status = MP_FAIL(MP_ENOMEM); goto fail; }
-        for (size_t i = 0; i < L; i++) lt[i] = log(ut[i]);
-        for (size_t j = 0; j < nk; j++) kn[j] = quantile7(lt, L, (double)j / (double)(nk - 1));
-        if (lt != lu) free(lt);
-    }
-    size_t need = o->model == MP_TRAJ_LOGLINEAR ? 2 : o->model == MP_TRAJ_QUADRATIC ? 3 : 1;
-    if (L < need) {
-        mp_error_set(err, NULL, 0, 0, "the %s model needs at least %zu distinct times, got %zu",
-                     model_names[o->model], need, L);
-        status = MP_FAIL(MP_EDOM);
-        goto fail;
-    }
-    size_t p = model_p(o->model, L, nk);
-    if (p > 64 || L > 63) { /* fixed-size parameter and score arrays (64) */
-        mp_error_set(err, NULL, 0, 0,
-                     "at most 63 distinct times and 64 fixed-effect coefficients are supported "
-                     "(got %zu times, %zu coefficients); group the times into windows", L, p);
-        status = MP_FAIL(MP_EDOM);
-        goto fail;
-    }
-    if (k <= p) { status = MP_FAIL(MP_ETOOFEW); goto fail; }
+    status = model_times(ut, k, o, &L, kn, &nk, &p, err);
+    if (status == MP_OK) status = build_workspace(&w, y, v, time, key, k, p, ut, L, kn, nk, o);
+    double th[64], QE, hm;
+    if (status == MP_OK) status = start_values(&w, th, &QE, &hm);
+    if (status != MP_OK) goto fail;
 
-    /* workspace: sorted data and study blocks */
-    w.k = k; w.p = p; w.L = L; w.st = o->structure;
-    w.y = dalloc(k); w.v = dalloc(k); w.t = dalloc(k); w.X = dalloc(k * p);
-    w.lev = malloc(k * sizeof *w.lev);
-    w.blk = malloc((k + 1) * sizeof *w.blk);
-    w.woff = malloc((k + 1) * sizeof *w.woff);
-    w.resid = dalloc(k);
-    if (!w.y || !w.v || !w.t || !w.X || !w.lev || !w.blk || !w.woff || !w.resid) {
-        status = MP_FAIL(MP_ENOMEM);
-        goto fail;
-    }
-    size_t S = 0, tot = 0, nmax = 0;
-    int multi = 0; /* some study has two distinct time levels */
-    for (size_t i = 0; i < k; i++) {
-        size_t idx = key[i].idx;
-        w.y[i] = y[idx]; w.v[i] = v[idx]; w.t[i] = time[idx];
-        double *tp = bsearch(&w.t[i], ut, L, sizeof *ut, cmp_dbl);
-        w.lev[i] = (size_t)(tp - ut);
-        design_row(o->model, w.t[i], ut, L, kn, nk, w.X + i * p);
-        if (i == 0 || key[i].study != key[i - 1].study) w.blk[S++] = i;
-        else if (w.lev[i] != w.lev[i - 1]) multi = 1;
-    }
-    w.blk[S] = k;
-    w.S = S;
-    for (size_t s = 0; s < S; s++) {
-        size_t n = w.blk[s + 1] - w.blk[s];
-        w.woff[s] = tot;
-        tot += n * n;
-        if (n > nmax) nmax = n;
-    }
-    w.woff[S] = tot;
-    w.nmax = nmax;
-    w.hetero = o->structure == MP_TRAJ_HCS || o->structure == MP_TRAJ_HAR;
-    int rho_struct = o->structure != MP_TRAJ_INT && o->structure != MP_TRAJ_ID;
-    w.has_rho = rho_struct && L > 1 && multi;
-    w.ntau = w.hetero ? L : 1;
-    w.nth = w.ntau + (w.has_rho ? 1 : 0);
-    w.V = dalloc(tot); w.W = dalloc(tot); w.dist = dalloc(L * L); w.G = dalloc(L * L);
-    w.dG = dalloc(w.nth * L * L); w.A = dalloc(p * p); w.Ainv = dalloc(p * p); w.b = dalloc(p);
-    w.beta = dalloc(p); w.C = dalloc(w.nth * p * p); w.M = dalloc(nmax * nmax);
-    w.D = dalloc(nmax * nmax); w.WX = dalloc(nmax * p); w.T = dalloc(nmax * p);
-    w.r = dalloc(nmax); w.u = dalloc(nmax);
-    if (!w.V || !w.W || !w.dist || !w.G || !w.dG || !w.A || !w.Ainv || !w.b || !w.beta || !w.C ||
-        !w.M || !w.D || !w.WX || !w.T || !w.r || !w.u) {
-        status = MP_FAIL(MP_ENOMEM);
-        goto fail;
-    }
-    for (size_t s = 0; s < S; s++) {
-        size_t r0 = w.blk[s], n = w.blk[s + 1] - r0;
-        double *Vb = w.V + w.woff[s];
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < n; j++) {
-                double c = i == j ? 1.0
-                                  : o->phi > 0 ? pow(o->phi, fabs(w.t[r0 + i] - w.t[r0 + j])) : 0.0;
-                Vb[i * n + j] = c * sqrt(w.v[r0 + i] * w.v[r0 + j]);
-            }
-    }
-    for (size_t a = 0; a < L; a++)
-        for (size_t c = 0; c < L; c++) {
-            double d = 1.0;
-            if (o->structure == MP_TRAJ_AR || o->structure == MP_TRAJ_HAR)
-                d = a > c ? (double)(a - c) : (double)(c - a);
-            else if (o->structure == MP_TRAJ_CAR)
-                d = fabs(ut[a] - ut[c]);
-            w.dist[a * L + c] = d;
-        }
-    /* log|X'X| */
-    {
-        double *XX = w.A;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p, (int)p, (int)k, 1.0, w.X,
-                    (int)p, w.X, (int)p, 0.0, XX, (int)p);
-        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)p, XX, (lapack_int)p) != 0) {
-            status = MP_FAIL(MP_ESING);
-            goto fail;
-        }
-        w.logdetXX = 0.0;
-        for (size_t i = 0; i < p; i++) w.logdetXX += 2.0 * log(XX[i * p + i]);
-    }
-
-    /* V-only fit: QE and metafor's starting value
-     * total = max(0.001, var(y - X b_FE) - 1/mean(1/v)) */
-    double QE = NAN, total, hm = 0.0;
-    for (size_t i = 0; i < k; i++) hm += 1.0 / w.v[i];
-    hm = (double)k / hm;
-    if (traj_eval(&w, NULL, 0.0, NULL, NULL, &QE) == EV_OK) {
-        double mean = 0.0, ss = 0.0;
-        for (size_t i = 0; i < k; i++) mean += w.resid[i];
-        mean /= (double)k;
-        for (size_t i = 0; i < k; i++) ss += (w.resid[i] - mean) * (w.resid[i] - mean);
-        total = k > 1 ? ss / (double)(k - 1) - hm : 0.0;
-        if (!(total > 0.001)) total = 0.001;
-    } else {
-        double mean = 0.0, ss = 0.0;
-        for (size_t i = 0; i < k; i++) mean += w.y[i];
-        mean /= (double)k;
-        for (size_t i = 0; i < k; i++) ss += (w.y[i] - mean) * (w.y[i] - mean);
-        total = k > 1 && ss > 0 ? ss / (double)(k - 1) : 1.0;
-        QE = NAN;
-    }
-    double th[64], tau2[64], rho = 0.0;
-    for (size_t j = 0; j < w.ntau; j++) tau2[j] = total;
-    if (w.has_rho) rho = 0.5;
-    nat_theta(&w, tau2, rho, th);
-    double ll0;
-    if (traj_eval(&w, tau2, rho, &ll0, NULL, NULL) != EV_OK) {
-        if (w.has_rho) { rho = 0.0; nat_theta(&w, tau2, rho, th); }
-        if (traj_eval(&w, tau2, rho, &ll0, NULL, NULL) != EV_OK) {
-            status = MP_FAIL(MP_ESING);
-            goto fail;
-        }
-    }
+    /* Step 5: maximise the restricted likelihood (optimise()), then
+     * evaluate at the optimum with pinned boundary components */
     pin_state ps;
     memset(&ps, 0, sizeof ps);
     size_t niter = 0;
-    double gmax = HUGE_VAL;
+    double gmax = HUGE_VAL, tau2[64], rho, ll;
     int conv = optimise(&w, th, &ps, o, hm, &niter, &gmax);
     if (conv < 0) { status = MP_FAIL(MP_ENOMEM); goto fail; }
-
-    /* final evaluation at the optimum */
     theta_nat(&w, th, tau2, &rho);
     for (size_t j = 0; j < w.ntau; j++)
         if (ps.pin[j]) tau2[j] = ps.val[j];
     if (w.has_rho && ps.pin[w.ntau]) rho = ps.val[w.ntau];
-    double ll;
     int ev = traj_eval(&w, tau2, rho, &ll, NULL, NULL);
     if (ev != EV_OK) { status = MP_FAIL(ev == EV_SING ? MP_ESING : MP_ENOCONV); goto fail; }
 
-    /* results */
-    R.k = k; R.n_studies = S; R.n_times = L; R.model = o->model; R.structure = o->structure;
-    R.phi = o->phi; R.level = o->level; R.p = p; R.n_knots = nk;
-    memcpy(R.knots, kn, nk * sizeof *kn);
-    R.times = dalloc(L);
-    R.coef = calloc(p, sizeof *R.coef);
-    R.vb = dalloc(p * p);
-    R.n_tau2 = w.ntau;
-    R.tau2 = dalloc(w.ntau);
-    size_t ncurve = o->model == MP_TRAJ_FACTOR ? L : (o->ngrid < 2 ? 2 : o->ngrid);
-    R.curve = calloc(ncurve, sizeof *R.curve);
-    if (!R.times || !R.coef || !R.vb || !R.tau2 || !R.curve) {
-        status = MP_FAIL(MP_ENOMEM);
-        goto fail;
-    }
-    memcpy(R.times, ut, L * sizeof *ut);
-    memcpy(R.vb, w.Ainv, p * p * sizeof *R.vb);
-    memcpy(R.tau2, tau2, w.ntau * sizeof *tau2);
-    R.rho = rho_struct ? rho : NAN;
-    R.logLik = ll;
-    R.QE = QE;
-    R.QE_df = (double)(k - p);
-    R.QE_pval = isfinite(QE) ? gsl_cdf_chisq_Q(QE, (double)(k - p)) : NAN;
+    status = fill_result(&R, &w, o, ut, kn, nk, tau2, rho, ll, QE);
+    if (status != MP_OK) goto fail;
     R.niter = niter;
     R.grad_max = gmax;
     R.converged = conv;
-    if (rho_struct && !w.has_rho) R.warn |= MP_TRAJ_WARN_RHO_FIXED;
     for (size_t q = 0; q < w.nth; q++)
         if (ps.pin[q]) R.warn |= MP_TRAJ_WARN_BOUNDARY;
-    double z = gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0);
-    for (size_t j = 0; j < p; j++) {
-        mp_traj_coef *c = &R.coef[j];
-        char num[40];
-        if (o->model == MP_TRAJ_FACTOR) {
-            fmt_num(num, sizeof num, ut[j]);
-            snprintf(c->name, sizeof c->name, "time=%s", num);
-        } else if (j == 0) {
-            snprintf(c->name, sizeof c->name, "intrcpt");
-        } else if (j == 1) {
-            snprintf(c->name, sizeof c->name, "log(time)");
-        } else if (o->model == MP_TRAJ_QUADRATIC) {
-            snprintf(c->name, sizeof c->name, "I(log(time)^2)");
-        } else {
-            snprintf(c->name, sizeof c->name, "rcs(log(time))%zu", j - 1);
-        }
-        c->estimate = w.beta[j];
-        c->se = sqrt(w.Ainv[j * p + j]);
-        c->stat = c->estimate / c->se;
-        c->pval = 2.0 * gsl_cdf_ugaussian_Q(fabs(c->stat));
-        c->ci_lb = c->estimate - z * c->se;
-        c->ci_ub = c->estimate + z * c->se;
-    }
-    R.n_curve = ncurve;
-    for (size_t i = 0; i < ncurve; i++) {
-        double t;
-        if (o->model == MP_TRAJ_FACTOR) t = ut[i];
-        else if (i + 1 == ncurve) t = ut[L - 1];
-        else if (i == 0) t = ut[0];
-        else
-            t = exp(log(ut[0]) + (log(ut[L - 1]) - log(ut[0])) * (double)i / (double)(ncurve - 1));
-        mp_traj_predict(&R, t, &R.curve[i]);
-    }
-    curve_features(&R);
     *res = R;
     free(key);
     free(ut);
