@@ -93,8 +93,7 @@ MP_EXPORT void mp_csv_stream_free(mp_csv_stream *s);
 MP_EXPORT size_t mp_csv_stream_ncols(const mp_csv_stream *s);
 /** Name of column j (0-based); "" if out of range. */
 MP_EXPORT const char *mp_csv_stream_colname(const mp_csv_stream *s, size_t j);
-/** Index of the column called `name`, or -1. */
-MP_EXPORT long mp_csv_stream_col(const mp_csv_stream *s, const char *name);
+MP_EXPORT long mp_csv_stream_col(const mp_csv_stream *s, const char *name); /**< exact name first, then ignoring ASCII case; -1 if none */
 /** The delimiter detected from the header (',', ';' or '\t'). */
 MP_EXPORT char mp_csv_stream_delim(const mp_csv_stream *s);
 /** Name of the input for messages ("<stdin>" for "-"). */

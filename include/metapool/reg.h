@@ -106,6 +106,25 @@ MP_EXPORT mp_status mp_reg_fit(const double *y, const double *v, const double *X
 MP_EXPORT mp_status mp_reg_check_rank(const double *X, size_t k, size_t p, double tol,
                                       size_t *col);
 
+/** Subgroups with a common tau^2, as metafor fits them: the estimate of
+ *  each subgroup from rma(yi, vi, mods = ~ factor(g) - 1) and the test for
+ *  subgroup differences from QM of rma(yi, vi, mods = ~ factor(g)).
+ *
+ *  y, v, group: k effects, variances and subgroup indices (0..ng-1, every
+ *  subgroup non-empty, ng >= 2).  o: estimator, test, level, tolerances.
+ *  res[0..ng): per subgroup k, estimate, se, stat, df (knha), pval, ci_lb,
+ *  ci_ub, pi_lb/pi_ub (metafor's predict(): +/- crit sqrt(se^2 + tau2)),
+ *  tau2 and tau2_se (the common ones), I2 and H2 (the model's residual
+ *  ones); the tau2, I2, H2 intervals NaN; other fields (Q, Q_df, Q_pval,
+ *  vt, sum_w) are left as they were.  *Q, *Q_df, *Q_pval: the test for
+ *  subgroup differences (Wald chi^2, or F on (ng - 1, k - ng) df for knha).
+ *  Returns MP_OK or what mp_reg_fit() returns (MP_EINVAL for a bad group
+ *  index or an empty subgroup). */
+MP_EXPORT mp_status mp_reg_subgroups(const double *y, const double *v, const size_t *group,
+                                     size_t k, size_t ng, const mp_pool_opts *o,
+                                     mp_pool_result *res, double *Q, double *Q_df,
+                                     double *Q_pval);
+
 /** Free the arrays of a result and set them to NULL. NULL-safe. */
 MP_EXPORT void mp_reg_result_free(mp_reg_result *res);
 

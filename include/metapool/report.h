@@ -68,6 +68,8 @@ typedef struct mp_report {
     size_t n;                    /**< number of analyses in a */
     mp_report_analysis *overall; /**< with subgroups: all studies together; else NULL */
     int has_subgroup_test;       /**< 1 when sub_Q, sub_df, sub_p hold the test */
+    int tau2_common;             /**< 1: subgroups share one tau^2 (metafor's mods = ~ factor(g));
+                                      the test is that model's QM */
     double sub_Q, sub_df, sub_p; /**< test for subgroup differences (Q, df, p) */
     const mp_msgs *warnings;     /**< warnings to list in JSON (may be NULL) */
 } mp_report;

@@ -72,7 +72,8 @@ MP_EXPORT size_t mp_table_nrows(const mp_table *t);
 MP_EXPORT size_t mp_table_ncols(const mp_table *t);
 /** Name of column j (0-based), as in the header with quotes removed. */
 MP_EXPORT const char *mp_table_colname(const mp_table *t, size_t j);
-/** Index of the column called `name`, or -1 if there is none. */
+/** Index of the column called `name`: the exact name first, then the first
+ *  name equal to it ignoring ASCII case ("Study" for study); -1 if none. */
 MP_EXPORT long mp_table_col(const mp_table *t, const char *name);
 /** The delimiter detected (',', ';' or '\t'). */
 MP_EXPORT char mp_table_delim(const mp_table *t);

@@ -33,7 +33,7 @@ typedef enum cli_opt_id {
     OPT_MEASURE = 256, OPT_VTYPE, OPT_DROP00, OPT_METHOD, OPT_TEST, OPT_LEVEL, OPT_BY,
     OPT_STUDY, OPT_FORMAT, OPT_PLOT, OPT_COMPARE, OPT_WIDTH, OPT_DIGITS, OPT_TRANSF,
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
-    OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED,
+    OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -55,6 +55,7 @@ typedef struct cli_common {
     const char *group;      /* --group COL (batch) */
     long threads;           /* --threads N (batch) [online CPUs, at most 256] */
     int sorted;             /* --sorted (batch) */
+    int tau2_common;        /* --tau2 common (pool --by) */
     const char *file;       /* the one input FILE (set by cli_parse) */
 } cli_common;
 

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -56,6 +57,28 @@ void cli_warnings(const char *cmd, const mp_msgs *w)
     if (shown < n) cli_errorf(cmd, "warning: ... and %zu more warnings not shown", n - shown);
 }
 
+/* Without the study column, a column whose name looks like study labels
+ * (author, study..., trial, label, name) is named in a note, so a user
+ * whose labels did not show learns the --study option. */
+static void label_note(const char *cmd, const mp_table *t, const char *study)
+{
+    static const char *const hint[] = {"study", "author", "trial", "label", "name"};
+    if (!study || mp_table_col(t, study) >= 0) return;
+    for (size_t j = 0; j < mp_table_ncols(t); j++) {
+        const char *nm = mp_table_colname(t, j);
+        char low[64];
+        size_t n = 0;
+        for (; nm[n] && n + 1 < sizeof low; n++) low[n] = (char)tolower((unsigned char)nm[n]);
+        low[n] = '\0';
+        for (size_t h = 0; h < sizeof hint / sizeof hint[0]; h++) {
+            if (!strstr(low, hint[h])) continue;
+            cli_errorf(cmd, "note: no column '%s'; column '%s' looks like study labels "
+                            "(use --study '%s' to show them)", study, nm, nm);
+            return;
+        }
+    }
+}
+
 int cli_load(const char *cmd, const char *path, const cli_common *c, mp_table **t,
              mp_effects *e)
 {
@@ -74,6 +97,7 @@ int cli_load(const char *cmd, const char *path, const cli_common *c, mp_table **
         return s == MP_ENOMEM ? CLI_FAIL : CLI_USAGE;
     }
     cli_warnings(cmd, &e->warnings);
+    label_note(cmd, *t, c->study);
     return CLI_OK;
 }
 

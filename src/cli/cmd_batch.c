@@ -231,6 +231,8 @@ int cmd_batch(int argc, char **argv)
     int sorted = c.sorted;
     mp_pool_opts po = c.pool;
     po.tau2_ci = 0; /* the Q-profile CI is not part of the batch row */
+    if (po.method == MP_METHOD_FE && po.test == MP_TEST_KNHA) /* as metafor, and as pool */
+        cli_errorf(cmd, "warning: the Knapp-Hartung adjustment is not meant for the fixed-effect model");
 
     mp_error err;
     mp_error_clear(&err);

@@ -12,7 +12,8 @@
 static const cli_optuse pool_opts[] = {
     {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL},   {OPT_DROP00, NULL, NULL},
     {OPT_METHOD, NULL, NULL},  {OPT_TEST, NULL, NULL},    {OPT_LEVEL, NULL, NULL},
-    {OPT_BY, NULL, NULL},      {OPT_STUDY, NULL, NULL},   {OPT_FORMAT, NULL, NULL},
+    {OPT_BY, NULL, NULL},      {OPT_TAU2, NULL, NULL},    {OPT_STUDY, NULL, NULL},
+    {OPT_FORMAT, NULL, NULL},
     {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
     {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
     {OPT_METHODS, NULL, NULL}, {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
@@ -285,6 +286,39 @@ out:
     return status;
 }
 
+/* Step 3b (--tau2 common): the subgroup fits replaced by those of the
+ * meta-regression on the subgroup factor with one tau2 (mp_reg_subgroups),
+ * weights under that tau2, and its QM as the test for subgroup differences.
+ * CLI_OK, or CLI_FAIL after a warning (the separate fits are kept). */
+static int common_tau2(pool_run *P)
+{
+    size_t ng = P->g.n, k = 0, nr = mp_table_nrows(P->t);
+    mp_report_analysis *all = &P->an[ng];
+    size_t *grp = malloc((all->k ? all->k : 1) * sizeof *grp);
+    mp_pool_result *res = malloc(ng * sizeof *res);
+    mp_status s = MP_ENOMEM;
+    if (grp && res) {
+        for (size_t i = 0; i < nr; i++) /* the overall analysis holds the used rows in order */
+            if (P->e.used[i]) grp[k++] = P->g.of_row[i];
+        for (size_t a = 0; a < ng; a++) res[a] = P->an[a].fit;
+        s = mp_reg_subgroups(all->yi, all->vi, grp, k, ng, &P->c.pool, res, &P->r.sub_Q,
+                             &P->r.sub_df, &P->r.sub_p);
+    }
+    if (s == MP_OK) {
+        for (size_t a = 0; a < ng; a++) {
+            mp_report_analysis *A = &P->an[a];
+            A->fit = res[a];
+            mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
+        }
+    } else {
+        mp_msgs_add(&P->warn, "the common-tau2 subgroup model could not be fitted (%s): "
+                    "subgroups are shown with separate tau2 and no test", mp_strerror(s));
+    }
+    free(grp);
+    free(res);
+    return s == MP_OK ? CLI_OK : CLI_FAIL;
+}
+
 /* Step 4: the report, with the test for subgroup differences (a Wald-type
  * test of the subgroup estimates, metafor's QM of the subgroup model). */
 static void make_report(pool_run *P)
@@ -294,7 +328,10 @@ static void make_report(pool_run *P)
     *r = (mp_report){.file = mp_table_name(P->t), .measure = P->e.measure, .vtype = P->e.vtype,
                      .source = P->e.source, .opt = &P->c.rep, .a = P->an, .n = ng,
                      .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn};
-    if (P->bycol >= 0 && ng >= 2) {
+    r->tau2_common = P->c.tau2_common && P->bycol >= 0;
+    if (r->tau2_common && ng >= 2) {
+        r->has_subgroup_test = common_tau2(P) == CLI_OK;
+    } else if (P->bycol >= 0 && ng >= 2) {
         double *est = malloc(ng * sizeof *est), *se = malloc(ng * sizeof *se);
         if (est && se) {
             for (size_t a = 0; a < ng; a++) { est[a] = P->an[a].fit.estimate; se[a] = P->an[a].fit.se; }

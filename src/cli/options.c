@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* One option: its long name, the name of its value in the help (NULL for a
@@ -34,9 +35,12 @@ static const cli_option options[] = {
     {OPT_TEST, "test", "T", "z or knha (Hartung-Knapp-Sidik-Jonkman) [z]"},
     {OPT_LEVEL, "level", "L", "confidence level in percent [95]"},
     {OPT_BY, "by", "COL", "one analysis per value of COL, plus a test for subgroup differences"},
+    {OPT_TAU2, "tau2", "T",
+     "with --by: separate (one tau2 per subgroup) or common (one tau2 for\n"
+     "all, metafor's mods = ~ factor(COL); the test is its QM) [separate]"},
     {OPT_STUDY, "study", "COL", "column with study labels [study]"},
     {OPT_FORMAT, "format", "F", "table, json or csv [table]"},
-    {OPT_PLOT, "plot", "FILE", "also draw the forest plot as SVG to FILE"},
+    {OPT_PLOT, "plot", "FILE", "also draw the forest plot to FILE (.svg)"},
     {OPT_COMPARE, "compare", "FILE",
      "set the result beside published numbers (exit 3 if not reproduced)"},
     {OPT_WIDTH, "width", "N", "table width in columns [80, or the terminal's]"},
@@ -146,7 +150,19 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         return 0;
     case OPT_BY: c->rep.by = arg; return 0;
     case OPT_STUDY: c->study = arg; c->study_given = 1; return 0;
-    case OPT_PLOT: c->plot = arg; return 0;
+    case OPT_PLOT: {
+        /* the picture's format is the file's extension; until PNG and PDF
+         * are rendered, anything but .svg is refused rather than written as
+         * SVG under a misleading name */
+        const char *dot = strrchr(arg, '.');
+        if (!dot || strchr(dot, '/') || strcasecmp(dot, ".svg") != 0) {
+            cli_errorf(cmd, "--plot '%s': the picture is written as SVG: name it FILE.svg "
+                            "(PNG and PDF are not available in this build)", arg);
+            return -1;
+        }
+        c->plot = arg;
+        return 0;
+    }
     case OPT_COMPARE: c->compare = arg; return 0;
     case OPT_WIDTH:
         if (!cli_parse_int(arg, 40, 1000, &l)) {
@@ -223,6 +239,14 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         c->threads = l;
         return 0;
     case OPT_SORTED: c->sorted = 1; return 0;
+    case OPT_TAU2:
+        if (strcmp(arg, "common") == 0) c->tau2_common = 1;
+        else if (strcmp(arg, "separate") == 0) c->tau2_common = 0;
+        else {
+            cli_errorf(cmd, "--tau2 must be common or separate, got '%s'", arg);
+            return -1;
+        }
+        return 0;
     default:
         cli_errorf(cmd, "internal error: option %d has no parser", id);
         return -1;

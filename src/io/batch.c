@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
 #include <emmintrin.h>
 #endif
@@ -550,6 +551,9 @@ long mp_csv_stream_col(const mp_csv_stream *s, const char *name)
     if (!name || !*name) return -1;
     for (size_t j = 0; j < s->ncols; j++)
         if (strcmp(s->hdr[j], name) == 0) return (long)j;
+    /* then ignoring case, as the whole-file loader (mp_table_col) */
+    for (size_t j = 0; j < s->ncols; j++)
+        if (strcasecmp(s->hdr[j], name) == 0) return (long)j;
     return -1;
 }
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct mp_table {
     char *buf;          /* the text, cells NUL-terminated in place */
@@ -445,6 +446,9 @@ long mp_table_col(const mp_table *t, const char *name)
     if (!name || !*name) return -1;
     for (size_t j = 0; j < t->ncols; j++)
         if (strcmp(t->buf + t->hdr[j], name) == 0) return (long)j;
+    /* then ignoring case, as the interface asks ("Study" for study) */
+    for (size_t j = 0; j < t->ncols; j++)
+        if (strcasecmp(t->buf + t->hdr[j], name) == 0) return (long)j;
     return -1;
 }
 

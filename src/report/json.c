@@ -58,6 +58,23 @@ void mp_csv_field(FILE *f, const char *s, char delim)
     }
 }
 
+/* "fixed": the fixed-effect (inverse-variance) result the table prints
+ * beside the random-effects one (rp_fe_view: Wald z test). */
+static void json_fixed(FILE *f, const mp_report_analysis *a, const char *pad)
+{
+    mp_pool_result fe;
+    rp_fe_view(a, &fe);
+    const struct { const char *key; double v; } kv[] = {
+        {"estimate", fe.estimate}, {"se", fe.se}, {"stat", fe.stat},
+        {"pval", fe.pval}, {"ci_lb", fe.ci_lb}, {"ci_ub", fe.ci_ub}};
+    fprintf(f, "%s\"fixed\": {", pad);
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        fprintf(f, "%s\"%s\": ", i ? ", " : "", kv[i].key);
+        mp_json_num(f, kv[i].v);
+    }
+    fputs("},\n", f);
+}
+
 static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, int indent)
 {
     const mp_pool_result *p = &a->fit;
@@ -87,6 +104,7 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
     }
     fprintf(f, "%s\"niter\": %zu, \"converged\": %s,\n", pad, p->niter,
             p->converged ? "true" : "false");
+    json_fixed(f, a, pad);
     fprintf(f, "%s\"studies\": [", pad);
     double z = gsl_cdf_ugaussian_Qinv((1.0 - p->level / 100.0) / 2.0);
     for (size_t i = 0; i < a->k; i++) {
@@ -133,6 +151,7 @@ void mp_report_json(FILE *f, const mp_report *r, void (*extra)(FILE *f, void *ct
     } else {
         fputs("{\n  \"by\": ", f);
         mp_json_str(f, r->opt->by);
+        fprintf(f, ", \"tau2_common\": %s", r->tau2_common ? "true" : "false");
         fputs(",\n  \"groups\": [\n", f);
         for (size_t g = 0; g < r->n; g++) {
             fputs("   {\"group\": ", f);

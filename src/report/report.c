@@ -682,7 +682,8 @@ void mp_report_table(FILE *f, const mp_report *r)
     if (r->overall) {
         char q[64], pv[64];
         if (r->has_subgroup_test)
-            snprintf(buf, sizeof buf, "Test for subgroup differences: Q = %s, df = %.0f, %s",
+            snprintf(buf, sizeof buf, "Test for subgroup differences (%s): %s = %s, df = %.0f, %s",
+                     rp_tau2_mode(r), r->tau2_common ? "QM" : "Q",
                      rp_fmt(q, sizeof q, r->sub_Q, t.digits), r->sub_df,
                      rp_fmt_p(pv, sizeof pv, r->sub_p, t.digits));
         else

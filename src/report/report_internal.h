@@ -73,6 +73,10 @@ size_t rp_cols(const char *s);
 /* Byte length of the longest prefix of s that fills at most `cols` columns. */
 size_t rp_prefix(const char *s, size_t cols);
 
+/* How the subgroups were fitted, for the subgroup-test line: "common tau2",
+ * "separate tau2" (UTF-8 or ASCII), or "fixed effect" for the FE model. */
+const char *rp_tau2_mode(const mp_report *r);
+
 /* Names for text.  Short effect name shown in headers ("RR", "log RR",
  * "SMD", "Estimate"); long name ("risk ratio"); axis title. */
 const char *rp_effect_short(const mp_report *r, char *buf, size_t n);

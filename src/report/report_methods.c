@@ -229,7 +229,11 @@ static void build(para *p, const mp_report *r)
     } else {
         add(p, ". ", NULL);
     }
-    if (r->overall) {
+    if (r->overall && r->tau2_common && re) {
+        const char *by = r->opt->by ? r->opt->by : "the grouping variable";
+        add(p, "Subgroups defined by %s were analysed with %s common to all subgroups (a meta-regression on the subgroup factor without intercept, as metafor's rma(yi, vi, mods = ~ factor(%s) - 1)) and compared with the omnibus test of that factor (QM). ",
+            NULL, by, p->ascii ? "one estimate of tau^2" : "one estimate of \u03C4\u00B2", by);
+    } else if (r->overall) {
         const char *by = r->opt->by ? r->opt->by : "the grouping variable";
         add(p, "Subgroups defined by %s were analysed separately%s and compared with a test for subgroup differences (Cochran's Q of the subgroup estimates around their inverse-variance mean, with the number of subgroups minus one degrees of freedom). ",
             NULL, by,

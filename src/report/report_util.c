@@ -358,3 +358,10 @@ void mp_report_opts_init(mp_report_opts *o)
     o->digits = 2;
     o->transf = 1;
 }
+
+const char *rp_tau2_mode(const mp_report *r)
+{
+    if (r->opt->pool.method == MP_METHOD_FE) return "fixed effect";
+    if (r->opt->ascii) return r->tau2_common ? "common tau2" : "separate tau2";
+    return r->tau2_common ? "common \u03C4\u00B2" : "separate \u03C4\u00B2";
+}

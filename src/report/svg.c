@@ -388,7 +388,8 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     note(s, buf);
     if (r->overall && r->has_subgroup_test) {
         char q[64], pv[64];
-        snprintf(buf, sizeof buf, "Test for subgroup differences: Q = %s, df = %.0f, %s",
+        snprintf(buf, sizeof buf, "Test for subgroup differences (%s): %s = %s, df = %.0f, %s",
+                 rp_tau2_mode(r), r->tau2_common ? "QM" : "Q",
                  rp_fmt(q, sizeof q, r->sub_Q, s->digits), r->sub_df,
                  rp_fmt_p(pv, sizeof pv, r->sub_p, s->digits));
         note(s, buf);
