@@ -5,6 +5,7 @@
 #
 # Usage: scripts/test.sh            (from anywhere; builds in build-ci/ and build-asan/)
 # Needs: cmake, a C compiler, GSL, OpenBLAS, LAPACKE, Check, pkg-config, python3,
+# clang and libFuzzer for the fuzz step (skipped without clang),
 # xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin)
 # (on Debian 12: see .ci/run for the apt-get line).  Exit status 0 = all passed.
 set -euo pipefail
@@ -44,6 +45,13 @@ build-ci/metapool trajectory datasets/ishak2007/ishak2007_long.csv --time time -
 xmllint --noout build-ci/trajectory.svg
 rsvg-convert build-ci/trajectory.svg -o build-ci/trajectory.png
 echo "rendered build-ci/forest.png and build-ci/trajectory.png"
+
+if command -v clang >/dev/null 2>&1; then
+    step "fuzz targets (libFuzzer + ASan/UBSan): regressions and seeds, then a fixed run each (tests/fuzz)"
+    scripts/fuzz.sh all ci
+else
+    step "no clang: fuzz targets skipped (apt-get install clang libfuzzer-14-dev)"
+fi
 
 if [ -x build-ci/metapool-bench ]; then
     step "benchmark smoke run (output must be JSON lines)"

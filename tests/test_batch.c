@@ -552,6 +552,10 @@ static const struct {
     {"g,yi,vi\na,1,-0.1\n", "g", MP_EPARSE, 2, 5, "sampling variance must be positive"},
     {"g,yi,vi\na,1,\n", "g", MP_EPARSE, 2, 5, "empty cell where a number is required"},
     {"g,yi,vi\na,1,1e999\n", "g", MP_EPARSE, 2, 5, "not a finite number"},
+    /* a bad cell in a row whose group is missing is still an error, as the
+     * loader reads every row (found by tests/fuzz/fuzz_batch) */
+    {"study,yi,vi\n.,0A1,0.01\nB,-0.25,0.04\n", "study", MP_EPARSE, 2, 3,
+     "column 'yi': '0A1' is not a number"},
     {"g,yi,vi\na,1,0.1\n", "nope", MP_EINVAL, 0, 0, "no column 'nope' for --group"},
     {"g,yi\na,1\n", "g", MP_EINVAL, 1, 0, "yi needs the column vi"},
     {"g,ai,bi,ci,di\na,1,2,3,4\n", "g", MP_EINVAL, 1, 0, "choose --measure OR, RR or RD"},

@@ -88,7 +88,9 @@ typedef struct mp_reg_result {
  *  PM by Brent's method (GSL) on Q(tau2) = k - p.
  *
  *  Returns MP_OK; MP_EINVAL (NULL pointers, p = 0, a bad option);
- *  MP_EDOM (non-finite y or X, non-positive v); MP_ETOOFEW (k <= p: no
+ *  MP_EDOM (y, v or X outside the range pool supports: |y|, |X| <= MP_POOL_YMAX,
+ *  MP_POOL_VMIN <= v <= MP_POOL_VMAX, or a result that is not finite because
+ *  the data span more than a double holds); MP_ETOOFEW (k <= p: no
  *  residual degrees of freedom); MP_ESING (X not of full column rank);
  *  MP_ENOCONV (an iterative estimator did not converge: res->converged = 0,
  *  res->niter set, the estimates NaN); MP_ENOMEM.  No output is written to

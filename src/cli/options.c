@@ -315,7 +315,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
     lo[n] = (struct option){NULL, 0, NULL, 0};
     unsigned char seen[OPT_END_ - OPT_MEASURE] = {0};
     int id;
-    optind = 1;
+    optind = 0; /* glibc: a full restart, so a parse never sees state of an earlier one */
     opterr = 0; /* our own one-line messages, "metapool CMD: ..." */
     while ((id = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
         if (id == 'h') { cli_help(stdout, spec); return CLI_OK; }

@@ -1198,14 +1198,23 @@ static int ht_grow(mp_batch_reader *r)
 }
 
 /* A missing group value (blank, "NA" or "."): the row is left out, reported
- * by row (the rule of mp_table_is_missing for grouping columns). */
-static int group_missing(mp_batch_reader *r, const mp_csv_row *row, mp_msgs *warn, mp_status *st)
+ * by row (the rule of mp_table_is_missing for grouping columns).  Its
+ * effect-size cells are still read, as the whole-file loader reads every
+ * row before grouping: a bad cell is an error whatever the group, and a
+ * row already left out for a missing effect gets only that warning (found
+ * by the differential fuzz target, tests/fuzz/regressions).  Returns 1 when
+ * the row is left out (*st set to an error if one occurred), else 0. */
+static int group_missing(mp_batch_reader *r, const mp_csv_row *row, mp_msgs *warn, mp_status *st,
+                         mp_error *err)
 {
     const char *s = row->cell[r->gcol];
     size_t n = row->len[r->gcol];
     while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     if (!(n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A') || (n == 1 && s[0] == '.'))) return 0;
+    double yi, vi;
+    int used = row_effect(r, row, &yi, &vi, warn, st, err);
+    if (used <= 0) return 1; /* an error (*st set), or left out with its own warning */
     if (mp_msgs_add(warn, "row %zu (line %zu) left out: missing value in the --group column '%s'",
                     r->rowno, row->line, mp_csv_stream_colname(r->s, r->gcol)) != MP_OK)
         *st = MP_FAIL(MP_ENOMEM);
@@ -1263,7 +1272,7 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             if (st != MP_OK) goto done;
             if (eof) break;
             r->rowno++;
-            if (group_missing(r, &row, &d->warnings, &st)) {
+            if (group_missing(r, &row, &d->warnings, &st, err)) {
                 if (st != MP_OK) goto done;
                 continue;
             }
@@ -1378,7 +1387,7 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             if (st != MP_OK) return st;
             if (e) { r->done = 1; break; }
             r->rowno++;
-            if (group_missing(r, &row, &d->warnings, &st)) {
+            if (group_missing(r, &row, &d->warnings, &st, err)) {
                 if (st != MP_OK) return st;
                 continue;
             }

@@ -702,6 +702,11 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
         r->pi_ub = r->estimate + crit * pse;
         if (o->tau2_ci && k > 1) tau2_qprofile(y, v, k, o, ws, r);
     }
+    /* Inside the supported range a sum can still overflow (the knha scale
+     * sum w (y - mu)^2 with w near 1/MP_POOL_VMIN): such a fit is reported,
+     * not returned as a number (found by fuzzing, tests/fuzz/regressions). */
+    if (st == MP_OK && !(isfinite(r->se) && isfinite(r->ci_lb) && isfinite(r->ci_ub)))
+        st = MP_FAIL(MP_EDOM);
     return st;
 }
 

@@ -674,17 +674,24 @@ mp_status mp_reg_fit(const double *y, const double *v, const double *X, size_t k
     mp_status st = result_alloc(res, p);
     if (st != MP_OK) return st;
     if (k <= p) return MP_FAIL(MP_ETOOFEW);
+    /* the range pool supports (MP_POOL_YMAX etc.), and moderators as large:
+     * beyond it squares overflow and a fit would not be a number to trust */
     for (size_t i = 0; i < k; i++)
-        if (!isfinite(y[i]) || !isfinite(v[i]) || !(v[i] > 0)) return MP_FAIL(MP_EDOM);
+        if (!(fabs(y[i]) <= MP_POOL_YMAX) || !(v[i] >= MP_POOL_VMIN && v[i] <= MP_POOL_VMAX))
+            return MP_FAIL(MP_EDOM);
     size_t kp = mp_mul_size(k, p);
     if (!kp) return MP_FAIL(MP_ENOMEM);
     for (size_t i = 0; i < kp; i++)
-        if (!isfinite(X[i])) return MP_FAIL(MP_EDOM);
+        if (!(fabs(X[i]) <= MP_POOL_YMAX)) return MP_FAIL(MP_EDOM);
     if ((st = mp_reg_check_rank(X, k, p, 0.0, NULL)) != MP_OK) return st;
     regws ws;
     if ((st = regws_init(&ws, X, y, v, k, p)) != MP_OK) return st;
     st = fit(&ws, o, res);
     regws_free(&ws);
+    for (size_t j = 0; st == MP_OK && j < p; j++) /* found by fuzzing (tests/fuzz/regressions) */
+        if (!isfinite(res->beta[j]) || !isfinite(res->se[j]) || !isfinite(res->ci_lb[j]) ||
+            !isfinite(res->ci_ub[j]))
+            st = MP_FAIL(MP_EDOM); /* the data span more than a double can hold */
     if (st != MP_OK) {
         /* nothing half-computed is left behind as if it were a result */
         size_t n = 6 * p + p * p;
