@@ -23,4 +23,9 @@ char *tu_tmpfile(const char *text, size_t len);
 /* Path under the source tree / the shared reference folder (static buffer). */
 const char *tu_src(const char *rel);
 const char *tu_ref(const char *rel);
+/* Chi-square tail P(X > x) (upper) or P(X <= x) for df >= 1000, by
+ * integrating the density numerically (independent of the library's CDF,
+ * accurate to ~1e-13 relative), and its inverse by bisection. */
+double tu_chisq_tail(double x, double df, int upper);
+double tu_chisq_quantile(double p, double df, int upper);
 #endif

@@ -75,7 +75,7 @@ typedef struct mp_pool_result {
     double pi_lb, pi_ub; /**< prediction interval (NaN for FE) */
     double tau2;         /**< between-study variance (0 for FE) */
     double tau2_se;      /**< its standard error as metafor computes it */
-    double tau2_ci_lb, tau2_ci_ub; /**< Q-profile CI of tau^2 */
+    double tau2_ci_lb, tau2_ci_ub; /**< Q-profile CI of tau^2 (roots; see the limit flags) */
     double tau;          /**< sqrt(tau2) */
     double I2, I2_ci_lb, I2_ci_ub; /**< I^2 (percent) and its CI */
     double H2, H2_ci_lb, H2_ci_ub; /**< H^2 and its CI */
@@ -85,6 +85,12 @@ typedef struct mp_pool_result {
     size_t niter;        /**< iterations used by an iterative estimator */
     int converged;       /**< 1 if converged (always 1 for closed forms) */
     unsigned warn;       /**< MP_WARN_* flags */
+    /** 1 when no root of the Q-profile equation exists in the range of a
+     *  double: the bound is then DBL_MAX (the root lies beyond) or, for the
+     *  empty interval (Q(0) below the lower quantile, metafor's ci.null),
+     *  0 with both flags set.  The bounds are otherwise roots, searched as
+     *  far as they lie (not cut at metafor's range max(100, 10 tau2)). */
+    int tau2_ci_lb_limit, tau2_ci_ub_limit;
 } mp_pool_result;
 
 /** The supported range of the data: |y| <= MP_POOL_YMAX and

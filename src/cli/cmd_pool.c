@@ -101,6 +101,14 @@ static void fit_warnings(const mp_report_analysis *a, mp_msgs *w)
         mp_msgs_add(w, "%sthe lower bound of the tau2 confidence interval could not be found", pre);
     if (a->fit.warn & MP_WARN_TAU2_CI_UB)
         mp_msgs_add(w, "%sthe upper bound of the tau2 confidence interval could not be found", pre);
+    if (a->fit.tau2_ci_lb_limit && a->fit.tau2_ci_ub_limit && a->fit.tau2_ci_ub == 0)
+        mp_msgs_add(w, "%sthe tau2 confidence interval is empty (Q at tau2 = 0 is below the lower chi-square quantile): shown as <0", pre);
+    else {
+        if (a->fit.tau2_ci_lb_limit)
+            mp_msgs_add(w, "%sthe lower bound of the tau2 confidence interval lies beyond the largest double: shown as >%g", pre, a->fit.tau2_ci_lb);
+        if (a->fit.tau2_ci_ub_limit)
+            mp_msgs_add(w, "%sthe upper bound of the tau2 confidence interval lies beyond the largest double: shown as >%g", pre, a->fit.tau2_ci_ub);
+    }
 }
 
 /* The "compare" member of the JSON object (mp_report_json's extra hook). */

@@ -7,6 +7,7 @@
 #include "es_internal.h"
 #include "internal.h"
 
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,7 +108,7 @@ mp_status mp_es_plan_make(const char *file, size_t line,
     p->measure = meas;
     p->vtype = o->vtype;
     p->drop00 = o->drop00;
-    p->zcrit = src == MP_SRC_YI_CI ? gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0) : 0.0;
+    p->zcrit = src == MP_SRC_YI_CI ? mp_qnorm_upper((1.0 - o->level / 100.0) / 2.0) : 0.0;
     return MP_OK;
 }
 

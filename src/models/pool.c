@@ -35,6 +35,7 @@
 #include "internal.h"
 
 #include <float.h>
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_roots.h>
@@ -86,6 +87,7 @@ struct mp_pool_workspace {
      * and a t quantile costs microseconds (GSL inverts it iteratively). */
     double z_alpha, z_crit;          /* alpha/2 -> normal upper quantile */
     double t_alpha, t_df, t_crit;    /* (alpha/2, df) -> t upper quantile */
+    double c_alpha, c_df, c_upper, c_lower; /* (alpha/2, df) -> chi2 quantiles */
 };
 
 /* Upper alpha/2 quantiles, remembered in the workspace (same values as
@@ -93,7 +95,7 @@ struct mp_pool_workspace {
 static double z_quantile(mp_pool_workspace *ws, double half_alpha)
 {
     if (!(ws->z_alpha == half_alpha)) {
-        ws->z_crit = gsl_cdf_ugaussian_Qinv(half_alpha);
+        ws->z_crit = mp_qnorm_upper(half_alpha);
         ws->z_alpha = half_alpha;
     }
     return ws->z_crit;
@@ -102,7 +104,7 @@ static double z_quantile(mp_pool_workspace *ws, double half_alpha)
 static double t_quantile(mp_pool_workspace *ws, double half_alpha, double df)
 {
     if (!(ws->t_alpha == half_alpha && ws->t_df == df)) {
-        ws->t_crit = gsl_cdf_tdist_Qinv(half_alpha, df);
+        ws->t_crit = mp_qt_upper(half_alpha, df);
         ws->t_alpha = half_alpha;
         ws->t_df = df;
     }
@@ -115,7 +117,7 @@ mp_pool_workspace *mp_pool_workspace_alloc(size_t kmax)
     size_t bytes = mp_mul_size(kmax ? kmax : 1, sizeof(double));
     if (!ws || !bytes) { free(ws); return NULL; }
     ws->kmax = kmax;
-    ws->z_alpha = ws->t_alpha = ws->t_df = NAN;
+    ws->z_alpha = ws->t_alpha = ws->t_df = ws->c_alpha = ws->c_df = NAN;
     ws->w = malloc(bytes);
     ws->a = malloc(bytes);
     ws->brent = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
@@ -331,14 +333,14 @@ static void eq_eval(eqkind kind, const double *y, const double *v, size_t k, dou
     eq_from(kind, &ps, k, g, dg, fisher);
 }
 
-/* Solve g(tau2) = 0 on (lo, inf) given g(lo) > 0 (g decreasing through the
- * root).  Newton steps, Fisher-scoring steps where Newton's slope has the
- * wrong sign, bisection where a step leaves the bracket. */
+/* Solve g(tau2) = 0 on (lo, hi) given g(lo) > 0 >= g(hi) (hi may be
+ * infinite).  Newton steps, Fisher-scoring steps where Newton's slope has
+ * the wrong sign, bisection where a step leaves the bracket. */
 static mp_status solve_eq(eqkind kind, const double *y, const double *v, size_t k, double lo,
-                          double start, const mp_pool_opts *o, mp_pool_workspace *ws,
+                          double hi, double start, const mp_pool_opts *o, mp_pool_workspace *ws,
                           double *root, size_t *niter)
 {
-    double hi = INFINITY, x = start > lo ? start : lo, g, dg, fi;
+    double x = start > lo ? start : lo, g, dg, fi;
     for (size_t it = 1; it <= o->maxiter; it++) {
         eq_eval(kind, y, v, k, x, ws, &g, &dg, &fi);
         *niter = it;
@@ -374,6 +376,115 @@ static mp_status solve_eq(eqkind kind, const double *y, const double *v, size_t 
     return MP_FAIL(MP_ENOCONV);
 }
 
+/* ---- the global maximum of the (restricted) likelihood --------------- */
+
+/* The ML or REML score (twice the derivative of the log-likelihood) at
+ * tau2 in one fused pass, from y centred at the fixed-effect mean (yc):
+ * with the sums S1 = sum w, S2 = sum w^2, and the weighted moments of yc,
+ * y'PPy = sum w^2 (yc - mu)^2 = sum w^2 yc^2 - 2 mu sum w^2 yc + mu^2 S2.
+ * Only its sign is used (to bracket roots on the grid); the roots are then
+ * solved with the exact pass (eq_eval). */
+static double score_fast(eqkind kind, const double *yc, const double *v, size_t k, double t)
+{
+    double s1 = 0, s2 = 0, swy = 0, s2y = 0, s2yy = 0;
+    for (size_t i = 0; i < k; i++) {
+        double w = 1.0 / (v[i] + t), w2 = w * w;
+        s1 += w;
+        s2 += w2;
+        swy += w * yc[i];
+        s2y += w2 * yc[i];
+        s2yy += w2 * yc[i] * yc[i];
+    }
+    double mu = swy / s1, yppy = s2yy - 2.0 * mu * s2y + mu * mu * s2;
+    return kind == EQ_REML ? yppy - s1 + s2 / s1 : yppy - s1;
+}
+
+/* Twice the log-likelihood (ML) or restricted log-likelihood (REML) at
+ * tau2, constants dropped: -sum log(v + tau2) - Q(tau2) [- log sum w]. */
+static double loglik2(eqkind kind, const double *y, const double *v, size_t k, double t,
+                      mp_pool_workspace *ws)
+{
+    pstats a;
+    weights(v, k, t, ws->w);
+    pstats_of(y, ws->w, k, &a, 0);
+    double l = 0;
+    for (size_t i = 0; i < k; i++) l -= log(v[i] + t);
+    return l - a.Q - (kind == EQ_REML ? log(a.S1) : 0.0);
+}
+
+/* Number of grid cells between ML_GRID_LO T and T (geometric, ratio
+ * (1e6)^(1/23) = 1.82), plus the cell [0, ML_GRID_LO T]. */
+#define ML_GRID_N 24
+#define ML_GRID_LO 1e-6
+
+/* ML and REML: the global maximum on [0, inf) (issue 11).  The likelihood
+ * of tau2 can have a local maximum at 0 and a higher one inside, or several
+ * inside, so no single start is safe.  Every stationary point lies below
+ * T: for ML, with r_i the residuals (|r_i| <= R = max y - min y), the
+ * score sum w_i (w_i r_i^2 - 1) is negative once tau2 >= R^2; for REML
+ * (score + sum w^2 / sum w) T starts at 2 R^2 and is doubled until the
+ * score there is negative.  The score's sign is taken on a geometric grid
+ * on (0, T] scaled to the data, each change from + to - (a local maximum)
+ * is solved exactly inside its cell, 0 is a candidate when the score there
+ * is not positive, and the candidate with the highest likelihood wins
+ * (ties to the smaller tau2, as metafor's ll0check keeps 0). */
+static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t k,
+                           const pstats *fe, const mp_pool_opts *o, mp_pool_workspace *ws,
+                           double *tau2, size_t *niter)
+{
+    double g0, dg, fi;
+    eq_from(kind, fe, k, &g0, &dg, &fi);
+    double ymin = y[0], ymax = y[0];
+    for (size_t i = 1; i < k; i++) {
+        ymin = y[i] < ymin ? y[i] : ymin;
+        ymax = y[i] > ymax ? y[i] : ymax;
+    }
+    double R = ymax - ymin;
+    *niter = 0; /* iterations of the root solves; 1 when none was needed */
+    *tau2 = 0.0;
+    if (!(R > 0)) { *niter = 1; return MP_OK; } /* all effects equal: the score is negative everywhere */
+    double *yc = ws->a;
+    for (size_t i = 0; i < k; i++) yc[i] = y[i] - fe->mu;
+    double T = (kind == EQ_REML ? 2.0 : 1.0) * R * R;
+    for (int i = 0; i < 64 && !(score_fast(kind, yc, v, k, T) < 0); i++) T *= 2.0;
+    if (!isfinite(T)) return MP_FAIL(MP_ENOCONV);
+    const double ratio = pow(1.0 / ML_GRID_LO, 1.0 / (ML_GRID_N - 1));
+    double best = 0.0, best_ll = NAN, prev_t = 0.0, prev_g = g0, t = T * ML_GRID_LO;
+    int have = 0;
+    mp_status st = MP_OK;
+    if (!(g0 > 0)) { best_ll = loglik2(kind, y, v, k, 0.0, ws); have = 1; }
+    for (int j = 0; j < ML_GRID_N; j++, t = j == ML_GRID_N - 1 ? T : t * ratio) {
+        double g = score_fast(kind, yc, v, k, t);
+        if (prev_g > 0 && !(g > 0)) {
+            double lo = prev_t, hi = t, gl, gh;
+            /* the exact score decides the bracket (the fused one may differ
+             * in the last digits next to a root) */
+            eq_eval(kind, y, v, k, hi, ws, &gh, &dg, &fi);
+            if (lo > 0) eq_eval(kind, y, v, k, lo, ws, &gl, &dg, &fi);
+            else gl = g0;
+            if (gl > 0) {
+                double root;
+                size_t it = 0;
+                mp_status s1 = gh > 0 ? solve_eq(kind, y, v, k, hi, INFINITY, hi, o, ws, &root, &it)
+                                      : solve_eq(kind, y, v, k, lo, hi,
+                                                 lo > 0 ? sqrt(lo * hi) : 0.5 * hi, o, ws, &root, &it);
+                *niter += it;
+                if (s1 != MP_OK) st = s1;
+                else {
+                    double ll = loglik2(kind, y, v, k, root, ws);
+                    if (!have || ll > best_ll) { best = root; best_ll = ll; have = 1; }
+                }
+            }
+        }
+        prev_t = t;
+        prev_g = g;
+    }
+    if (*niter == 0) *niter = 1;
+    if (!have) return st != MP_OK ? st : MP_FAIL(MP_ENOCONV);
+    *tau2 = best;
+    return st; /* a stationary point that could not be solved is reported */
+}
+
 /* ---- generalised Q and Brent root finding ---------------------------- */
 
 typedef struct {
@@ -385,6 +496,20 @@ typedef struct {
 
 static double qgen(const double *y, const double *v, size_t k, double tau2, double *w)
 {
+    if (tau2 > 1e150) {
+        /* weights tau2/(v + tau2) in (1/2, 1]: 1/(v + tau2) would be
+         * subnormal (and lose digits) near the top of the double range, where
+         * the Q-profile search may look for a root (v <= MP_POOL_VMAX) */
+        double S1 = 0, swy = 0;
+        for (size_t i = 0; i < k; i++) {
+            w[i] = tau2 / (v[i] + tau2);
+            S1 += w[i];
+            swy += w[i] * y[i];
+        }
+        double mu = swy / S1, Q = 0;
+        for (size_t i = 0; i < k; i++) Q += w[i] * (y[i] - mu) * ((y[i] - mu) / tau2);
+        return Q;
+    }
     double S1 = 0, swy = 0;
     for (size_t i = 0; i < k; i++) {
         w[i] = 1.0 / (v[i] + tau2);
@@ -434,35 +559,74 @@ static int bracket_hi(qgen_params *qp, double start, double *hi)
 
 static double sq(double x) { return x * x; }
 
-/* Q-profile CI for tau2 (Viechtbauer 2007; metafor confint.rma.uni with its
- * default search limits [0, max(100, 10 tau2)]). */
+/* Chi-square quantiles of the Q-profile CI, remembered in the workspace
+ * like the t quantile (mp_qchisq_* may refine GSL's value by root search). */
+static void chisq_crits(mp_pool_workspace *ws, double half_alpha, double df, double *cu, double *cl)
+{
+    if (!(ws->c_alpha == half_alpha && ws->c_df == df)) {
+        ws->c_upper = mp_qchisq_upper(half_alpha, df);
+        ws->c_lower = mp_qchisq_lower(half_alpha, df);
+        ws->c_alpha = half_alpha;
+        ws->c_df = df;
+    }
+    *cu = ws->c_upper;
+    *cl = ws->c_lower;
+}
+
+/* The root of Q(tau2) = target above 0, given Q(0) > target (Q decreases
+ * in tau2).  The bracket starts at metafor's search limit max(100, 10 tau2)
+ * and doubles until Q falls below the target, up to the largest double:
+ * the bound is a root, not the end of a search range (issue 11).  *limit
+ * is set (and DBL_MAX returned) only when Q(DBL_MAX) is still above the
+ * target: no root in the range of a double. */
+static mp_status qprofile_root(mp_pool_workspace *ws, qgen_params *qp, double start,
+                               const mp_pool_opts *o, double *root, int *limit)
+{
+    double lo = 0.0, hi = start;
+    *limit = 0;
+    for (;;) {
+        double f = qgen_fn(hi, qp);
+        if (f != f) return MP_FAIL(MP_ENOCONV);
+        if (f == 0) { *root = hi; return MP_OK; }
+        if (f < 0) break;
+        if (hi == DBL_MAX) { *root = DBL_MAX; *limit = 1; return MP_OK; }
+        lo = hi;
+        hi = hi > DBL_MAX / 2 ? DBL_MAX : 2.0 * hi;
+    }
+    return brent_root(ws, qp, lo, hi, o, root, NULL);
+}
+
+/* Q-profile CI for tau2 (Viechtbauer 2007; metafor confint.rma.uni): the
+ * roots of Q(tau2) = chi2 upper and lower alpha/2 quantiles with k - 1 df.
+ * Where Q(0) is below the upper quantile the lower bound is 0 (the
+ * parameter's boundary, no root above it); where Q(0) is below the lower
+ * quantile the interval is empty: both bounds 0 and both limit flags set
+ * (metafor's ci.null, printed "<0" on both sides). */
 static void tau2_qprofile(const double *y, const double *v, size_t k, const mp_pool_opts *o,
                           mp_pool_workspace *ws, mp_pool_result *r)
 {
-    double alpha = 1.0 - o->level / 100.0, df = (double)k - 1.0;
-    double crit_u = gsl_cdf_chisq_Qinv(alpha / 2.0, df);   /* upper quantile */
-    double crit_l = gsl_cdf_chisq_Pinv(alpha / 2.0, df);   /* lower quantile */
-    double tmax = fmax(100.0, 10.0 * r->tau2);
+    double alpha = 1.0 - o->level / 100.0, df = (double)k - 1.0, crit_u, crit_l;
+    chisq_crits(ws, alpha / 2.0, df, &crit_u, &crit_l);
+    double start = fmax(100.0, 10.0 * r->tau2);
     qgen_params qp = {y, v, k, 0, ws->w};
-    double q0 = qgen(y, v, k, 0.0, ws->w), qmax = qgen(y, v, k, tmax, ws->w);
+    double q0 = qgen(y, v, k, 0.0, ws->w);
     double lb = NAN, ub = NAN;
-    /* upper bound: Q(tau2) = crit_l */
-    if (q0 < crit_l) {
-        lb = ub = 0.0; /* the interval is the null set; metafor prints 0, 0 */
+    if (!isfinite(crit_u) || !isfinite(crit_l)) {
+        r->warn |= MP_WARN_TAU2_CI_LB | MP_WARN_TAU2_CI_UB;
+    } else if (q0 < crit_l) {
+        lb = ub = 0.0; /* the interval is the null set; metafor prints <0, <0 */
+        r->tau2_ci_lb_limit = r->tau2_ci_ub_limit = 1;
     } else {
-        if (qmax > crit_l) ub = tmax;
-        else {
-            qp.target = crit_l;
-            if (brent_root(ws, &qp, 0.0, tmax, o, &ub, NULL) != MP_OK) {
-                ub = NAN;
-                r->warn |= MP_WARN_TAU2_CI_UB;
-            }
+        qp.target = crit_l;
+        if (qprofile_root(ws, &qp, start, o, &ub, &r->tau2_ci_ub_limit) != MP_OK) {
+            ub = NAN;
+            r->warn |= MP_WARN_TAU2_CI_UB;
         }
-        if (qmax > crit_u) lb = tmax;
-        else if (q0 < crit_u) lb = 0.0;
-        else {
+        if (q0 < crit_u) {
+            lb = 0.0;
+        } else {
             qp.target = crit_u;
-            if (brent_root(ws, &qp, 0.0, tmax, o, &lb, NULL) != MP_OK) {
+            if (qprofile_root(ws, &qp, start, o, &lb, &r->tau2_ci_lb_limit) != MP_OK) {
                 lb = NAN;
                 r->warn |= MP_WARN_TAU2_CI_LB;
             }
@@ -470,8 +634,8 @@ static void tau2_qprofile(const double *y, const double *v, size_t k, const mp_p
     }
     r->tau2_ci_lb = lb;
     r->tau2_ci_ub = ub;
-    r->I2_ci_lb = 100.0 * lb / (r->vt + lb);
-    r->I2_ci_ub = 100.0 * ub / (r->vt + ub);
+    r->I2_ci_lb = 100.0 * (lb / (r->vt + lb)); /* no overflow for lb = DBL_MAX */
+    r->I2_ci_ub = 100.0 * (ub / (r->vt + ub));
     r->H2_ci_lb = lb / r->vt + 1.0;
     r->H2_ci_ub = ub / r->vt + 1.0;
 }
@@ -517,7 +681,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
     if (k > 1) {
         r->Q = fe.Q;
         r->Q_df = df;
-        r->Q_pval = gsl_cdf_chisq_Q(fe.Q, df);
+        r->Q_pval = mp_pchisq_upper(fe.Q, df);
         r->vt = df / fe.trP;
     } else {
         r->warn |= MP_WARN_K1;
@@ -576,34 +740,20 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
             break;
         }
         case MP_METHOD_REML:
-        case MP_METHOD_ML:
+        case MP_METHOD_ML: {
+            st = ml_global(m == MP_METHOD_REML ? EQ_REML : EQ_ML, y, v, k, &fe, o, ws, &tau2,
+                           &r->niter);
+            if (st != MP_OK) r->converged = 0;
+            break;
+        }
         case MP_METHOD_EB: {
-            eqkind kind = m == MP_METHOD_REML ? EQ_REML : m == MP_METHOD_ML ? EQ_ML : EQ_EB;
-            double trPVPV, trPV, g0, dg, fi, gs = -1;
+            /* Morris's equation Q(tau2) = k - 1: the generalised Q decreases
+             * strictly in tau2, so there is at most one root (no grid) */
+            double trPVPV, trPV, g0, dg, fi;
             double start = fmax(0.0, tau2_he(y, v, k, &trPVPV, &trPV));
-            /* the equation at 0 from the FE quantities: the same weights 1/v */
-            eq_from(kind, &fe, k, &g0, &dg, &fi);
-            if (start > 0 && g0 <= 0) eq_eval(kind, y, v, k, start, ws, &gs, &dg, &fi);
+            eq_from(EQ_EB, &fe, k, &g0, &dg, &fi);
             if (g0 > 0) {
-                st = solve_eq(kind, y, v, k, 0.0, start, o, ws, &tau2, &r->niter);
-            } else if (gs > 0) {
-                /* score negative at 0 but positive at the HE start: an interior
-                 * mode exists beyond it; keep it only if its likelihood is higher
-                 * (metafor's ll0check) */
-                st = solve_eq(kind, y, v, k, start, start, o, ws, &tau2, &r->niter);
-                if (st == MP_OK && kind != EQ_EB) {
-                    pstats a0, a1;
-                    double l0 = 0, l1 = 0;
-                    weights(v, k, 0.0, w);
-                    pstats_of(y, w, k, &a0, 0);
-                    for (size_t i = 0; i < k; i++) l0 -= log(v[i]);
-                    weights(v, k, tau2, w);
-                    pstats_of(y, w, k, &a1, 0);
-                    for (size_t i = 0; i < k; i++) l1 -= log(v[i] + tau2);
-                    l0 -= a0.Q + (kind == EQ_REML ? log(a0.S1) : 0);
-                    l1 -= a1.Q + (kind == EQ_REML ? log(a1.S1) : 0);
-                    if (l0 >= l1) tau2 = 0.0;
-                }
+                st = solve_eq(EQ_EB, y, v, k, 0.0, INFINITY, start, o, ws, &tau2, &r->niter);
             } else {
                 tau2 = 0.0;
                 r->niter = 1;
@@ -777,6 +927,6 @@ mp_status mp_pool_subgroup_test(const double *est, const double *se, size_t n, d
     for (size_t i = 0; i < n; i++) q += sq(est[i] - mu) / (se[i] * se[i]);
     *Q = q;
     *df = (double)n - 1.0;
-    *pval = gsl_cdf_chisq_Q(q, *df);
+    *pval = mp_pchisq_upper(q, *df);
     return MP_OK;
 }

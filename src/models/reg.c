@@ -33,6 +33,7 @@
 
 #include <cblas.h>
 #include <float.h>
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_roots.h>
@@ -299,13 +300,13 @@ static mp_status eq_eval(eqkind kind, regws *ws, double tau2, double *g, double 
     return MP_OK;
 }
 
-/* Solve g(tau2) = 0 on (lo, inf) given g(lo) > 0.  Newton steps, Fisher
- * scoring where Newton's slope has the wrong sign, bisection where a step
- * leaves the bracket [lo, hi] (g(lo) > 0 > g(hi)). */
-static mp_status solve_eq(eqkind kind, regws *ws, double lo, double start, const mp_reg_opts *o,
-                          double *root, size_t *niter)
+/* Solve g(tau2) = 0 on (lo, hi) given g(lo) > 0 >= g(hi) (hi may be
+ * infinite).  Newton steps, Fisher scoring where Newton's slope has the
+ * wrong sign, bisection where a step leaves the bracket [lo, hi]. */
+static mp_status solve_eq(eqkind kind, regws *ws, double lo, double hi, double start,
+                          const mp_reg_opts *o, double *root, size_t *niter)
 {
-    double hi = INFINITY, x = start > lo ? start : lo, g, dg, fi;
+    double x = start > lo ? start : lo, g, dg, fi;
     for (size_t it = 1; it <= o->maxiter; it++) {
         mp_status s = eq_eval(kind, ws, x, &g, &dg, &fi);
         *niter = it;
@@ -327,6 +328,81 @@ static mp_status solve_eq(eqkind kind, regws *ws, double lo, double start, const
     }
     *root = x;
     return MP_FAIL(MP_ENOCONV);
+}
+
+/* ---- the global maximum of ML / REML ------------------------------------ */
+
+/* Twice the (restricted) log-likelihood at tau2, constants dropped:
+ * -sum log(v + tau2) - y'Py [- log |X'WX|]. */
+static mp_status loglik2(eqkind kind, regws *ws, double t, double *ll)
+{
+    set_weights(ws, t);
+    mp_status s = wls(ws);
+    if (s != MP_OK) return s;
+    double l = 0;
+    for (size_t i = 0; i < ws->k; i++) l -= log(ws->v[i] + t);
+    *ll = l - ws->rss - (kind == EQ_REML ? ws->logdet : 0.0);
+    return MP_OK;
+}
+
+#define ML_GRID_N 24
+#define ML_GRID_LO 1e-6
+
+/* The global maximum on [0, inf) of the ML or REML likelihood (issue 11;
+ * the same rule as src/models/pool.c).  With c the mean of y (models with
+ * an intercept) or 0, R = max |y_i - c| bounds the weighted residuals
+ * (y'Py <= sum w (y - c)^2 since the GLS fit minimises it), so the ML score
+ * sum w^2 e^2 - sum w <= sum w (w R^2 - 1) < 0 once tau2 >= R^2; REML's
+ * bound starts at 2 R^2 and both are doubled until the score there is
+ * negative.  The score's sign on a geometric grid of 24 points over
+ * [1e-6 T, T] brackets every stationary point the grid resolves; each
+ * local maximum is solved in its cell, 0 is a candidate when the score
+ * there is not positive, and the highest likelihood wins. */
+static mp_status ml_global(eqkind kind, regws *ws, const mp_reg_opts *o, double *tau2,
+                           size_t *niter)
+{
+    const size_t k = ws->k;
+    double g0, g, dg, fi, c = 0, R = 0;
+    mp_status st = eq_eval(kind, ws, 0.0, &g0, &dg, &fi);
+    if (st != MP_OK) return st;
+    if (o->intercept) c = sum(ws->y, k) / (double)k;
+    for (size_t i = 0; i < k; i++) R = fmax(R, fabs(ws->y[i] - c));
+    *niter = 0; /* iterations of the root solves; 1 when none was needed */
+    *tau2 = 0.0;
+    double T = (kind == EQ_REML ? 2.0 : 1.0) * R * R;
+    if (!(T > 0)) T = 1.0;
+    for (int i = 0; i < 64; i++, T *= 2.0) {
+        if ((st = eq_eval(kind, ws, T, &g, &dg, &fi)) != MP_OK) return st;
+        if (g < 0) break;
+    }
+    if (!(g < 0) || !isfinite(T)) return MP_FAIL(MP_ENOCONV);
+    const double ratio = pow(1.0 / ML_GRID_LO, 1.0 / (ML_GRID_N - 1));
+    double best = 0.0, best_ll = NAN, prev_t = 0.0, prev_g = g0, t = T * ML_GRID_LO;
+    int have = 0;
+    mp_status bad = MP_OK;
+    if (!(g0 > 0)) {
+        if ((st = loglik2(kind, ws, 0.0, &best_ll)) != MP_OK) return st;
+        have = 1;
+    }
+    for (int j = 0; j < ML_GRID_N; j++, t = j == ML_GRID_N - 1 ? T : t * ratio) {
+        if ((st = eq_eval(kind, ws, t, &g, &dg, &fi)) != MP_OK) return st;
+        if (prev_g > 0 && !(g > 0)) {
+            double root, ll;
+            size_t it = 0;
+            st = solve_eq(kind, ws, prev_t, t, prev_t > 0 ? sqrt(prev_t * t) : 0.5 * t, o, &root,
+                          &it);
+            *niter += it;
+            if (st != MP_OK) bad = st;
+            else if ((st = loglik2(kind, ws, root, &ll)) != MP_OK) return st;
+            else if (!have || ll > best_ll) { best = root; best_ll = ll; have = 1; }
+        }
+        prev_t = t;
+        prev_g = g;
+    }
+    if (*niter == 0) *niter = 1;
+    if (!have) return bad != MP_OK ? bad : MP_FAIL(MP_ENOCONV);
+    *tau2 = best;
+    return bad;
 }
 
 /* ---- Paule-Mandel: Brent on the generalised Q ------------------------- */
@@ -468,7 +544,7 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
     const double trPP_fe = tr_ihih(ws, ws->w, ws->w), sw_fe = sum(ws->w, k);
     r->QE = QE;
     r->QE_df = df;
-    r->QE_pval = gsl_cdf_chisq_Q(QE, df);
+    r->QE_pval = mp_pchisq_upper(QE, df);
     r->vt = df / trP_fe;
 
     double tau2 = 0.0, se2 = NAN;
@@ -504,32 +580,20 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
     }
     case MP_METHOD_REML:
     case MP_METHOD_ML:
+        st = ml_global(m == MP_METHOD_REML ? EQ_REML : EQ_ML, ws, o, &tau2, &r->niter);
+        if (st != MP_OK) {
+            r->converged = 0;
+            return st == MP_ESING ? st : MP_FAIL(MP_ENOCONV);
+        }
+        break;
     case MP_METHOD_EB: {
-        eqkind kind = m == MP_METHOD_REML ? EQ_REML : m == MP_METHOD_ML ? EQ_ML : EQ_EB;
-        double he, trPV, trPVPV, g0, gs = -1, dg, fi;
+        /* Q(tau2) = k - p: the generalised Q decreases strictly in tau2, so
+         * the root is unique (no grid) */
+        double he, trPV, trPVPV, g0, dg, fi;
         if ((st = tau2_he(ws, &he, &trPV, &trPVPV)) != MP_OK) return st;
-        double start = fmax(0.0, he);
-        if ((st = eq_eval(kind, ws, 0.0, &g0, &dg, &fi)) != MP_OK) return st;
-        if (start > 0 && g0 <= 0 && (st = eq_eval(kind, ws, start, &gs, &dg, &fi)) != MP_OK)
-            return st;
+        if ((st = eq_eval(EQ_EB, ws, 0.0, &g0, &dg, &fi)) != MP_OK) return st;
         if (g0 > 0) {
-            st = solve_eq(kind, ws, 0.0, start, o, &tau2, &r->niter);
-        } else if (gs > 0) {
-            /* score negative at 0 but positive at the HE start: an interior
-             * mode beyond it is kept only if its likelihood is higher than
-             * at 0 (metafor's ll0check) */
-            st = solve_eq(kind, ws, start, start, o, &tau2, &r->niter);
-            if (st == MP_OK && kind != EQ_EB) {
-                double l[2], t[2] = {0.0, tau2};
-                for (int a = 0; a < 2; a++) {
-                    set_weights(ws, t[a]);
-                    if ((st = wls(ws)) != MP_OK) return st;
-                    double lv = 0;
-                    for (size_t i = 0; i < k; i++) lv += log(v[i] + t[a]);
-                    l[a] = -lv - ws->rss - (kind == EQ_REML ? ws->logdet : 0.0);
-                }
-                if (l[0] >= l[1]) tau2 = 0.0;
-            }
+            st = solve_eq(EQ_EB, ws, 0.0, INFINITY, fmax(0.0, he), o, &tau2, &r->niter);
         } else {
             tau2 = 0.0;
             r->niter = 1;
@@ -595,10 +659,10 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
         r->s2w = ws->rss <= DBL_EPSILON ? 0.0 : ws->rss / df;
         for (size_t i = 0; i < p * p; i++) r->vb[i] *= r->s2w;
         r->df = df;
-        crit = gsl_cdf_tdist_Qinv(alpha / 2.0, df);
+        crit = mp_qt_upper(alpha / 2.0, df);
     } else {
         r->s2w = 1.0;
-        crit = gsl_cdf_ugaussian_Qinv(alpha / 2.0);
+        crit = mp_qnorm_upper(alpha / 2.0);
     }
     for (size_t j = 0; j < p; j++) {
         double se = sqrt(r->vb[j + j * p]);
@@ -621,7 +685,7 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
             r->QM_pval = gsl_cdf_fdist_Q(r->QM, (double)mm, df);
         } else {
             r->QM = qm;
-            r->QM_pval = gsl_cdf_chisq_Q(qm, (double)mm);
+            r->QM_pval = mp_pchisq_upper(qm, (double)mm);
         }
     }
 

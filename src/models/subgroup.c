@@ -17,6 +17,7 @@
 #include "metapool/pool.h"
 #include "internal.h"
 
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
@@ -83,8 +84,8 @@ mp_status mp_reg_subgroups(const double *y, const double *v, const size_t *group
     if (s != MP_OK) goto out;
 
     double alpha = 1.0 - o->level / 100.0;
-    double crit = ro.test == MP_TEST_KNHA ? gsl_cdf_tdist_Qinv(alpha / 2.0, cells.df)
-                                          : gsl_cdf_ugaussian_Qinv(alpha / 2.0);
+    double crit = ro.test == MP_TEST_KNHA ? mp_qt_upper(alpha / 2.0, cells.df)
+                                          : mp_qnorm_upper(alpha / 2.0);
     for (size_t g = 0; g < ng; g++) {
         mp_pool_result *r = &res[g];
         r->k = kg[g];

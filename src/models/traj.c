@@ -35,6 +35,7 @@
 
 #include <cblas.h>
 #include <float.h>
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_min.h>
@@ -729,7 +730,7 @@ mp_status mp_traj_predict(const mp_traj_result *r, double time, mp_traj_point *o
         est += x[i] * r->coef[i].estimate;
         for (size_t j = 0; j < r->p; j++) var += x[i] * r->vb[i * r->p + j] * x[j];
     }
-    double z = gsl_cdf_ugaussian_Qinv((1.0 - r->level / 100.0) / 2.0);
+    double z = mp_qnorm_upper((1.0 - r->level / 100.0) / 2.0);
     double se = sqrt(fmax(var, 0.0));
     out->time = time;
     out->estimate = est;
@@ -965,9 +966,9 @@ static mp_status fill_result(mp_traj_result *R, const traj_ws *w, const mp_traj_
     R->logLik = ll;
     R->QE = QE;
     R->QE_df = (double)(k - p);
-    R->QE_pval = isfinite(QE) ? gsl_cdf_chisq_Q(QE, (double)(k - p)) : NAN;
+    R->QE_pval = isfinite(QE) ? mp_pchisq_upper(QE, (double)(k - p)) : NAN;
     if (rho_struct && !w->has_rho) R->warn |= MP_TRAJ_WARN_RHO_FIXED;
-    double z = gsl_cdf_ugaussian_Qinv((1.0 - o->level / 100.0) / 2.0);
+    double z = mp_qnorm_upper((1.0 - o->level / 100.0) / 2.0);
     for (size_t j = 0; j < p; j++) {
         mp_traj_coef *c = &R->coef[j];
         coef_name(o->model, j, ut, c->name, sizeof c->name);

@@ -9,6 +9,7 @@
 #include "metapool/report.h"
 #include "report_internal.h"
 
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
@@ -102,11 +103,17 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
         fputs(i + 1 < sizeof kv / sizeof kv[0] ? ", " : ",\n", f);
         if (i == 8 || i == 13 || i == 19) fprintf(f, "\n%s", pad);
     }
+    /* the Q-profile limit flags (interface.md "More keys of the pool
+     * object"): null where no tau2 CI was computed */
+    int has_ci = isfinite(p->tau2_ci_lb) || isfinite(p->tau2_ci_ub);
+    fprintf(f, "%s\"tau2_ci_lb_limit\": %s, \"tau2_ci_ub_limit\": %s,\n", pad,
+            !has_ci ? "null" : p->tau2_ci_lb_limit ? "true" : "false",
+            !has_ci ? "null" : p->tau2_ci_ub_limit ? "true" : "false");
     fprintf(f, "%s\"niter\": %zu, \"converged\": %s,\n", pad, p->niter,
             p->converged ? "true" : "false");
     json_fixed(f, a, pad);
     fprintf(f, "%s\"studies\": [", pad);
-    double z = gsl_cdf_ugaussian_Qinv((1.0 - p->level / 100.0) / 2.0);
+    double z = mp_qnorm_upper((1.0 - p->level / 100.0) / 2.0);
     for (size_t i = 0; i < a->k; i++) {
         double se = sqrt(a->vi[i]);
         fprintf(f, "%s\n%s  {\"study\": ", i ? "," : "", pad);

@@ -405,15 +405,21 @@ static void het_text(const tbl *t, const mp_report_analysis *a, char *buf, size_
     rp_fmt(h2, sizeof h2, p->H2, d);
     size_t m = (size_t)snprintf(buf, n, "Heterogeneity: Q = %s, df = %.0f, %s; I%s = %s%%", q,
                                 p->Q_df, pv, g->sq, i2);
+    /* a Q-profile bound with no root in the range of a double is marked:
+     * ">" before a bound whose root lies beyond the largest double, "<"
+     * on both bounds of the empty interval (as metafor marks them) */
+    const char *ml = !p->tau2_ci_lb_limit ? "" : p->tau2_ci_lb > 0 ? ">" : "<";
+    const char *mu = !p->tau2_ci_ub_limit ? "" : p->tau2_ci_ub > 0 ? ">" : "<";
     if (m < n && rp_is_re(a) && isfinite(p->I2_ci_lb) && isfinite(p->I2_ci_ub))
-        m += (size_t)snprintf(buf + m, n - m, " [%s, %s]", rp_fmt(i2l, sizeof i2l, p->I2_ci_lb, d),
+        m += (size_t)snprintf(buf + m, n - m, " [%s%s, %s%s]", ml,
+                              rp_fmt(i2l, sizeof i2l, p->I2_ci_lb, d), mu,
                               rp_fmt(i2u, sizeof i2u, p->I2_ci_ub, d));
     if (m < n && rp_is_re(a)) {
         m += (size_t)snprintf(buf + m, n - m, "; %s%s = %s", g->tau, g->sq,
                               rp_fmt(t2, sizeof t2, p->tau2, d + 2));
         if (m < n && isfinite(p->tau2_ci_lb) && isfinite(p->tau2_ci_ub))
-            m += (size_t)snprintf(buf + m, n - m, " [%s, %s]",
-                                  rp_fmt(t2l, sizeof t2l, p->tau2_ci_lb, d + 2),
+            m += (size_t)snprintf(buf + m, n - m, " [%s%s, %s%s]", ml,
+                                  rp_fmt(t2l, sizeof t2l, p->tau2_ci_lb, d + 2), mu,
                                   rp_fmt(t2u, sizeof t2u, p->tau2_ci_ub, d + 2));
     }
     if (m < n) snprintf(buf + m, n - m, "; H%s = %s", g->sq, h2);

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "report_internal.h"
 
+#include "metapool/quantile.h"
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ double rp_disp(const mp_report *r, double x)
 
 double rp_zcrit(double level)
 {
-    return gsl_cdf_ugaussian_Qinv((1.0 - level / 100.0) / 2.0);
+    return mp_qnorm_upper((1.0 - level / 100.0) / 2.0);
 }
 
 int rp_is_re(const mp_report_analysis *a)

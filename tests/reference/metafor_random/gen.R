@@ -15,7 +15,7 @@ for (rep in 1:60) {
     if (m == "FE" && tst == "knha") next
     res <- tryCatch(rma(yi, vi, method=m, test=tst, control=list(threshold=1e-14, maxiter=10000, tol=1e-14)), error=function(e) NULL)
     if (is.null(res)) { rows[[length(rows)+1]] <- data.frame(csv=fn, method=m, test=tst, err=1); next }
-    ci <- if (m != "FE" && k > 1) tryCatch(confint(res, control=list(tol=1e-14)), error=function(e) NULL) else NULL
+    ci <- if (m != "FE" && k > 1) tryCatch(confint(res, control=list(tol=1e-14, tau2.max=max(1e10, 1e4*res$tau2))), error=function(e) NULL) else NULL
     pr <- predict(res)
     g <- function(x) if (is.null(x) || length(x)==0) NA else x
     r <- data.frame(csv=fn, method=m, test=tst, err=0, k=k, estimate=c(res$b), se=res$se, stat=res$zval, pval=res$pval,
