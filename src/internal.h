@@ -29,6 +29,10 @@ char mp_csv_detect_delim(const char *p, const char *end);
  * Shared by the loader (table.c) and the streaming reader (batch.c). */
 void mp_show_text(char *dst, size_t n, const char *s, size_t max);
 
+/* Set OpenBLAS to one thread, once per process (src/models/blas_threads.c);
+ * called by every entry point that reaches BLAS or LAPACK. */
+void mp_blas_single_thread(void);
+
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)
 {

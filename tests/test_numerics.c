@@ -290,6 +290,133 @@ START_TEST(test_global_random)
 }
 END_TEST
 
+/* Twice the (restricted) log-likelihood of y ~ 1 + x at tau2, long double:
+ * the 2 x 2 weighted normal equations solved in closed form. */
+static long double ll2_reg_ld(const double *y, const double *v, const double *x, size_t k,
+                              long double t, int reml)
+{
+    long double a = 0, b = 0, c = 0, d = 0, e = 0, lv = 0;
+    for (size_t i = 0; i < k; i++) {
+        long double w = 1.0L / ((long double)v[i] + t);
+        a += w; b += w * x[i]; c += w * x[i] * x[i]; d += w * y[i]; e += w * x[i] * y[i];
+        lv += logl((long double)v[i] + t);
+    }
+    long double det = a * c - b * b, b0 = (c * d - b * e) / det, b1 = (a * e - b * d) / det, q = 0;
+    for (size_t i = 0; i < k; i++) {
+        long double r = (long double)y[i] - b0 - b1 * x[i];
+        q += r * r / ((long double)v[i] + t);
+    }
+    return -lv - q - (reml ? logl(det) : 0.0L);
+}
+
+/* The reg sets (model "mod" in multimodal/ and multimodal_reg/): metafor's
+ * interior maximum, and no grid point above the returned value. */
+static size_t check_reg_sets(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/expected.csv", dir);
+    mp_table *e = NULL;
+    mp_error err;
+    ck_assert_int_eq(mp_table_read(tu_ref(path), &e, &err), MP_OK);
+    size_t n = 0;
+    for (size_t r = 0; r < mp_table_nrows(e); r++) {
+#define CELL(name) mp_table_cell(e, r, (size_t)mp_table_col(e, name))
+        if (strcmp(CELL("model"), "mod") != 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, CELL("set"));
+        double *y, *v, *x;
+        size_t k = read_yv(tu_ref(path), &y, &v, &x);
+        double *X = malloc(2 * k * sizeof(double));
+        for (size_t i = 0; i < k; i++) { X[i] = 1.0; X[k + i] = x[i]; }
+        mp_reg_opts o;
+        mp_reg_opts_init(&o);
+        ck_assert_int_eq(mp_method_parse(CELL("method"), &o.method), MP_OK);
+        mp_reg_result res;
+        ck_assert_int_eq(mp_reg_fit(y, v, X, k, 2, &o, &res), MP_OK);
+        ck_assert_msg(rel_close(res.tau2, strtod(CELL("tau2"), NULL), 1e-6), "%s %s: tau2 %.17g, metafor %s",
+                      CELL("set"), CELL("method"), res.tau2, CELL("tau2"));
+        ck_assert_rel(res.beta[0], strtod(CELL("b0"), NULL), 1e-6);
+        ck_assert_rel(res.beta[1], strtod(CELL("b1"), NULL), 1e-6);
+        ck_assert(strtod(CELL("logLik"), NULL) > strtod(CELL("logLik0"), NULL));
+        int reml = o.method == MP_METHOD_REML;
+        long double best = ll2_reg_ld(y, v, x, k, res.tau2, reml);
+        double ymin = y[0], ymax = y[0];
+        for (size_t i = 1; i < k; i++) { ymin = fmin(ymin, y[i]); ymax = fmax(ymax, y[i]); }
+        double R2 = (ymax - ymin) * (ymax - ymin);
+        for (int j = -1; j < 4000; j++) {
+            double t = j < 0 ? 0.0 : 1e-8 * R2 * pow(1e10, j / 3999.0);
+            long double l = ll2_reg_ld(y, v, x, k, t, reml);
+            ck_assert_msg(l <= best + 1e-12L * fabsl(best) + 1e-12L, "%s: ll(%g) above the fit's", CELL("set"), t);
+        }
+        mp_reg_result_free(&res);
+        free(X); free(x); free(y); free(v);
+        n++;
+#undef CELL
+    }
+    mp_table_free(e);
+    return n;
+}
+
+START_TEST(test_multimodal_reg_metafor)
+{
+    size_t n = check_reg_sets("multimodal") + check_reg_sets("multimodal_reg");
+    ck_assert_uint_ge(n, 2);
+}
+END_TEST
+
+/* ---- BLAS threads ---------------------------------------------------------- */
+
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+/* The first fit sets OpenBLAS to one thread (src/models/blas_threads.c),
+ * whatever the process had; mp_traj_fit and mp_reg_check_rank do too.  Each
+ * Check test runs in its own forked process, so every one starts before any
+ * fit of its process. */
+static void blas_two_threads(void)
+{
+    ck_assert_msg(openblas_set_num_threads && openblas_get_num_threads,
+                  "the library is linked against OpenBLAS (CMakeLists.txt)");
+    openblas_set_num_threads(2);
+    ck_assert_int_eq(openblas_get_num_threads(), 2);
+}
+
+START_TEST(test_blas_one_thread_reg)
+{
+    blas_two_threads();
+    const double y[] = {0.1, 0.5, 0.2, 0.9, 0.4}, v[] = {0.1, 0.2, 0.1, 0.3, 0.2},
+                 X[] = {1, 1, 1, 1, 1, 1, 2, 3, 4, 5};
+    mp_reg_result r;
+    ck_assert_int_eq(mp_reg_fit(y, v, X, 5, 2, NULL, &r), MP_OK);
+    mp_reg_result_free(&r);
+    ck_assert_int_eq(openblas_get_num_threads(), 1);
+}
+END_TEST
+
+START_TEST(test_blas_one_thread_rank)
+{
+    blas_two_threads();
+    const double X[] = {1, 1, 1, 1, 2, 3};
+    ck_assert_int_eq(mp_reg_check_rank(X, 3, 2, 0.0, NULL), MP_OK);
+    ck_assert_int_eq(openblas_get_num_threads(), 1);
+}
+END_TEST
+
+START_TEST(test_blas_one_thread_traj)
+{
+    blas_two_threads();
+    const double y[] = {1, 2, 1.5, 2.5, 0.5, 1.8}, v[] = {0.1, 0.1, 0.2, 0.2, 0.1, 0.3},
+                 tm[] = {1, 2, 1, 2, 1, 2};
+    const size_t st[] = {0, 0, 1, 1, 2, 2};
+    mp_traj_opts o;
+    mp_traj_opts_init(&o);
+    mp_traj_result r;
+    mp_error err;
+    mp_status s = mp_traj_fit(y, v, tm, st, 6, &o, &r, &err);
+    if (s == MP_OK || s == MP_ENOCONV) mp_traj_result_free(&r);
+    ck_assert_int_eq(openblas_get_num_threads(), 1);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -304,7 +431,13 @@ int main(void)
     tc = tcase_create("global_max");
     tcase_add_test(tc, test_multimodal_metafor);
     tcase_add_test(tc, test_global_random);
+    tcase_add_test(tc, test_multimodal_reg_metafor);
     tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("blas");
+    tcase_add_test(tc, test_blas_one_thread_reg);
+    tcase_add_test(tc, test_blas_one_thread_rank);
+    tcase_add_test(tc, test_blas_one_thread_traj);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -81,11 +81,21 @@ typedef struct mp_reg_result {
  *         mp_reg_result_free() whatever the return value.
  *
  *  Estimators (metafor_formulas.md sections 1-2, general X): DL, HE, HS,
- *  HSk and SJ in closed form; REML, ML and EB by safeguarded Newton steps
- *  (Fisher scoring where Newton's slope has the wrong sign, bisection
- *  inside a bracket), started from the HE estimate and iterated to
- *  relative change epsrel, with metafor's check of the likelihood at 0;
- *  PM by Brent's method (GSL) on Q(tau2) = k - p.
+ *  HSk and SJ in closed form; ML and REML at the global maximum of the
+ *  (restricted) likelihood on [0, inf): every local maximum bracketed by
+ *  the sign of the score on a grid scaled to the data and solved by
+ *  safeguarded Newton steps (Fisher scoring where Newton's slope has the
+ *  wrong sign, bisection inside the bracket) to relative change epsrel, 0
+ *  included, the highest kept; EB (unique root: Q decreases in tau2) by
+ *  the same Newton from the HE estimate; PM by Brent's method (GSL) on
+ *  Q(tau2) = k - p.
+ *
+ *  Threads: BLAS runs single-threaded inside the library's fits.  The
+ *  first call of mp_reg_fit, mp_reg_check_rank or mp_traj_fit sets
+ *  OpenBLAS to one thread for the whole process
+ *  (openblas_set_num_threads(1), once), so results do not depend on
+ *  OPENBLAS_NUM_THREADS and fits run in parallel on the caller's threads
+ *  without oversubscribing the cores.
  *
  *  Returns MP_OK; MP_EINVAL (NULL pointers, p = 0, a bad option);
  *  MP_EDOM (y, v or X outside the range pool supports: |y|, |X| <= MP_POOL_YMAX,

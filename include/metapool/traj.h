@@ -161,7 +161,9 @@ MP_EXPORT void mp_traj_result_free(mp_traj_result *r);
  *  too few distinct times for the model (err then names the effect, 1-based);
  *  MP_ESING if X'M^-1X is singular; MP_ENOCONV if the optimiser did not
  *  converge (res is filled with converged = 0); MP_ENOMEM.  On failures
- *  other than MP_ENOCONV res holds nothing to free.  Allocates. */
+ *  other than MP_ENOCONV res holds nothing to free.  Allocates.  Sets
+ *  OpenBLAS to one thread for the process on first use (see mp_reg_fit in
+ *  reg.h): results are the same for every OPENBLAS_NUM_THREADS. */
 MP_EXPORT mp_status mp_traj_fit(const double *y, const double *v, const double *time,
                                 const size_t *study, size_t k, const mp_traj_opts *o,
                                 mp_traj_result *res, mp_error *err);

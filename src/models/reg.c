@@ -450,6 +450,7 @@ static mp_status tau2_pm(regws *ws, double QE, double trP, const mp_reg_opts *o,
 
 mp_status mp_reg_check_rank(const double *X, size_t k, size_t p, double tol, size_t *col)
 {
+    mp_blas_single_thread();
     if (!X || p == 0) return MP_FAIL(MP_EINVAL);
     if (k < p) return MP_FAIL(MP_ETOOFEW);
     if (!(tol > 0)) tol = 1e-7;
@@ -720,6 +721,7 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
 mp_status mp_reg_fit(const double *y, const double *v, const double *X, size_t k, size_t p,
                      const mp_reg_opts *o, mp_reg_result *res)
 {
+    mp_blas_single_thread();
     mp_reg_opts def;
     if (!o) { mp_reg_opts_init(&def); o = &def; }
     if (!res) return MP_FAIL(MP_EINVAL);

@@ -997,6 +997,7 @@ mp_status mp_traj_fit(const double *y, const double *v, const double *time,
                       const size_t *study, size_t k, const mp_traj_opts *o,
                       mp_traj_result *res, mp_error *err)
 {
+    mp_blas_single_thread();
     if (!y || !v || !time || !study || !o || !res) return MP_FAIL(MP_EINVAL);
     if ((unsigned)o->model >= MP_TRAJ_MODEL_COUNT || (unsigned)o->structure >= MP_TRAJ_STRUCT_COUNT ||
         !(o->phi >= 0 && o->phi <= 1) || !(o->level > 0 && o->level < 100) || !(o->epsabs > 0))
