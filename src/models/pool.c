@@ -399,6 +399,34 @@ static double score_fast(eqkind kind, const double *yc, const double *v, size_t 
     return kind == EQ_REML ? yppy - s1 + s2 / s1 : yppy - s1;
 }
 
+/* score_fast at m <= ML_GRID_BLOCK points t[0..m) in one pass over the
+ * studies: the inner loop runs over the grid points, whose sums are
+ * independent, so it vectorises and has no serial dependency chain (one
+ * pass per point was latency-bound and cost the REML bench ~60%). */
+#define ML_GRID_BLOCK 32
+static void score_grid(eqkind kind, const double *yc, const double *v, size_t k, const double *t,
+                       int m, double *g)
+{
+    double s1[ML_GRID_BLOCK], s2[ML_GRID_BLOCK], swy[ML_GRID_BLOCK], s2y[ML_GRID_BLOCK],
+        s2yy[ML_GRID_BLOCK];
+    for (int j = 0; j < m; j++) s1[j] = s2[j] = swy[j] = s2y[j] = s2yy[j] = 0.0;
+    for (size_t i = 0; i < k; i++) {
+        const double vi = v[i], yi = yc[i], yy = yi * yi;
+        for (int j = 0; j < m; j++) {
+            double w = 1.0 / (vi + t[j]), w2 = w * w;
+            s1[j] += w;
+            s2[j] += w2;
+            swy[j] += w * yi;
+            s2y[j] += w2 * yi;
+            s2yy[j] += w2 * yy;
+        }
+    }
+    for (int j = 0; j < m; j++) {
+        double mu = swy[j] / s1[j], yppy = s2yy[j] - 2.0 * mu * s2y[j] + mu * mu * s2[j];
+        g[j] = kind == EQ_REML ? yppy - s1[j] + s2[j] / s1[j] : yppy - s1[j];
+    }
+}
+
 /* Twice the log-likelihood (ML) or restricted log-likelihood (REML) at
  * tau2, constants dropped: -sum log(v + tau2) - Q(tau2) [- log sum w]. */
 static double loglik2(eqkind kind, const double *y, const double *v, size_t k, double t,
@@ -412,10 +440,15 @@ static double loglik2(eqkind kind, const double *y, const double *v, size_t k, d
     return l - a.Q - (kind == EQ_REML ? log(a.S1) : 0.0);
 }
 
-/* Number of grid cells between ML_GRID_LO T and T (geometric, ratio
- * (1e6)^(1/23) = 1.82), plus the cell [0, ML_GRID_LO T]. */
-#define ML_GRID_N 24
-#define ML_GRID_LO 1e-6
+/* The grid: 0, then geometric with ratio 2 from ML_GRID_LO times the
+ * smallest variance up to T.  The weights 1/(v_i + tau2) change by less
+ * than 1% below 0.01 min v, so the score is all but linear on the first
+ * cell; a factor of 2 between points resolves stationary points down to
+ * that spacing (tests/test_numerics.c checks the result against a grid of
+ * 4000 points). */
+#define ML_GRID_LO 0.01
+#define ML_GRID_MAX 400
+#define ML_MAX_MODES 32 /* local maxima kept (more: MP_ENOCONV) */
 
 /* ML and REML: the global maximum on [0, inf) (issue 11).  The likelihood
  * of tau2 can have a local maximum at 0 and a higher one inside, or several
@@ -423,8 +456,8 @@ static double loglik2(eqkind kind, const double *y, const double *v, size_t k, d
  * T: for ML, with r_i the residuals (|r_i| <= R = max y - min y), the
  * score sum w_i (w_i r_i^2 - 1) is negative once tau2 >= R^2; for REML
  * (score + sum w^2 / sum w) T starts at 2 R^2 and is doubled until the
- * score there is negative.  The score's sign is taken on a geometric grid
- * on (0, T] scaled to the data, each change from + to - (a local maximum)
+ * score there is negative.  The score's sign is taken on the grid above
+ * (0, then 0.01 min v doubling up to T), each change from + to - (a local maximum)
  * is solved exactly inside its cell, 0 is a candidate when the score there
  * is not positive, and the candidate with the highest likelihood wins
  * (ties to the smaller tau2, as metafor's ll0check keeps 0). */
@@ -432,14 +465,15 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
                            const pstats *fe, const mp_pool_opts *o, mp_pool_workspace *ws,
                            double *tau2, size_t *niter)
 {
-    double g0, dg, fi;
-    eq_from(kind, fe, k, &g0, &dg, &fi);
+    double g0, dg0, fi0;
+    eq_from(kind, fe, k, &g0, &dg0, &fi0);
     double ymin = y[0], ymax = y[0];
     for (size_t i = 1; i < k; i++) {
         ymin = y[i] < ymin ? y[i] : ymin;
         ymax = y[i] > ymax ? y[i] : ymax;
     }
-    double R = ymax - ymin;
+    double R = ymax - ymin, vmin = v[0];
+    for (size_t i = 1; i < k; i++) vmin = v[i] < vmin ? v[i] : vmin;
     *niter = 0; /* iterations of the root solves; 1 when none was needed */
     *tau2 = 0.0;
     if (!(R > 0)) { *niter = 1; return MP_OK; } /* all effects equal: the score is negative everywhere */
@@ -448,36 +482,42 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
     double T = (kind == EQ_REML ? 2.0 : 1.0) * R * R;
     for (int i = 0; i < 64 && !(score_fast(kind, yc, v, k, T) < 0); i++) T *= 2.0;
     if (!isfinite(T)) return MP_FAIL(MP_ENOCONV);
-    const double ratio = pow(1.0 / ML_GRID_LO, 1.0 / (ML_GRID_N - 1));
-    double best = 0.0, best_ll = NAN, prev_t = 0.0, prev_g = g0, t = T * ML_GRID_LO;
-    int have = 0;
-    mp_status st = MP_OK;
-    if (!(g0 > 0)) { best_ll = loglik2(kind, y, v, k, 0.0, ws); have = 1; }
-    for (int j = 0; j < ML_GRID_N; j++, t = j == ML_GRID_N - 1 ? T : t * ratio) {
-        double g = score_fast(kind, yc, v, k, t);
-        if (prev_g > 0 && !(g > 0)) {
-            double lo = prev_t, hi = t, gl, gh;
-            /* the exact score decides the bracket (the fused one may differ
-             * in the last digits next to a root) */
-            eq_eval(kind, y, v, k, hi, ws, &gh, &dg, &fi);
-            if (lo > 0) eq_eval(kind, y, v, k, lo, ws, &gl, &dg, &fi);
-            else gl = g0;
-            if (gl > 0) {
-                double root;
-                size_t it = 0;
-                mp_status s1 = gh > 0 ? solve_eq(kind, y, v, k, hi, INFINITY, hi, o, ws, &root, &it)
-                                      : solve_eq(kind, y, v, k, lo, hi,
-                                                 lo > 0 ? sqrt(lo * hi) : 0.5 * hi, o, ws, &root, &it);
-                *niter += it;
-                if (s1 != MP_OK) st = s1;
-                else {
-                    double ll = loglik2(kind, y, v, k, root, ws);
-                    if (!have || ll > best_ll) { best = root; best_ll = ll; have = 1; }
-                }
+    double t0 = fmin(ML_GRID_LO * vmin, 0.5 * T);
+    int n = 1;
+    while (n < ML_GRID_MAX && t0 * ldexp(1.0, n) < T) n++;
+    /* the brackets of the local maxima: the score changes from + to - */
+    double blo[ML_MAX_MODES], bhi[ML_MAX_MODES], prev_t = 0.0, prev_g = g0, t = t0;
+    int nb = 0, zero = !(g0 > 0);
+    for (int j0 = 0; j0 <= n; j0 += ML_GRID_BLOCK) {
+        double tg[ML_GRID_BLOCK], gg[ML_GRID_BLOCK];
+        int m = n + 1 - j0 < ML_GRID_BLOCK ? n + 1 - j0 : ML_GRID_BLOCK;
+        for (int j = 0; j < m; j++, t *= 2.0) tg[j] = j0 + j == n ? T : t;
+        score_grid(kind, yc, v, k, tg, m, gg);
+        for (int j = 0; j < m; j++) {
+            if (prev_g > 0 && !(gg[j] > 0)) {
+                if (nb == ML_MAX_MODES) return MP_FAIL(MP_ENOCONV);
+                blo[nb] = prev_t;
+                bhi[nb++] = tg[j];
             }
+            prev_t = tg[j];
+            prev_g = gg[j];
         }
-        prev_t = t;
-        prev_g = g;
+    }
+    /* solve each inside its bracket; the likelihoods are compared only
+     * when there is more than one candidate (the common case has one) */
+    double best = 0.0, best_ll = zero && nb > 0 ? loglik2(kind, y, v, k, 0.0, ws) : NAN;
+    int have = zero;
+    mp_status st = MP_OK;
+    for (int b = 0; b < nb; b++) {
+        double root, lo = blo[b], hi = bhi[b];
+        size_t it = 0;
+        mp_status s1 = solve_eq(kind, y, v, k, lo, hi, lo > 0 ? sqrt(lo * hi) : 0.5 * hi, o, ws,
+                                &root, &it);
+        *niter += it;
+        if (s1 != MP_OK) { st = s1; continue; }
+        if (!zero && nb == 1) { best = root; have = 1; break; }
+        double ll = loglik2(kind, y, v, k, root, ws);
+        if (!have || ll > best_ll) { best = root; best_ll = ll; have = 1; }
     }
     if (*niter == 0) *niter = 1;
     if (!have) return st != MP_OK ? st : MP_FAIL(MP_ENOCONV);
