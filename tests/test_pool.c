@@ -6,6 +6,11 @@
  *  - tests/reference/expected_pool.csv: R metafor 3.8-1, rma() converged to
  *    1e-13 (112 cases: 6 data sets x 10 methods x z/knha).  Read with our own
  *    loader; our effect sizes come from the raw columns, as metafor's did.
+ *    The tau2 CI upper bounds of normand1999_md with DL, HS and HSk (6 rows)
+ *    were metafor's search-range end (10 tau2, printed ">"); they now hold
+ *    the root 2889.45134912162 (I2 99.7543182497626, H2 407.030639855689)
+ *    from confint() with tau2.max raised, the values of
+ *    shared/reference/wave2/pool2_tau2ci_normand1999_md.json (issue 11);
  *  - closed forms derived by hand in the comments (equal variances, k = 1,
  *    all effects equal);
  *  - tests/reference/metafor_random/: 60 simulated data sets (k = 2..50,
