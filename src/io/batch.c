@@ -513,19 +513,22 @@ mp_status mp_csv_stream_open(const char *path, size_t chunk, mp_csv_stream **out
         hline[j] = s->cline[j];
         hcol[j] = s->cpos[j] + lead;
     }
-    for (size_t j = 0; j < nf; j++) {
-        if (s->hdr[j][0] == '\0') continue; /* empty names are allowed, as in table.c */
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(s->hdr[j], s->hdr[k]) == 0) {
+    {
+        size_t k = 0, j = 0;
+        int dup = mp_first_duplicate((const char *const *)s->hdr, nf, &k, &j);
+        if (dup) {
+            if (dup < 0) st = MP_FAIL(MP_ENOMEM);
+            else {
                 char txt[200];
                 mp_show_text(txt, sizeof txt, s->hdr[j], 60);
                 mp_error_set(err, s->name, hline[j], hcol[j],
                              "duplicated column name '%s' (columns %zu and %zu)", txt, k + 1, j + 1);
-                free(hline);
-                free(hcol);
                 st = MP_FAIL(MP_EPARSE);
-                goto fail;
             }
+            free(hline);
+            free(hcol);
+            goto fail;
+        }
     }
     free(hline);
     free(hcol);

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,19 +344,23 @@ static mp_status parse(mp_table *t, mp_error *err)
      * names are allowed (R's write.csv() writes "" over the row names);
      * such a column cannot be asked for by name. */
     for (size_t j = 0; j < t->ncols; j++) t->hdr[j] = trim_name(b, t->hdr[j], d);
-    for (size_t j = 0; j < t->ncols; j++) {
-        if (b[t->hdr[j]] == '\0') continue;
-        for (size_t k2 = 0; k2 < j; k2++) {
-            if (strcmp(b + t->hdr[j], b + t->hdr[k2]) == 0) {
-                size_t l, c;
-                locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
-                char txt[200];
-                mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
-                mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
-                             txt, k2 + 1, j + 1);
-                st = MP_FAIL(MP_EPARSE);
-                goto done;
-            }
+    {
+        const char **nm = malloc(mp_mul_size(t->ncols, sizeof *nm));
+        if (!nm) { st = MP_FAIL(MP_ENOMEM); goto done; }
+        for (size_t j = 0; j < t->ncols; j++) nm[j] = b + t->hdr[j];
+        size_t k2 = 0, j = 0;
+        int dup = mp_first_duplicate(nm, t->ncols, &k2, &j);
+        free(nm);
+        if (dup < 0) { st = MP_FAIL(MP_ENOMEM); goto done; }
+        if (dup) {
+            size_t l, c;
+            locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
+            char txt[200];
+            mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
+            mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
+                         txt, k2 + 1, j + 1);
+            st = MP_FAIL(MP_EPARSE);
+            goto done;
         }
     }
 done:
@@ -532,4 +537,44 @@ mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out, mp
         mp_table_error(t, i, j, err, "column '%s': '%s' is not a finite number in range",
                        col, s);
     return MP_FAIL(MP_EPARSE);
+}
+
+/* FNV-1a (64 bit) of a NUL-terminated string. */
+static uint64_t fnv1a_str(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t *second)
+{
+    /* a table of at least 2n slots (load <= 1/2), each the index + 1 of a
+     * name (0 = empty); linear probing */
+    size_t cap = 16;
+    while (cap < 2 * n) {
+        if (cap > SIZE_MAX / 4) return -1;
+        cap *= 2;
+    }
+    size_t *slot = calloc(cap, sizeof *slot);
+    if (!slot) return -1;
+    int found = 0;
+    for (size_t j = 0; j < n && !found; j++) {
+        if (names[j][0] == '\0') continue; /* empty names may repeat */
+        size_t i = (size_t)fnv1a_str(names[j]) & (cap - 1);
+        for (; slot[i]; i = (i + 1) & (cap - 1)) {
+            if (strcmp(names[slot[i] - 1], names[j]) == 0) {
+                *first = slot[i] - 1;
+                *second = j;
+                found = 1;
+                break;
+            }
+        }
+        if (!found) slot[i] = j + 1;
+    }
+    free(slot);
+    return found;
 }
