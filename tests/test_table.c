@@ -85,8 +85,8 @@ static const bad_case bad[] = {
     {"zero_n_means.csv", "MD", 0, MP_EPARSE, 2, 14, "column 'n2i': group size must be positive"},
     {"negative_n_yi.csv", "SMD", 0, MP_EPARSE, 2, 7, "column 'n1i': group size must be positive"},
     {"negative_n_yi.csv", NULL, 0, MP_EPARSE, 2, 7, "column 'n1i': group size must be positive"},
-    {"zero_sd.csv", "SMD", 0, MP_EPARSE, 2, 5, "column 'sd1i': standard deviation must be positive"},
-    {"negative_sd.csv", "ROM", 0, MP_EPARSE, 2, 12, "column 'sd2i': standard deviation must be positive"},
+    {"zero_sd.csv", "SMD", 0, MP_EPARSE, 2, 12, "column 'sd2i': both standard deviations are 0"},
+    {"negative_sd.csv", "ROM", 0, MP_EPARSE, 2, 12, "column 'sd2i': standard deviation must not be negative"},
     {"negative_count.csv", "OR", 0, MP_EPARSE, 2, 3, "column 'ai': count must not be negative"},
     {"count_gt_total.csv", "RR", 0, MP_EPARSE, 3, 3, "events exceed the group size n1i"},
 };
