@@ -37,6 +37,12 @@ void mp_show_text(char *dst, size_t n, const char *s, size_t max);
  * table.c and batch.c. */
 int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t *second);
 
+/* Order of two strings as R's sort() and factor() give it in an English
+ * UTF-8 locale (ICU root collation: case-insensitive first, lower case first
+ * on a tie; punctuation < digits < letters); exact for ASCII, see
+ * src/io/collate.c for the rest.  A total order: <0, 0 (equal bytes), >0. */
+int mp_collate_cmp(const char *a, const char *b);
+
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)
 {
