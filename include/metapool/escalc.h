@@ -175,6 +175,13 @@ typedef struct mp_effects {
 MP_EXPORT mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects *out,
                                        mp_error *err);
 
+/** The column check of mp_effects_compute() alone: MP_OK if the header of
+ *  `t` has the columns the effect sizes need (rows are not looked at), else
+ *  MP_EINVAL with `err` naming the missing columns, as mp_effects_compute()
+ *  would.  Meant for mp_table_read_checked()'s header check. */
+MP_EXPORT mp_status mp_effects_check_columns(const mp_table *t, const mp_es_opts *o,
+                                             mp_error *err);
+
 /** Free the arrays of `e` and its warnings. NULL-safe. */
 MP_EXPORT void mp_effects_free(mp_effects *e);
 

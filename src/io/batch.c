@@ -28,6 +28,7 @@
  *    results are written at their own index, so the outcome is the same for
  *    any thread count. */
 #include "metapool/batch.h"
+#include "metapool/table.h"
 #include "internal.h"
 #include "effects/es_internal.h"
 
@@ -219,6 +220,45 @@ static void stream_scan(mp_csv_stream *s)
     if (s->eof) s->lim = s->len;
 }
 
+static mp_status stream_bad_byte(mp_csv_stream *s, unsigned char ch, size_t line, size_t col,
+                                 mp_error *err);
+
+/* One row fills the whole buffer [pos, len): before the buffer grows, its
+ * bytes are checked as table.c checks them on arrival (a control byte is an
+ * error at its line and column), and a row past MP_TABLE_MAX_ROW_BYTES is
+ * refused, so endless input without line ends (/dev/zero, `yes | tr -d
+ * '\n'`) stops at once or at that limit instead of filling memory.  Each
+ * check walks the row from its start; the buffer doubles in between, so
+ * all the walks add up to twice the row. */
+static mp_status stream_long_row(mp_csv_stream *s, mp_error *err)
+{
+    const unsigned char *b = (const unsigned char *)s->buf;
+    size_t line = s->line, ls = s->pos_ls, qline = 0, qcol = 0;
+    int inq = 0;
+    for (size_t j = s->pos; j < s->len; j++) {
+        unsigned char ch = b[j];
+        if (ch == '"') {
+            inq ^= 1;
+            if (inq) { qline = line; qcol = j - ls + 1; }
+        } else if (ch == '\n' || ch == '\r') {
+            if (!(ch == '\n' && j > 0 && b[j - 1] == '\r')) line++;
+            ls = j + 1;
+        } else if (is_ctrl(ch)) {
+            return stream_bad_byte(s, ch, line, j - ls + 1, err);
+        }
+    }
+    if (s->len - s->pos <= MP_TABLE_MAX_ROW_BYTES) return MP_OK;
+    if (inq)
+        mp_error_set(err, s->name, qline, qcol,
+                     "quoted field opened here runs past %zu MiB without its closing quote",
+                     (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
+    else
+        mp_error_set(err, s->name, s->line, 1,
+                     "line longer than %zu MiB (the limit of one row; not a delimited text file?)",
+                     (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
+    return MP_FAIL(MP_EPARSE);
+}
+
 /* Make room and read more input; keeps [pos, len) at the front of buf. */
 static mp_status stream_fill(mp_csv_stream *s, mp_error *err)
 {
@@ -233,10 +273,14 @@ static mp_status stream_fill(mp_csv_stream *s, mp_error *err)
         s->pos_ls = s->pos_ls > s->pos ? s->pos_ls - s->pos : 0;
         s->pos = 0;
     }
-    if (s->cap - s->len < 2) { /* one row fills the buffer: grow it */
-        if (s->cap > SIZE_MAX / 2) return MP_FAIL(MP_ENOMEM);
-        char *nb = realloc(s->buf, s->cap * 2 + MP_STREAM_SLACK);
-        if (!nb) return MP_FAIL(MP_ENOMEM);
+    if (s->cap - s->len < 2) { /* one row fills the buffer: check it, grow it */
+        mp_status st = stream_long_row(s, err);
+        if (st != MP_OK) return st;
+        char *nb = s->cap > SIZE_MAX / 4 ? NULL : realloc(s->buf, s->cap * 2 + MP_STREAM_SLACK);
+        if (!nb) {
+            mp_error_set(err, s->name, s->line, 0, "cannot read: out of memory");
+            return MP_FAIL(MP_ENOMEM);
+        }
         s->buf = nb;
         s->cap *= 2;
     }
