@@ -43,6 +43,13 @@ int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t
  * src/io/collate.c for the rest.  A total order: <0, 0 (equal bytes), >0. */
 int mp_collate_cmp(const char *a, const char *b);
 
+/* Test hook of batch's --sorted check (src/io/batch.c): the Bloom filter's
+ * largest size (2^bloom_log2 bits, at least 2^6; 0 = 2^27) and how many suspects are held before
+ * a verifying pass (0 = 65536).  Call before the first mp_batch_read_sorted(). */
+struct mp_batch_reader;
+void mp_batch_reader_sorted_limits(struct mp_batch_reader *r, unsigned bloom_log2,
+                                   size_t max_suspects);
+
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)
 {
