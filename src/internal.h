@@ -44,7 +44,7 @@ int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t
 int mp_collate_cmp(const char *a, const char *b);
 
 /* Test hook of batch's --sorted check (src/io/batch.c): the Bloom filter's
- * largest size (2^bloom_log2 bits, at least 2^6; 0 = 2^27) and how many suspects are held before
+ * largest size (2^bloom_log2 bits, at least 2^9; 0 = 2^27) and how many suspects are held before
  * a verifying pass (0 = 65536).  Call before the first mp_batch_read_sorted(). */
 struct mp_batch_reader;
 void mp_batch_reader_sorted_limits(struct mp_batch_reader *r, unsigned bloom_log2,

@@ -543,7 +543,7 @@ START_TEST(test_sorted_detects_unsorted)
 END_TEST
 
 /* --sorted's check that no group comes back, with the Bloom filter shrunk
- * to 64 bits so that nearly every group is a "suspect" (a filter collision)
+ * to 512 bits (one block) so that nearly every group is a "suspect" (a filter collision)
  * and the exact pass over the temporary file decides (issue 11, item 12).
  * Groups g0 .. g(n-1), one row each (line = index + 2), then the extra
  * rows given, each its own group. */
@@ -578,9 +578,9 @@ static mp_status sorted_run(size_t n, const char *extra, unsigned log2bits, size
 
 START_TEST(test_sorted_filter_collisions)
 {
-    /* _i: 0 = default filter; 1 = 64-bit filter, a pass every 5 suspects;
-     * 2 = 64-bit filter, one pass at the end (suspects held throughout) */
-    static const unsigned bits[] = {0, 6, 6};
+    /* _i: 0 = default filter; 1 = 512-bit filter, a pass every 5 suspects;
+     * 2 = 512-bit filter, one pass at the end (suspects held throughout) */
+    static const unsigned bits[] = {0, 9, 9};
     static const size_t susmax[] = {0, 5, 1000000};
     mp_error err;
     size_t groups = 0;
