@@ -28,24 +28,21 @@
 #include <string.h>
 
 /* Primary rank of the printable ASCII characters (0x20..0x7e) and tab, in
- * R's order:  _-,;:!?.'"()[]{}@*` `/\&#%`^+<=>|~$0123456789aAbB...zZ (the
- * string starts with a space).  Letters of both cases share a rank. */
-static const char ascii_order[] = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz";
-
-static unsigned char prim[128]; /* 0 = not ranked (control byte) */
-static int prim_ready;
-
-static void prim_init(void)
-{
-    /* idempotent: every thread that races here writes the same values */
-    unsigned char r = 2;
-    prim['\t'] = 1; /* CLDR root: TAB is a blank before SPACE */
-    for (const char *p = ascii_order; *p; p++, r++) {
-        prim[(unsigned char)*p] = r;
-        if (*p >= 'a' && *p <= 'z') prim[(unsigned char)(*p - 'a' + 'A')] = r;
-    }
-    prim_ready = 1;
-}
+ * R's order, one character per place (the first is the space):
+ *     _ - , ; : ! ? . ' " ( ) [ ] { } @ * / \ & # % ` ^ + < = > | ~ $
+ *     0 1 2 3 4 5 6 7 8 9 a A b B ... z Z
+ * Letters of both cases share a rank; CLDR root puts TAB (rank 1) before
+ * SPACE (rank 2); 0 = a control byte (ignorable). */
+static const unsigned char prim[128] = {
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     2,  8, 12, 24, 34, 25, 23, 11, 13, 14, 20, 28,  5,  4, 10, 21,
+    35, 36, 37, 38, 39, 40, 41, 42, 43, 44,  7,  6, 29, 30, 31,  9,
+    19, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
+    60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 15, 22, 16, 27,  3,
+    26, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
+    60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 17, 32, 18, 33,  0,
+};
 
 /* Next character of s at *i: its first-level weight (0 for an ignorable
  * control byte) and its case weight (1 for A-Z).  UTF-8 sequences give the
@@ -72,7 +69,6 @@ static unsigned long next_weight(const unsigned char *s, size_t *i, int *upper)
 
 int mp_collate_cmp(const char *a, const char *b)
 {
-    if (!prim_ready) prim_init();
     const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
     int tert = 0; /* first case difference, decided only if level 1 ties */
     size_t i = 0, j = 0;

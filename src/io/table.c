@@ -160,6 +160,7 @@ static mp_status slurp(FILE *f, const char *name, mp_table_header_fn check, void
         size_t got = fread(b + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0) break;
+        if (n < 3) continue; /* a pipe may deliver less than a byte-order mark */
         mp_status st = arrive(name, (const unsigned char *)b, n, &a, err);
         if (st == MP_OK && !checked && a.hdr_end) {
             checked = 1;
@@ -168,6 +169,10 @@ static mp_status slurp(FILE *f, const char *name, mp_table_header_fn check, void
         if (st != MP_OK) { free(b); return st; }
     }
     if (ferror(f)) { *eno = errno ? errno : EIO; free(b); return MP_FAIL(MP_EIO); }
+    if (a.j < n) { /* input of less than 3 bytes */
+        mp_status st = arrive(name, (const unsigned char *)b, n, &a, err);
+        if (st != MP_OK) { free(b); return st; }
+    }
     if (!checked && a.content) { /* a header without a line end: the whole input */
         mp_status st = check_header(name, b, n, check, ctx, err);
         if (st != MP_OK) { free(b); return st; }
