@@ -65,4 +65,8 @@ for cmd in pool "batch --group g"; do
     set -e
     check "ctl $cmd" "$rc" "ctl.csv:3:3000001: control byte 0x01 in input \(binary data\?\)$"
 done
+# a byte-order mark split over two reads of a pipe, then a blank line: still a good file
+(printf '\357\273'; sleep 0.3; printf '\277\n\nyi,vi\n0.1,0.01\n0.2,0.02\n') |
+    "$bin" pool --format json - >"$tmp/out" 2>"$tmp/err" || fail "split BOM: exit $? ($(cat "$tmp/err"))"
+grep -q '"k": 2' "$tmp/out" || fail "split BOM: $(head -c 200 "$tmp/out")"
 echo "input_endless: ok"
