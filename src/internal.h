@@ -33,6 +33,27 @@ void mp_show_text(char *dst, size_t n, const char *s, size_t max);
  * called by every entry point that reaches BLAS or LAPACK. */
 void mp_blas_single_thread(void);
 
+/* The first repeated non-empty name among names[0..n): returns 1 with *first
+ * and *second the 0-based indexes of the earlier and the later occurrence
+ * (the smallest *second), 0 if there is none, -1 if out of memory.  One
+ * pass with an open-addressing hash set, so O(n): a header of 10^6 columns
+ * is checked in milliseconds (a pairwise check took ~50 minutes).  Shared by
+ * table.c and batch.c. */
+int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t *second);
+
+/* Order of two strings as R's sort() and factor() give it in an English
+ * UTF-8 locale (ICU root collation: case-insensitive first, lower case first
+ * on a tie; punctuation < digits < letters); exact for ASCII, see
+ * src/io/collate.c for the rest.  A total order: <0, 0 (equal bytes), >0. */
+int mp_collate_cmp(const char *a, const char *b);
+
+/* Test hook of batch's --sorted check (src/io/batch.c): the Bloom filter's
+ * largest size (2^bloom_log2 bits, at least 2^9; 0 = 2^27) and how many suspects are held before
+ * a verifying pass (0 = 65536).  Call before the first mp_batch_read_sorted(). */
+struct mp_batch_reader;
+void mp_batch_reader_sorted_limits(struct mp_batch_reader *r, unsigned bloom_log2,
+                                   size_t max_suspects);
+
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)
 {

@@ -16,6 +16,7 @@
  *    same bytes, for read buffers from 64 bytes up;
  *  - thread counts 1..4 must give identical results (exact equality). */
 #include "testutil.h"
+#include "internal.h"
 
 #include "metapool/batch.h"
 #include "metapool/metapool.h"
@@ -541,6 +542,86 @@ START_TEST(test_sorted_detects_unsorted)
 }
 END_TEST
 
+/* --sorted's check that no group comes back, with the Bloom filter shrunk
+ * to 512 bits (one block) so that nearly every group is a "suspect" (a filter collision)
+ * and the exact pass over the temporary file decides (issue 11, item 12).
+ * Groups g0 .. g(n-1), one row each (line = index + 2), then the extra
+ * rows given, each its own group. */
+static mp_status sorted_run(size_t n, const char *extra, unsigned log2bits, size_t susmax,
+                            size_t *groups, mp_error *err)
+{
+    size_t cap = 32 * n + strlen(extra) + 64, w = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    w += (size_t)snprintf(text + w, cap - w, "g,yi,vi\n");
+    for (size_t i = 0; i < n; i++) w += (size_t)snprintf(text + w, cap - w, "g%zu,0.%zu,1\n", i, i % 10);
+    snprintf(text + w, cap - w, "%s", extra);
+    char *path = tmp_csv(text);
+    mp_batch_reader *r = NULL;
+    mp_batch_data d = {0};
+    ck_assert_int_eq(mp_batch_reader_open(path, "g", NULL, 0, &r, err), MP_OK);
+    if (log2bits) mp_batch_reader_sorted_limits(r, log2bits, susmax);
+    int eof = 0;
+    mp_status st = MP_OK;
+    *groups = 0;
+    while (st == MP_OK && !eof) {
+        st = mp_batch_read_sorted(r, 7, &d, &eof, err);
+        if (st == MP_OK) *groups += d.n;
+    }
+    mp_batch_reader_free(r);
+    mp_batch_data_free(&d);
+    unlink(path);
+    free(path);
+    free(text);
+    return st;
+}
+
+START_TEST(test_sorted_filter_collisions)
+{
+    /* _i: 0 = default filter; 1 = 512-bit filter, a pass every 5 suspects;
+     * 2 = 512-bit filter, one pass at the end (suspects held throughout) */
+    static const unsigned bits[] = {0, 9, 9};
+    static const size_t susmax[] = {0, 5, 1000000};
+    mp_error err;
+    size_t groups = 0;
+    /* 3000 distinct groups: no error, however many collisions */
+    ck_assert_int_eq(sorted_run(3000, "", bits[_i], susmax[_i], &groups, &err), MP_OK);
+    ck_assert_uint_eq(groups, 3000);
+    /* a value that only looks like a repeat: "g1" vs "g10" etc. are distinct,
+     * and a group of several rows is one group */
+    ck_assert_int_eq(sorted_run(300, "x,1,1\nx,2,1\nx,3,1\ny,1,1\n", bits[_i], susmax[_i], &groups, &err),
+                     MP_OK);
+    ck_assert_uint_eq(groups, 302);
+    /* g1500 comes back at line 3002 (after 3000 groups): exit-2 error naming it */
+    ck_assert_int_eq(sorted_run(3000, "g1500,1,1\n", bits[_i], susmax[_i], &groups, &err), MP_EPARSE);
+    ck_assert_uint_eq(err.line, 3002);
+    ck_assert_uint_eq(err.col, 1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "group 'g1500' appears again after other groups"));
+    /* two repeats: the earlier line is named, whichever pass finds it */
+    ck_assert_int_eq(sorted_run(3000, "new,1,1\ng7,1,1\nnew2,1,1\ng2,1,1\n", bits[_i], susmax[_i],
+                                &groups, &err), MP_EPARSE);
+    ck_assert_uint_eq(err.line, 3003);
+    ck_assert_ptr_nonnull(strstr(err.msg, "'g7'"));
+    /* a group first met as a suspect (a filter false positive) that then
+     * comes back: x starts at line 3002, y, then x again at line 3004 */
+    ck_assert_int_eq(sorted_run(3000, "x,1,1\ny,1,1\nx,1,1\n", bits[_i], susmax[_i], &groups, &err),
+                     MP_EPARSE);
+    ck_assert_uint_eq(err.line, 3004);
+    ck_assert_ptr_nonnull(strstr(err.msg, "'x'"));
+    /* a repeat that comes back once more: the first repeat (line 3002) is
+     * named, not the later one (line 3004) */
+    ck_assert_int_eq(sorted_run(3000, "g5,1,1\ny,1,1\ng5,1,1\n", bits[_i], susmax[_i], &groups, &err),
+                     MP_EPARSE);
+    ck_assert_uint_eq(err.line, 3002);
+    ck_assert_ptr_nonnull(strstr(err.msg, "'g5'"));
+    /* the repeat right after its own group ended (no group between would be
+     * no repeat): a, b, a */
+    ck_assert_int_eq(sorted_run(0, "a,1,1\nb,1,1\na,1,1\n", bits[_i], susmax[_i], &groups, &err),
+                     MP_EPARSE);
+    ck_assert_uint_eq(err.line, 4);
+}
+END_TEST
+
 /* Bad cells and columns name file:line:col, as mp_effects_compute() does. */
 static const struct {
     const char *text, *group;
@@ -936,6 +1017,7 @@ static Suite *batch_suite(void)
     tcase_add_test(tc, test_groups_first_appearance_and_na);
     tcase_add_loop_test(tc, test_sorted_equals_all, 0, 4);
     tcase_add_loop_test(tc, test_sorted_detects_unsorted, 0, 2);
+    tcase_add_loop_test(tc, test_sorted_filter_collisions, 0, 3);
     tcase_add_loop_test(tc, test_reader_errors, 0,
                         (int)(sizeof reader_errors / sizeof reader_errors[0]));
     tcase_add_loop_test(tc, test_reader_random_as_loader, 0, 40);

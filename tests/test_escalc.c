@@ -212,7 +212,13 @@ START_TEST(test_smd_vtypes)
     ck_assert_int_eq(mp_es_smd_var(g, n1, n2, MP_SMD_VAR_COUNT, &vi), MP_EINVAL);
     double yi;
     ck_assert_int_eq(mp_es_smd(1, 1, 1, 2, 1, 2, MP_SMD_VAR_LS, &yi, &vi), MP_EDOM); /* m = 1 */
-    ck_assert_int_eq(mp_es_smd(1, 0, 5, 2, 1, 5, MP_SMD_VAR_LS, &yi, &vi), MP_EDOM);
+    /* an SD of 0 in one arm: the pooled SD is the other arm's share,
+     * sp = sqrt((5-1) 1^2 / 8) (metafor keeps such rows; issue 11 item 8) */
+    ck_assert_int_eq(mp_es_smd(1, 0, 5, 2, 1, 5, MP_SMD_VAR_LS, &yi, &vi), MP_OK);
+    ck_assert_rel(yi, mp_hedges_c(8) * (1.0 - 2.0) / sqrt(0.5), 1e-15);
+    ck_assert_rel(vi, 0.4 + yi * yi / 20.0, 1e-15);
+    ck_assert_int_eq(mp_es_smd(1, 0, 5, 2, 0, 5, MP_SMD_VAR_LS, &yi, &vi), MP_EDOM); /* sp = 0 */
+    ck_assert_int_eq(mp_es_smd(1, -1, 5, 2, 1, 5, MP_SMD_VAR_LS, &yi, &vi), MP_EDOM);
     ck_assert_int_eq(mp_es_smd(1, 1, 5, 2, 1, -5, MP_SMD_VAR_LS, &yi, &vi), MP_EDOM);
 }
 END_TEST
@@ -231,6 +237,13 @@ START_TEST(test_md_rom)
     ck_assert_int_eq(mp_es_rom(-5, 2, 10, 4, 3, 12, &yi, &vi), MP_EDOM);
     ck_assert_int_eq(mp_es_md(5, -2, 10, 4, 3, 12, &yi, &vi), MP_EDOM);
     ck_assert_int_eq(mp_es_md(5, 2, 10, 4, 3, 0, &yi, &vi), MP_EDOM);
+    /* one SD 0: vi from the other arm; both 0: vi = 0 is refused */
+    ck_assert_int_eq(mp_es_md(5, 0, 10, 4, 3, 12, &yi, &vi), MP_OK);
+    ck_assert_rel(vi, 9.0 / 12.0, 1e-15);
+    ck_assert_int_eq(mp_es_md(5, 0, 10, 4, 0, 12, &yi, &vi), MP_EDOM);
+    ck_assert_int_eq(mp_es_rom(5, 2, 10, 4, 0, 12, &yi, &vi), MP_OK);
+    ck_assert_rel(vi, 4.0 / (10.0 * 25.0), 1e-15);
+    ck_assert_int_eq(mp_es_rom(5, 0, 10, 4, 0, 12, &yi, &vi), MP_EDOM);
     /* ROM with a non-positive mean in a table names the cell */
     mp_table *t = load_mem("m1i,sd1i,n1i,m2i,sd2i,n2i\n5,2,10,0,3,12\n");
     mp_effects e;

@@ -14,6 +14,7 @@
  *  - the documented rules of include/metapool/design.h for level order,
  *    names, missing values and errors. */
 #include "testutil.h"
+#include "internal.h"
 #include "metapool/metapool.h"
 
 #include <float.h>
@@ -352,7 +353,9 @@ END_TEST
 
 START_TEST(test_levels_order_and_names)
 {
-    /* byte order: "Alpha" (A = 65) < "_x" (95) < "alpha" (97) < "beta" */
+    /* R's factor() order (ICU collation, tests/reference/collate/sorted.tsv
+     * line 3): "_x" < "alpha" < "Alpha" < "beta"; byte order would put
+     * "Alpha" (A = 65) first */
     static const char csv[] = "yi,vi,dsgn,dose\n"
                               "0.1,0.1,beta,10\n0.5,0.2,alpha,9\n0.2,0.1,Alpha,9.5\n"
                               "0.9,0.3,_x,10\n0.4,0.1,beta,9\n0.3,0.2,Alpha,9.5\n"
@@ -363,15 +366,18 @@ START_TEST(test_levels_order_and_names)
     mp_error err;
     ck_assert_int_eq(build(t, &e, "dsgn", &d, &err), MP_OK);
     ck_assert_uint_eq(d.p, 4);
-    ck_assert_str_eq(d.names[1], "dsgn_x");
-    ck_assert_str_eq(d.names[2], "dsgnalpha");
+    ck_assert_str_eq(d.names[1], "dsgnalpha");
+    ck_assert_str_eq(d.names[2], "dsgnAlpha");
     ck_assert_str_eq(d.names[3], "dsgnbeta");
-    /* row 0 is "beta": dummies (0, 0, 1); row 2 is the reference "Alpha" */
+    /* row 0 is "beta": dummies (0, 0, 1); row 2 is "Alpha": (0, 1, 0); row 3
+     * is the reference "_x" */
     ck_assert_rel(d.X[0 + 1 * d.k], 0, 0);
     ck_assert_rel(d.X[0 + 2 * d.k], 0, 0);
     ck_assert_rel(d.X[0 + 3 * d.k], 1, 0);
-    for (size_t j = 1; j < 4; j++) ck_assert_rel(d.X[2 + j * d.k], 0, 0);
-    ck_assert_rel(d.X[3 + 1 * d.k], 1, 0); /* "_x" */
+    ck_assert_rel(d.X[2 + 1 * d.k], 0, 0);
+    ck_assert_rel(d.X[2 + 2 * d.k], 1, 0);
+    ck_assert_rel(d.X[2 + 3 * d.k], 0, 0);
+    for (size_t j = 1; j < 4; j++) ck_assert_rel(d.X[3 + j * d.k], 0, 0);
     mp_design_free(&d);
 
     /* factor() of a numeric column: levels by value (9 < 9.5 < 10) as R's
@@ -387,11 +393,56 @@ START_TEST(test_levels_order_and_names)
     ck_assert_int_eq(build(t, &e, "dose;dsgn", &d, &err), MP_OK);
     ck_assert_uint_eq(d.p, 5);
     ck_assert_str_eq(d.names[1], "dose");
-    ck_assert_str_eq(d.names[2], "dsgn_x");
+    ck_assert_str_eq(d.names[2], "dsgnalpha");
     ck_assert_rel(d.X[1 + 1 * d.k], 9, 0);
     mp_design_free(&d);
     mp_effects_free(&e);
     mp_table_free(t);
+}
+END_TEST
+
+/* R's sort() order of tricky level sets (tests/reference/collate/sorted.tsv,
+ * made by gen.R there with R's ICU collator): each set, given reversed and
+ * in every rotation, sorts back to R's order with mp_collate_cmp(). */
+static int cmp_coll(const void *a, const void *b)
+{
+    return mp_collate_cmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+START_TEST(test_levels_r_collation)
+{
+    size_t len = 0;
+    char *txt = tu_slurp(tu_src("tests/reference/collate/sorted.tsv"), &len);
+    ck_assert_ptr_nonnull(txt);
+    size_t nsets = 0;
+    for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *want[64], *got[64];
+        size_t n = 0;
+        for (char *p = line; n < 64;) {
+            want[n++] = p;
+            char *tab = strchr(p, '\t');
+            if (!tab) break;
+            *tab = '\0';
+            p = tab + 1;
+        }
+        ck_assert_uint_ge(n, 3);
+        for (size_t r = 0; r <= n; r++) { /* r = n: reversed; else rotated by r */
+            for (size_t i = 0; i < n; i++) got[i] = r == n ? want[n - 1 - i] : want[(i + r) % n];
+            qsort(got, n, sizeof *got, cmp_coll);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(strcmp(got[i], want[i]) == 0, "set %zu, place %zu: '%s', R has '%s'",
+                              nsets + 1, i + 1, got[i], want[i]);
+        }
+        /* pairwise: antisymmetric, and 0 only for equal strings */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                int c = mp_collate_cmp(want[i], want[j]);
+                ck_assert_int_eq(c, i < j ? -1 : i > j ? 1 : 0);
+            }
+        nsets++;
+    }
+    ck_assert_uint_eq(nsets, 14);
+    free(txt);
 }
 END_TEST
 
@@ -652,6 +703,7 @@ static Suite *reg_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("design");
     tcase_add_test(tc, test_levels_order_and_names);
+    tcase_add_test(tc, test_levels_r_collation);
     tcase_add_test(tc, test_na_moderator_row);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");

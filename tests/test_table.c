@@ -10,6 +10,7 @@
  * 2, exactly one line on stderr of the form "metapool escalc: FILE:L:C: msg",
  * nothing on stdout). */
 #include "testutil.h"
+#include "internal.h"
 
 #include <metapool/metapool.h>
 #include <stdio.h>
@@ -85,8 +86,8 @@ static const bad_case bad[] = {
     {"zero_n_means.csv", "MD", 0, MP_EPARSE, 2, 14, "column 'n2i': group size must be positive"},
     {"negative_n_yi.csv", "SMD", 0, MP_EPARSE, 2, 7, "column 'n1i': group size must be positive"},
     {"negative_n_yi.csv", NULL, 0, MP_EPARSE, 2, 7, "column 'n1i': group size must be positive"},
-    {"zero_sd.csv", "SMD", 0, MP_EPARSE, 2, 5, "column 'sd1i': standard deviation must be positive"},
-    {"negative_sd.csv", "ROM", 0, MP_EPARSE, 2, 12, "column 'sd2i': standard deviation must be positive"},
+    {"zero_sd.csv", "SMD", 0, MP_EPARSE, 2, 12, "column 'sd2i': both standard deviations are 0"},
+    {"negative_sd.csv", "ROM", 0, MP_EPARSE, 2, 12, "column 'sd2i': standard deviation must not be negative"},
     {"negative_count.csv", "OR", 0, MP_EPARSE, 2, 3, "column 'ai': count must not be negative"},
     {"count_gt_total.csv", "RR", 0, MP_EPARSE, 3, 3, "events exceed the group size n1i"},
 };
@@ -529,6 +530,75 @@ START_TEST(test_fuzz_mutations)
 }
 END_TEST
 
+/* mp_table_read_checked(): the hook sees the header alone, before the rows
+ * are read, and its error stops the read (issue 11, item 11). */
+typedef struct { int calls; size_t ncols, nrows, line; char first[32]; int fail; } hook_seen;
+
+static mp_status hook(void *ctx, const mp_table *h, mp_error *err)
+{
+    hook_seen *s = ctx;
+    s->calls++;
+    s->ncols = mp_table_ncols(h);
+    s->nrows = mp_table_nrows(h);
+    s->line = mp_table_header_line(h);
+    snprintf(s->first, sizeof s->first, "%s", mp_table_colname(h, 0));
+    if (!s->fail) return MP_OK;
+    mp_error_set(err, mp_table_name(h), s->line, 0, "hook says no");
+    return MP_EINVAL;
+}
+
+START_TEST(test_read_checked_hook)
+{
+    /* a BOM and blank lines before the header; a quoted header name with a
+     * line break (the header ends on line 4, starts on line 3) */
+    static const char text[] = "\xEF\xBB\xBF\n  \n\"a\nb\",c\n1,2\n3,4\n";
+    char *p = tu_tmpfile(text, sizeof text - 1);
+    hook_seen seen = {0};
+    mp_table *t = NULL;
+    mp_error err;
+    ck_assert_int_eq(mp_table_read_checked(p, hook, &seen, &t, &err), MP_OK);
+    ck_assert_int_eq(seen.calls, 1);
+    ck_assert_uint_eq(seen.ncols, 2);
+    ck_assert_uint_eq(seen.nrows, 0);
+    ck_assert_uint_eq(seen.line, 3);
+    ck_assert_str_eq(seen.first, "a\nb");
+    ck_assert_uint_eq(mp_table_nrows(t), 2);
+    mp_table_free(t);
+    /* the hook's error is the read's; nothing is returned */
+    seen = (hook_seen){0};
+    seen.fail = 1;
+    t = (mp_table *)&seen; /* must be set to NULL */
+    ck_assert_int_eq(mp_table_read_checked(p, hook, &seen, &t, &err), MP_EINVAL);
+    ck_assert_ptr_null(t);
+    ck_assert_str_eq(err.msg, "hook says no");
+    ck_assert_uint_eq(err.line, 3);
+    free(p);
+    /* a header without a line end: checked at the end of input */
+    p = tu_tmpfile("x,y", 3);
+    seen = (hook_seen){0};
+    seen.fail = 1;
+    ck_assert_int_eq(mp_table_read_checked(p, hook, &seen, &t, &err), MP_EINVAL);
+    ck_assert_int_eq(seen.calls, 1);
+    ck_assert_uint_eq(seen.ncols, 2);
+    free(p);
+    /* blank input: no header, no call, the usual error */
+    p = tu_tmpfile(" \n\n", 3);
+    seen = (hook_seen){0};
+    ck_assert_int_eq(mp_table_read_checked(p, hook, &seen, &t, &err), MP_EPARSE);
+    ck_assert_int_eq(seen.calls, 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "empty file"));
+    free(p);
+    /* a NUL before the header is complete: the byte's error, no call */
+    p = tu_tmpfile("yi,v\0i\n1,1\n", 11);
+    seen = (hook_seen){0};
+    ck_assert_int_eq(mp_table_read_checked(p, hook, &seen, &t, &err), MP_EPARSE);
+    ck_assert_int_eq(seen.calls, 0);
+    ck_assert_uint_eq(err.line, 1);
+    ck_assert_uint_eq(err.col, 5);
+    free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("table");
@@ -537,6 +607,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_bad_cli, 0, NBAD);
     tcase_add_test(tc, test_cli_file_errors);
     tcase_add_test(tc, test_library_errors_misc);
+    tcase_add_test(tc, test_read_checked_hook);
     suite_add_tcase(s, tc);
     tc = tcase_create("good");
     tcase_add_loop_test(tc, test_good_files, 0, NGOOD);

@@ -158,9 +158,14 @@ MP_EXPORT mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_e
  *  groups into `d` (emptied first, its buffers reused) until at least
  *  `min_rows` rows are held or the input ends; *eof is set when no rows
  *  remain after this block.  Memory is bounded by min_rows plus the largest
- *  group.  A group that appears again after another group gives MP_EPARSE
- *  with `err` naming the line (detected by a 64-bit hash of every finished
- *  group value).  Other returns as mp_batch_read_all(). */
+ *  group, plus a Bloom filter of at most 16 MiB.  A group that appears
+ *  again after another group gives MP_EPARSE with `err` naming the line and
+ *  column of its first such row; it is found exactly (every group value is
+ *  written to a temporary file in $TMPDIR, default /tmp, removed at once,
+ *  and read back when the filter flags a value as possibly seen), possibly
+ *  a few blocks after the repeat itself (at the latest at the end of the
+ *  input).  MP_EIO if the temporary file cannot be made or written.  Other
+ *  returns as mp_batch_read_all(). */
 MP_EXPORT mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d,
                                          int *eof, mp_error *err);
 

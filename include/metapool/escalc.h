@@ -68,8 +68,11 @@ MP_EXPORT double mp_hedges_c(double m);
 
 /** Single-study effect sizes, as metafor's escalc() (no allocation; the
  *  outputs are written only on MP_OK).  All return MP_OK or MP_EDOM for
- *  values outside the domain (non-positive sizes or SDs, negative counts,
- *  m = n1 + n2 - 2 <= 1 for SMD, ...), MP_EINVAL for a bad vtype/measure.
+ *  values outside the domain (non-positive sizes, negative SDs, negative
+ *  counts, m = n1 + n2 - 2 <= 1 for SMD, ...), MP_EINVAL for a bad
+ *  vtype/measure.  An SD of 0 in one arm is accepted as metafor accepts it
+ *  (the other arm gives the pooled SD or the variance); with both SDs 0
+ *  SMD, MD and ROM return MP_EDOM (no positive variance; g undefined).
  *
  *  SMD: sp = sqrt(((n1-1) sd1^2 + (n2-1) sd2^2) / m), yi = c(m) (m1 - m2) / sp,
  *       vi per `vtype` (see mp_smd_vtype). */
@@ -155,12 +158,14 @@ typedef struct mp_effects {
  *    a slip (a lost value, a shifted column) than an intended gap, so the
  *    user must say NA to leave a row out on purpose (R's read.csv() would
  *    turn both into NA; we are stricter by design);
- *  - non-numeric, NaN/Inf, out-of-range cells, vi or sei <= 0, n or sd
- *    <= 0, negative counts, ai > n1i (ci > n2i) when the sizes are given,
+ *  - non-numeric, NaN/Inf, out-of-range cells, vi or sei <= 0, n <= 0,
+ *    sd < 0, both SDs 0 (no positive variance), negative counts, ai > n1i (ci > n2i) when the sizes are given,
  *    ci_ub <= ci_lb: MP_EPARSE with `err` naming file, line and column of
  *    the offending cell;
  *  - a zero-event table for OR/RR (see mp_es_2x2()) leaves the row out
- *    with a warning naming it.
+ *    with a warning naming it;
+ *  - an SD of 0 in one arm is kept, as metafor's escalc() keeps it, with a
+ *    warning naming the row ("row 2 (line 3): column 'sd1i' is 0: ...").
  *  A missing required column gives MP_EINVAL (err names the file and the
  *  missing columns).  Rows left out have used[i] = 0 and yi/vi NaN.
  *  Returns MP_OK, MP_EINVAL (also: `level` not in (0, 100) with CI input),
@@ -169,6 +174,13 @@ typedef struct mp_effects {
  *  Allocates; free with mp_effects_free(). */
 MP_EXPORT mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects *out,
                                        mp_error *err);
+
+/** The column check of mp_effects_compute() alone: MP_OK if the header of
+ *  `t` has the columns the effect sizes need (rows are not looked at), else
+ *  MP_EINVAL with `err` naming the missing columns, as mp_effects_compute()
+ *  would.  Meant for mp_table_read_checked()'s header check. */
+MP_EXPORT mp_status mp_effects_check_columns(const mp_table *t, const mp_es_opts *o,
+                                             mp_error *err);
 
 /** Free the arrays of `e` and its warnings. NULL-safe. */
 MP_EXPORT void mp_effects_free(mp_effects *e);

@@ -34,7 +34,11 @@ typedef struct mp_table mp_table;
  *    is an error;
  *  - every data row must have exactly as many fields as the header;
  *  - NUL and other control bytes (below 0x20 except tab/CR/LF, and 0x7f)
- *    are rejected as binary data.
+ *    are rejected as binary data, as soon as they are read;
+ *  - a row longer than MP_TABLE_MAX_ROW_BYTES (one line, or the lines of a
+ *    row whose quoted field holds line breaks) is an error as soon as that
+ *    much has been read: endless input without line ends (or with a quote
+ *    never closed) stops there instead of filling memory.
  *  Cells are kept as text; mp_table_number() converts on demand.
  *
  *  Missing values: the library's rule (used by mp_effects_compute()) is
@@ -55,6 +59,24 @@ typedef struct mp_table mp_table;
  *  Allocates; free with mp_table_free().  Reads the whole file into memory
  *  (about the file size plus 8 bytes per cell). */
 MP_EXPORT mp_status mp_table_read(const char *path, mp_table **out, mp_error *err);
+
+/** The longest row accepted, in bytes (64 MiB).  The widest tables meant
+ *  to load (10^6 columns: a header of ~8 MB, a row of 17-digit numbers of
+ *  ~20 MB) fit with room to spare; an endless line is refused after 64 MiB
+ *  (a fraction of a second), long before memory runs out. */
+#define MP_TABLE_MAX_ROW_BYTES ((size_t)64 << 20)
+
+/** A check of the header, called by mp_table_read_checked() with a table
+ *  that has the header and no rows (mp_table_nrows() is 0) as soon as the
+ *  header line has been read.  Returns MP_OK to go on, or an error status
+ *  with `err` filled, which the read returns. */
+typedef mp_status (*mp_table_header_fn)(void *ctx, const mp_table *header, mp_error *err);
+
+/** mp_table_read() that hands the header to `check` (may be NULL) before
+ *  the rest of the input is read: a command that lacks its columns stops
+ *  at once, also on endless input such as `yes | metapool pool -`. */
+MP_EXPORT mp_status mp_table_read_checked(const char *path, mp_table_header_fn check, void *ctx,
+                                          mp_table **out, mp_error *err);
 
 /** As mp_table_read() but from a memory buffer, copied. `name` is used in
  *  error messages. */

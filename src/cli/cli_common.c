@@ -79,12 +79,20 @@ static void label_note(const char *cmd, const mp_table *t, const char *study)
     }
 }
 
+/* The header must have the effect-size columns: checked as soon as it is
+ * read, so input without them (even endless, as `yes | metapool pool -`)
+ * stops there. */
+static mp_status header_has_effects(void *ctx, const mp_table *hdr, mp_error *err)
+{
+    return mp_effects_check_columns(hdr, ctx, err);
+}
+
 int cli_load(const char *cmd, const char *path, const cli_common *c, mp_table **t,
              mp_effects *e)
 {
     mp_error err;
     mp_error_clear(&err);
-    mp_status s = mp_table_read(path, t, &err);
+    mp_status s = mp_table_read_checked(path, header_has_effects, (void *)&c->es, t, &err);
     if (s != MP_OK) {
         cli_input_error(cmd, &err);
         return s == MP_ENOMEM ? CLI_FAIL : CLI_USAGE;

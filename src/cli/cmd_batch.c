@@ -26,8 +26,10 @@ static const cli_optuse batch_opts[] = {
     {OPT_THREADS, "threads [the number of online CPUs]; with --sorted one of them\n"
                   "parses the next block while the others fit", NULL},
     {OPT_SORTED, "the rows of each group are contiguous: the file is streamed in\n"
-                 "blocks and memory stays bounded by the largest group; a group\n"
-                 "that appears again after another group is an error (exit 2)", NULL},
+                 "blocks and memory stays bounded by the largest group (plus a\n"
+                 "filter of at most 16 MiB); a group that appears again after\n"
+                 "another group is an error (exit 2), found exactly with the\n"
+                 "help of a temporary file of the group names in $TMPDIR [/tmp]", NULL},
     {0, NULL, NULL}};
 
 static const cli_spec batch_spec = {
@@ -45,7 +47,8 @@ static const cli_spec batch_spec = {
     "         numbers of such a group are NA and a warning on standard error names it.\n"
     "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
-    "         --sorted, rows for the groups before the error may already be written).\n"};
+    "         --sorted, rows for the groups before the error may already be written,\n"
+    "         and for a group that comes back, rows of groups after it too).\n"};
 
 /* Rows read per block in --sorted mode (plus the rest of the last group). */
 #define BATCH_BLOCK_ROWS ((size_t)1 << 16)

@@ -14,7 +14,8 @@
 static const cli_optuse reg_opts[] = {
     {OPT_MODS, "moderator columns, as a,b or a + b\n"
                "A numeric column enters as it is; a text column (or factor(COL))\n"
-               "becomes dummy variables, levels in byte order, the first as reference.\n"
+               "becomes dummy variables, levels sorted as R's factor() sorts them\n"
+               "(English UTF-8 locale: asia < EU < US), the first as reference.\n"
                "Rows with a missing (NA) moderator are left out (warning).",
      "--mods is required (moderator columns, e.g. --mods ablat,alloc)"},
     {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},

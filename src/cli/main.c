@@ -32,7 +32,9 @@ static void usage(FILE *f)
             MP_VERSION_STRING);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nRun 'metapool COMMAND --help' (or 'metapool help COMMAND') for its options.\n"
+    fprintf(f, "\nInput: CSV/TSV with a header; one row may hold at most 64 MiB (a longer\n"
+               "line, or NUL and other control bytes, stop the read with file:line:col).\n"
+               "\nRun 'metapool COMMAND --help' (or 'metapool help COMMAND') for its options.\n"
                "Exit status: 0 success, 1 analysis failed, 2 bad usage or input,\n"
                "3 a published number was not reproduced (--compare).\n");
 }

@@ -31,6 +31,15 @@ void mp_effects_free(mp_effects *e)
 
 static long table_col(const void *t, const char *name) { return mp_table_col(t, name); }
 
+mp_status mp_effects_check_columns(const mp_table *t, const mp_es_opts *o, mp_error *err)
+{
+    mp_es_opts defaults;
+    if (!t) return MP_FAIL(MP_EINVAL);
+    if (!o) { mp_es_opts_init(&defaults); o = &defaults; }
+    mp_es_plan p;
+    return mp_es_plan_make(mp_table_name(t), mp_table_header_line(t), table_col, t, o, &p, err);
+}
+
 mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects *out,
                              mp_error *err)
 {

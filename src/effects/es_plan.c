@@ -159,8 +159,16 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
         const double m2 = x[MP_ESC_M2], sd2 = x[MP_ESC_SD2], n2 = x[MP_ESC_N2];
         BAD(MP_ESC_N1, !(n1 > 0), "group size must be positive");
         BAD(MP_ESC_N2, !(n2 > 0), "group size must be positive");
-        BAD(MP_ESC_SD1, !(sd1 > 0), "standard deviation must be positive");
-        BAD(MP_ESC_SD2, !(sd2 > 0), "standard deviation must be positive");
+        BAD(MP_ESC_SD1, !(sd1 >= 0), "standard deviation must not be negative");
+        BAD(MP_ESC_SD2, !(sd2 >= 0), "standard deviation must not be negative");
+        /* metafor's escalc() takes an SD of 0 as it is: the other arm
+         * alone gives the pooled SD (SMD) or the variance (MD, ROM).  Only
+         * both at 0 leaves no positive variance (SMD: no finite g either),
+         * and that is refused. */
+        BAD(MP_ESC_SD2, sd1 == 0 && sd2 == 0,
+            p->measure == MP_MEASURE_MD || p->measure == MP_MEASURE_ROM
+                ? "both standard deviations are 0: the sampling variance would be 0"
+                : "both standard deviations are 0: the standardized mean difference is undefined");
         if (p->measure == MP_MEASURE_ROM) {
             BAD(MP_ESC_M1, !(m1 > 0), "ROM needs positive means");
             BAD(MP_ESC_M2, !(m2 > 0), "ROM needs positive means");
@@ -171,6 +179,10 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
             s = mp_es_smd(m1, sd1, n1, m2, sd2, n2, p->vtype, &yi, &vi);
         }
         BAD(MP_ESC_N1, s != MP_OK, "group sizes too small for this measure");
+        if (sd1 == 0 || sd2 == 0)
+            snprintf(r->msg, sizeof r->msg,
+                     "column '%s' is 0: the variance comes from the other arm (as metafor's escalc())",
+                     mp_es_colname[sd1 == 0 ? MP_ESC_SD1 : MP_ESC_SD2]);
         break;
     }
     case MP_SRC_COUNTS: {

@@ -100,10 +100,13 @@ mp_status mp_es_smd_var(double g, double n1, double n2, mp_smd_vtype vtype, doub
 mp_status mp_es_smd(double m1, double sd1, double n1, double m2, double sd2, double n2,
                     mp_smd_vtype vtype, double *yi, double *vi)
 {
-    if (!(n1 > 0) || !(n2 > 0) || !(sd1 > 0) || !(sd2 > 0)) return MP_FAIL(MP_EDOM);
+    /* One SD may be 0 (metafor pools what there is); with both 0 the
+     * pooled SD is 0 and g is not defined (metafor: +-Inf or NaN, made NA). */
+    if (!(n1 > 0) || !(n2 > 0) || !(sd1 >= 0) || !(sd2 >= 0)) return MP_FAIL(MP_EDOM);
     double m = n1 + n2 - 2.0;
     if (!(m > 1)) return MP_FAIL(MP_EDOM);
     double sp = sqrt(((n1 - 1.0) * sd1 * sd1 + (n2 - 1.0) * sd2 * sd2) / m);
+    if (!(sp > 0)) return MP_FAIL(MP_EDOM);
     double g = mp_hedges_c(m) * (m1 - m2) / sp;
     mp_status s = mp_es_smd_var(g, n1, n2, vtype, vi);
     if (s == MP_OK) *yi = g;
@@ -113,19 +116,23 @@ mp_status mp_es_smd(double m1, double sd1, double n1, double m2, double sd2, dou
 mp_status mp_es_md(double m1, double sd1, double n1, double m2, double sd2, double n2,
                    double *yi, double *vi)
 {
-    if (!(n1 > 0) || !(n2 > 0) || !(sd1 > 0) || !(sd2 > 0)) return MP_FAIL(MP_EDOM);
+    if (!(n1 > 0) || !(n2 > 0) || !(sd1 >= 0) || !(sd2 >= 0)) return MP_FAIL(MP_EDOM);
+    double v = sd1 * sd1 / n1 + sd2 * sd2 / n2;
+    if (!(v > 0)) return MP_FAIL(MP_EDOM); /* both SDs 0 */
     *yi = m1 - m2;
-    *vi = sd1 * sd1 / n1 + sd2 * sd2 / n2;
+    *vi = v;
     return MP_OK;
 }
 
 mp_status mp_es_rom(double m1, double sd1, double n1, double m2, double sd2, double n2,
                     double *yi, double *vi)
 {
-    if (!(n1 > 0) || !(n2 > 0) || !(sd1 > 0) || !(sd2 > 0) || !(m1 > 0) || !(m2 > 0))
+    if (!(n1 > 0) || !(n2 > 0) || !(sd1 >= 0) || !(sd2 >= 0) || !(m1 > 0) || !(m2 > 0))
         return MP_FAIL(MP_EDOM);
+    double v = sd1 * sd1 / (n1 * m1 * m1) + sd2 * sd2 / (n2 * m2 * m2);
+    if (!(v > 0)) return MP_FAIL(MP_EDOM); /* both SDs 0 (or underflow) */
     *yi = log(m1 / m2);
-    *vi = sd1 * sd1 / (n1 * m1 * m1) + sd2 * sd2 / (n2 * m2 * m2);
+    *vi = v;
     return MP_OK;
 }
 

@@ -20,14 +20,16 @@
  *    open-addressing hash table and a stable counting sort (so each group
  *    keeps its rows in file order and the sums are formed in the order
  *    mp_pool() sees on the same rows).  Sorted input is cut into blocks of
- *    whole groups; only 64-bit hashes of finished groups are remembered, to
- *    detect a group that comes back.
+ *    whole groups; a group that comes back is found in fixed memory (a
+ *    Bloom filter, exact second look in a temporary file: see
+ *    "sorted mode: groups that come back" below).
  *
  * 3. mp_pool_batch() cuts the analyses into one contiguous range per thread
  *    (about equal rows + per-fit overhead) and runs mp_pool_many() on each;
  *    results are written at their own index, so the outcome is the same for
  *    any thread count. */
 #include "metapool/batch.h"
+#include "metapool/table.h"
 #include "internal.h"
 #include "effects/es_internal.h"
 
@@ -41,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
 #include <emmintrin.h>
 #endif
@@ -219,6 +222,45 @@ static void stream_scan(mp_csv_stream *s)
     if (s->eof) s->lim = s->len;
 }
 
+static mp_status stream_bad_byte(mp_csv_stream *s, unsigned char ch, size_t line, size_t col,
+                                 mp_error *err);
+
+/* One row fills the whole buffer [pos, len): before the buffer grows, its
+ * bytes are checked as table.c checks them on arrival (a control byte is an
+ * error at its line and column), and a row past MP_TABLE_MAX_ROW_BYTES is
+ * refused, so endless input without line ends (/dev/zero, `yes | tr -d
+ * '\n'`) stops at once or at that limit instead of filling memory.  Each
+ * check walks the row from its start; the buffer doubles in between, so
+ * all the walks add up to twice the row. */
+static mp_status stream_long_row(mp_csv_stream *s, mp_error *err)
+{
+    const unsigned char *b = (const unsigned char *)s->buf;
+    size_t line = s->line, ls = s->pos_ls, qline = 0, qcol = 0;
+    int inq = 0;
+    for (size_t j = s->pos; j < s->len; j++) {
+        unsigned char ch = b[j];
+        if (ch == '"') {
+            inq ^= 1;
+            if (inq) { qline = line; qcol = j - ls + 1; }
+        } else if (ch == '\n' || ch == '\r') {
+            if (!(ch == '\n' && j > 0 && b[j - 1] == '\r')) line++;
+            ls = j + 1;
+        } else if (is_ctrl(ch)) {
+            return stream_bad_byte(s, ch, line, j - ls + 1, err);
+        }
+    }
+    if (s->len - s->pos <= MP_TABLE_MAX_ROW_BYTES) return MP_OK;
+    if (inq)
+        mp_error_set(err, s->name, qline, qcol,
+                     "quoted field opened here runs past %zu MiB without its closing quote",
+                     (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
+    else
+        mp_error_set(err, s->name, s->line, 1,
+                     "line longer than %zu MiB (the limit of one row; not a delimited text file?)",
+                     (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
+    return MP_FAIL(MP_EPARSE);
+}
+
 /* Make room and read more input; keeps [pos, len) at the front of buf. */
 static mp_status stream_fill(mp_csv_stream *s, mp_error *err)
 {
@@ -233,10 +275,14 @@ static mp_status stream_fill(mp_csv_stream *s, mp_error *err)
         s->pos_ls = s->pos_ls > s->pos ? s->pos_ls - s->pos : 0;
         s->pos = 0;
     }
-    if (s->cap - s->len < 2) { /* one row fills the buffer: grow it */
-        if (s->cap > SIZE_MAX / 2) return MP_FAIL(MP_ENOMEM);
-        char *nb = realloc(s->buf, s->cap * 2 + MP_STREAM_SLACK);
-        if (!nb) return MP_FAIL(MP_ENOMEM);
+    if (s->cap - s->len < 2) { /* one row fills the buffer: check it, grow it */
+        mp_status st = stream_long_row(s, err);
+        if (st != MP_OK) return st;
+        char *nb = s->cap > SIZE_MAX / 4 ? NULL : realloc(s->buf, s->cap * 2 + MP_STREAM_SLACK);
+        if (!nb) {
+            mp_error_set(err, s->name, s->line, 0, "cannot read: out of memory");
+            return MP_FAIL(MP_ENOMEM);
+        }
         s->buf = nb;
         s->cap *= 2;
     }
@@ -513,19 +559,22 @@ mp_status mp_csv_stream_open(const char *path, size_t chunk, mp_csv_stream **out
         hline[j] = s->cline[j];
         hcol[j] = s->cpos[j] + lead;
     }
-    for (size_t j = 0; j < nf; j++) {
-        if (s->hdr[j][0] == '\0') continue; /* empty names are allowed, as in table.c */
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(s->hdr[j], s->hdr[k]) == 0) {
+    {
+        size_t k = 0, j = 0;
+        int dup = mp_first_duplicate((const char *const *)s->hdr, nf, &k, &j);
+        if (dup) {
+            if (dup < 0) st = MP_FAIL(MP_ENOMEM);
+            else {
                 char txt[200];
                 mp_show_text(txt, sizeof txt, s->hdr[j], 60);
                 mp_error_set(err, s->name, hline[j], hcol[j],
                              "duplicated column name '%s' (columns %zu and %zu)", txt, k + 1, j + 1);
-                free(hline);
-                free(hcol);
                 st = MP_FAIL(MP_EPARSE);
-                goto fail;
             }
+            free(hline);
+            free(hcol);
+            goto fail;
+        }
     }
     free(hline);
     free(hcol);
@@ -597,7 +646,16 @@ struct mp_batch_reader {
     uint64_t *ht_hash;      /* ht_cap slots: 64-bit hash of the value, 0 = empty */
     size_t *ht_gid;         /* ht_cap slots: group index + 1 (unsorted mode) */
     size_t ht_cap, ht_n;    /* slots (a power of two), slots used */
-    /* sorted mode: hashes of groups started so far, and a row carried over */
+    /* sorted mode: groups that come back (see sorted_new_group()) */
+    uint64_t *bloom;        /* Bloom filter of the groups started so far */
+    unsigned bloom_log2;    /* log2 of its bits now */
+    unsigned bloom_max;     /* log2 of the most bits it may grow to (0: the default) */
+    size_t ngroups;         /* groups started (all in the spool) */
+    FILE *spool;            /* every group started: (line, length, name), in order */
+    struct suspect *sus;    /* open addressing: groups the filter may have seen */
+    size_t sus_cap, sus_n;  /* slots (a power of two), entries */
+    size_t sus_max;         /* verify when this many are held (0: the default) */
+    /* sorted mode: a row carried over */
     int done;               /* input exhausted */
     int has_pending;        /* a row of the next block was read */
     char *pend_name;        /* its group value */
@@ -970,9 +1028,15 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
     return 1;
 }
 
+static void sus_clear(mp_batch_reader *r);
+
 void mp_batch_reader_free(mp_batch_reader *r)
 {
     if (!r) return;
+    sus_clear(r);
+    free(r->sus);
+    free(r->bloom);
+    if (r->spool) fclose(r->spool);
     mp_csv_stream_free(r->s);
     free(r->ht_hash);
     free(r->ht_gid);
@@ -1167,7 +1231,6 @@ static size_t ht_find(const mp_batch_reader *r, const mp_batch_data *d, uint64_t
     for (;; i = (i + 1) & mask) {
         if (r->ht_hash[i] == 0) { *slot = i; return 0; }
         if (r->ht_hash[i] == h) {
-            if (!d) return 1; /* hash-only set (sorted mode) */
             size_t g = r->ht_gid[i] - 1;
             const char *gn = d->names + d->name_off[g];
             if (strncmp(gn, name, len) == 0 && gn[len] == '\0') return r->ht_gid[i];
@@ -1351,6 +1414,281 @@ done:
     return st;
 }
 
+/* ---- sorted mode: groups that come back --------------------------------
+ *
+ * With --sorted a group whose rows stop and start again further down is an
+ * input error.  Remembering every finished group (as a hash set did) makes
+ * memory grow with the number of groups (5e6 one-row groups: 464 MB on a
+ * 100 MB file), breaking the promise that memory is bounded by the block
+ * and the largest group.  Instead, in fixed memory and exactly:
+ *
+ * - a Bloom filter (Bloom 1970; k = 6 bits in one cache line, see
+ *   bloom_add()) of every group started: a group the filter has not
+ *   seen is certainly new (the common case, no further work).  It starts
+ *   at 2^14 bits and doubles (rebuilt from the spool below) whenever the
+ *   groups exceed 1/32 of its bits, up to 2^27 bits (16 MiB), so small
+ *   inputs stay small; false positives are about (1 - e^(-kn/m))^k (a
+ *   little more with blocks): 2.5e-5 at n = m/32, 6.5e-5 at n = 5e6 groups
+ *   in the largest filter;
+ * - every group started is also appended to a temporary file (the spool:
+ *   line, length, name; in $TMPDIR, removed at once so nothing is left
+ *   behind), so an exact answer never needs the names in memory;
+ * - a group the filter may have seen becomes a "suspect" (name, line,
+ *   column).  Suspects are verified against the spool in one pass when
+ *   sus_max of them are held and at the end of input: a suspect is a real
+ *   repeat iff the spool holds its name at an earlier line.  A group that
+ *   starts again while it is itself a suspect is a certain repeat (it
+ *   started at the suspect's line, and other groups came between); it
+ *   triggers the pass at once.  The error names the earliest repeat found,
+ *   which is the earliest in the file: suspects are only dropped by a
+ *   pass that confirms none of them.
+ * So the error may come after the rows of later groups were written (the
+ * batch help says so); its line and column are those of the first row
+ * where a group came back. */
+
+#define SORTED_BLOOM_LOG2_MIN 14
+#define SORTED_BLOOM_LOG2_MAX 27
+#define SORTED_BLOOM_K 6
+#define SORTED_SUS_MAX 65536
+
+struct suspect {
+    uint64_t h;          /* hash_bytes() of the name; 0 = empty slot */
+    char *name;          /* the group value (own copy) */
+    size_t len, line, cline, col; /* its length; row line; line and column of the cell */
+};
+
+void mp_batch_reader_sorted_limits(mp_batch_reader *r, unsigned bloom_log2, size_t max_suspects)
+{
+    r->bloom_max = bloom_log2 == 0 ? 0 : bloom_log2 < 9 ? 9 : bloom_log2;
+    r->sus_max = max_suspects;
+}
+
+static void sus_clear(mp_batch_reader *r)
+{
+    for (size_t i = 0; i < r->sus_cap; i++) {
+        free(r->sus[i].name);
+        r->sus[i].name = NULL;
+        r->sus[i].h = 0;
+    }
+    r->sus_n = 0;
+}
+
+/* Slot of the suspect called name, or of the empty slot where it would go. */
+static size_t sus_slot(const mp_batch_reader *r, uint64_t h, const char *name, size_t len)
+{
+    size_t mask = r->sus_cap - 1, i = (size_t)h & mask;
+    for (; r->sus[i].h; i = (i + 1) & mask)
+        if (r->sus[i].h == h && r->sus[i].len == len && memcmp(r->sus[i].name, name, len) == 0)
+            break;
+    return i;
+}
+
+static int sus_add(mp_batch_reader *r, uint64_t h, const char *name, size_t len, size_t line,
+                   size_t cline, size_t col)
+{
+    if (2 * (r->sus_n + 1) > r->sus_cap) { /* keep the load <= 1/2 */
+        size_t cap = r->sus_cap ? 2 * r->sus_cap : 64;
+        struct suspect *ns = calloc(cap, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < r->sus_cap; i++) {
+            if (!r->sus[i].h) continue;
+            size_t j = (size_t)r->sus[i].h & (cap - 1);
+            while (ns[j].h) j = (j + 1) & (cap - 1);
+            ns[j] = r->sus[i];
+        }
+        free(r->sus);
+        r->sus = ns;
+        r->sus_cap = cap;
+    }
+    size_t i = sus_slot(r, h, name, len);
+    char *copy = malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    r->sus[i] = (struct suspect){h, copy, len, line, cline, col};
+    r->sus_n++;
+    return 0;
+}
+
+/* splitmix64's finalizer: the second hash of the double hashing. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Set the k bits of h; 1 if they were all set already (maybe seen).  The
+ * k bits lie in one 512-bit block (a cache line; Putze, Sanders & Singler
+ * 2007, "cache-, hash- and space-efficient Bloom filters"): one cache miss
+ * per group instead of k.  The block comes from h, the bits from h2. */
+static int bloom_add(mp_batch_reader *r, uint64_t h)
+{
+    uint64_t *blk = r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3);
+    uint64_t h2 = mix64(h);
+    int seen = 1;
+    for (unsigned i = 0; i < SORTED_BLOOM_K; i++, h2 >>= 9) {
+        unsigned bit = (unsigned)(h2 & 511);
+        uint64_t w = UINT64_C(1) << (bit & 63);
+        if (!(blk[bit >> 6] & w)) { seen = 0; blk[bit >> 6] |= w; }
+    }
+    return seen;
+}
+
+static void put_varint(FILE *f, size_t x)
+{
+    while (x >= 0x80) { putc_unlocked((int)(x & 0x7f) | 0x80, f); x >>= 7; }
+    putc_unlocked((int)x, f);
+}
+
+static int get_varint(FILE *f, size_t *x)
+{
+    size_t v = 0;
+    for (unsigned sh = 0; sh < 64; sh += 7) {
+        int c = getc_unlocked(f);
+        if (c == EOF) return -1;
+        v |= (size_t)(c & 0x7f) << sh;
+        if (!(c & 0x80)) { *x = v; return 0; }
+    }
+    return -1;
+}
+
+/* The spool: a temporary file, unlinked at once (it goes when closed). */
+static mp_status spool_open(mp_batch_reader *r, mp_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metapool-sorted-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd >= 0) {
+        unlink(path);
+        r->spool = fdopen(fd, "w+b");
+        if (!r->spool) close(fd);
+    }
+    if (!r->spool) {
+        mp_error_set(err, mp_csv_stream_name(r->s), 0, 0,
+                     "--sorted: cannot create a temporary file in %s (set TMPDIR): %s", dir,
+                     strerror(errno));
+        return MP_FAIL(MP_EIO);
+    }
+    return MP_OK;
+}
+
+static mp_status spool_error(mp_batch_reader *r, mp_error *err)
+{
+    mp_error_set(err, mp_csv_stream_name(r->s), 0, 0, "--sorted: temporary file: %s",
+                 strerror(errno ? errno : EIO));
+    return MP_FAIL(MP_EIO);
+}
+
+/* A filter of 2^log2 bits holding every group in the spool. */
+static mp_status bloom_build(mp_batch_reader *r, unsigned log2, mp_error *err)
+{
+    uint64_t *nb = calloc((size_t)1 << (log2 - 6), sizeof *nb); /* log2 >= 9: whole blocks */
+    if (!nb) return MP_FAIL(MP_ENOMEM);
+    free(r->bloom);
+    r->bloom = nb;
+    r->bloom_log2 = log2;
+    if (r->ngroups == 0) return MP_OK;
+    if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0) return spool_error(r, err);
+    char *buf = NULL;
+    size_t cap = 0, line, len;
+    mp_status st = MP_OK;
+    while (get_varint(r->spool, &line) == 0) {
+        if (get_varint(r->spool, &len) != 0) { st = spool_error(r, err); break; }
+        if (len + 1 > cap) {
+            char *p = realloc(buf, len + 1);
+            if (!p) { st = MP_FAIL(MP_ENOMEM); break; }
+            buf = p;
+            cap = len + 1;
+        }
+        if (fread(buf, 1, len, r->spool) != len) { st = spool_error(r, err); break; }
+        bloom_add(r, hash_bytes(buf, len));
+    }
+    free(buf);
+    if (st == MP_OK && (ferror(r->spool) || fseek(r->spool, 0, SEEK_END) != 0))
+        st = spool_error(r, err);
+    return st;
+}
+
+static mp_status sorted_repeat_error(mp_batch_reader *r, const char *name, size_t len,
+                                     size_t cline, size_t col, mp_error *err)
+{
+    mp_error_set(err, mp_csv_stream_name(r->s), cline, col,
+                 "group '%.*s' appears again after other groups: the input is not "
+                 "sorted by '%s' (drop --sorted)",
+                 (int)(len < 100 ? len : 100), name, mp_csv_stream_colname(r->s, r->gcol));
+    return MP_FAIL(MP_EPARSE);
+}
+
+/* One pass over the spool: the suspect with the smallest line whose name
+ * the spool holds at an earlier line is a real repeat (MP_EPARSE, err
+ * names it; with `also` (may be NULL) a certain repeat at a later line
+ * stands in if none is found).  Otherwise the suspects are dropped. */
+static mp_status sorted_verify(mp_batch_reader *r, const struct suspect *also, mp_error *err)
+{
+    const struct suspect *best = also;
+    if (r->sus_n) {
+        if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0) goto ioerr;
+        char *buf = NULL;
+        size_t cap = 0, line, len;
+        while (get_varint(r->spool, &line) == 0) {
+            if (get_varint(r->spool, &len) != 0) { free(buf); goto ioerr; }
+            if (len + 1 > cap) {
+                char *nb = realloc(buf, len + 1);
+                if (!nb) { free(buf); return MP_FAIL(MP_ENOMEM); }
+                buf = nb;
+                cap = len + 1;
+            }
+            if (fread(buf, 1, len, r->spool) != len) { free(buf); goto ioerr; }
+            const struct suspect *x = &r->sus[sus_slot(r, hash_bytes(buf, len), buf, len)];
+            if (x->h && line < x->line && (!best || x->line < best->line)) best = x;
+        }
+        free(buf);
+        if (ferror(r->spool) || fseek(r->spool, 0, SEEK_END) != 0) goto ioerr;
+    }
+    if (best) return sorted_repeat_error(r, best->name, best->len, best->cline, best->col, err);
+    sus_clear(r);
+    return MP_OK;
+ioerr:
+    return spool_error(r, err);
+}
+
+/* A group starts at `line` (its cell at cline:col): error if it started
+ * before (see above), else remember it. */
+static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t len, size_t line,
+                                  size_t cline, size_t col, mp_error *err)
+{
+    mp_status st;
+    if (!r->bloom) {
+        if (!r->bloom_max) r->bloom_max = SORTED_BLOOM_LOG2_MAX;
+        if (!r->sus_max) r->sus_max = SORTED_SUS_MAX;
+        if ((st = spool_open(r, err)) != MP_OK) return st;
+        st = bloom_build(r, r->bloom_max < SORTED_BLOOM_LOG2_MIN ? r->bloom_max : SORTED_BLOOM_LOG2_MIN, err);
+        if (st != MP_OK) return st;
+    } else if (r->bloom_log2 < r->bloom_max && (r->ngroups << 5) > ((size_t)1 << r->bloom_log2)) {
+        if ((st = bloom_build(r, r->bloom_log2 + 1, err)) != MP_OK) return st;
+    }
+    uint64_t h = hash_bytes(name, len);
+    if (bloom_add(r, h)) {
+        if (r->sus_n) {
+            const struct suspect *x = &r->sus[sus_slot(r, h, name, len)];
+            if (x->h) { /* a suspect starts again: a certain repeat */
+                struct suspect here = {h, (char *)name, len, line, cline, col};
+                return sorted_verify(r, &here, err);
+            }
+        }
+        if (sus_add(r, h, name, len, line, cline, col)) return MP_FAIL(MP_ENOMEM);
+    }
+    put_varint(r->spool, line);
+    put_varint(r->spool, len);
+    if (fwrite(name, 1, len, r->spool) != len) return spool_error(r, err);
+    r->ngroups++;
+    if (r->sus_n >= r->sus_max) return sorted_verify(r, NULL, err);
+    return MP_OK;
+}
+
 mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
                                mp_error *err)
 {
@@ -1405,20 +1743,8 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             continue;
         }
         /* a new group: it must not have been seen before */
-        uint64_t h = hash_bytes(gname, glen);
-        if (ht_grow(r)) return MP_FAIL(MP_ENOMEM);
-        size_t slot = 0;
-        if (ht_find(r, NULL, h, gname, glen, &slot)) {
-            mp_error_set(err, mp_csv_stream_name(r->s), gcline, gcpos,
-                         "group '%.*s' appears again after other groups: the input is not "
-                         "sorted by '%s' (drop --sorted)",
-                         (int)(glen < 100 ? glen : 100), gname,
-                         mp_csv_stream_colname(r->s, r->gcol));
-            return MP_FAIL(MP_EPARSE);
-        }
-        r->ht_hash[slot] = h;
-        r->ht_gid[slot] = 1;
-        r->ht_n++;
+        st = sorted_new_group(r, gname, glen, gline, gcline, gcpos, err);
+        if (st != MP_OK) return st;
         if (d->n > 0 && d->nrows >= min_rows) {
             /* the block is full: carry this row over */
             if (glen + 1 > r->pend_cap) {
@@ -1440,6 +1766,9 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
         r->cur_len = glen;
         if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
     }
+    /* the end of input: the suspects left are verified now */
+    st = sorted_verify(r, NULL, err);
+    if (st != MP_OK) return st;
     *eof = 1;
     return MP_OK;
 }

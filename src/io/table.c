@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,17 +39,115 @@ struct mp_table {
     size_t *rowstart;   /* nrows offsets of the first byte of each row */
     size_t *qnl;        /* offsets of line breaks inside quoted fields, ascending */
     size_t nqnl;        /* entries in qnl */
+    size_t nlines;      /* lines counted while reading (0: not yet checked) */
+    int header_only;    /* a header without rows is accepted (read_checked's hook) */
 };
 
 static const char empty_cell[1] = {0};
 
-/* Read all of `f` into a malloc'd buffer with one spare byte.  On MP_EIO
- * *eno holds the errno of the failed read. */
-static mp_status slurp(FILE *f, char **out, size_t *outlen, int *eno)
+/* State of the check made while the input arrives (see slurp()). */
+typedef struct {
+    size_t j;         /* bytes checked */
+    size_t line, ls;  /* current line and the offset where it starts */
+    size_t rec;       /* offset where the current row starts (a line end outside quotes) */
+    size_t rec_line;  /* its line */
+    size_t q_line, q_col; /* the quote that opened the field we are in (inq) */
+    int inq;          /* inside a quoted field */
+    int content;      /* a non-blank byte has come (the header has begun) */
+    size_t hdr_end;   /* offset after the header's line end, 0 until then */
+} arrival;
+
+/* Check the bytes buf[a->j .. n) as they arrive: a NUL or other control
+ * byte (below 0x20 but tab, CR, LF; and 0x7f) is an error at its line and
+ * column, as is a row longer than MP_TABLE_MAX_ROW_BYTES (an endless line,
+ * or a quoted field never closed).  Lines are counted as parse() counts
+ * them (LF, CRLF or a lone CR), quotes by parity (a doubled quote toggles
+ * twice), so an endless or binary stream stops at once instead of filling
+ * memory. */
+static mp_status arrive(const char *name, const unsigned char *b, size_t n, arrival *a,
+                        mp_error *err)
+{
+    size_t j = a->j;
+    if (j == 0 && n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) j = 3; /* BOM */
+    for (; j < n; j++) {
+        unsigned char ch = b[j];
+        if (ch >= 0x20 && ch != 0x7f) {
+            if (ch == '"') {
+                a->inq ^= 1;
+                if (a->inq) { a->q_line = a->line; a->q_col = j - a->ls + 1; }
+            }
+            if (ch != ' ') a->content = 1;
+            continue;
+        }
+        if (ch == '\n' || ch == '\r') {
+            if (!(ch == '\n' && j > 0 && b[j - 1] == '\r')) a->line++; /* CRLF counts once */
+            a->ls = j + 1;
+            if (!a->inq) {
+                a->rec = j + 1;
+                a->rec_line = a->line;
+                if (a->content && !a->hdr_end) a->hdr_end = j + 1;
+            }
+            continue;
+        }
+        if (ch == '\t') continue;
+        if (ch == 0)
+            mp_error_set(err, name, a->line, j - a->ls + 1, "NUL byte in input (binary data?)");
+        else
+            mp_error_set(err, name, a->line, j - a->ls + 1,
+                         "control byte 0x%02x in input (binary data?)", ch);
+        return MP_FAIL(MP_EPARSE);
+    }
+    a->j = j;
+    if (n - a->rec > MP_TABLE_MAX_ROW_BYTES) {
+        if (a->inq)
+            mp_error_set(err, name, a->q_line, a->q_col,
+                         "quoted field opened here runs past %zu MiB without its closing quote",
+                         (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
+        else
+            mp_error_set(err, name, a->rec_line, 1,
+                         "line longer than %zu MiB (the limit of one row; not a delimited text file?)",
+                         (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
+        return MP_FAIL(MP_EPARSE);
+    }
+    return MP_OK;
+}
+
+static mp_status parse(mp_table *t, mp_error *err);
+
+/* The header alone (bytes [0, end) of the input) as a table without rows,
+ * handed to the caller's check. */
+static mp_status check_header(const char *name, const char *b, size_t end,
+                              mp_table_header_fn check, void *ctx, mp_error *err)
+{
+    mp_table *h = calloc(1, sizeof *h);
+    if (!h) return MP_FAIL(MP_ENOMEM);
+    snprintf(h->name, sizeof h->name, "%s", name);
+    h->buf = malloc(end + 1);
+    if (!h->buf) { free(h); return MP_FAIL(MP_ENOMEM); }
+    memcpy(h->buf, b, end);
+    h->buf[end] = '\0';
+    h->len = end;
+    h->header_only = 1;
+    mp_status st = parse(h, err);
+    if (st == MP_OK) st = check(ctx, h, err);
+    mp_table_free(h);
+    return st;
+}
+
+/* Read all of `f` into a malloc'd buffer with one spare byte, checking the
+ * bytes as they arrive (arrive()); once the header line is complete it is
+ * given to `check` (if not NULL), so that input without the columns a
+ * command needs stops there.  On MP_EIO *eno holds the errno of the failed
+ * read; other failures fill err.  *nlines: lines counted. */
+static mp_status slurp(FILE *f, const char *name, mp_table_header_fn check, void *ctx, char **out,
+                       size_t *outlen, size_t *nlines, int *eno, mp_error *err)
 {
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
     if (!b) return MP_FAIL(MP_ENOMEM);
+    arrival a = {0};
+    a.line = a.rec_line = 1;
+    int checked = check == NULL;
     for (;;) {
         if (cap - n < 2) {
             if (cap > SIZE_MAX / 2) { free(b); return MP_FAIL(MP_ENOMEM); }
@@ -61,11 +160,27 @@ static mp_status slurp(FILE *f, char **out, size_t *outlen, int *eno)
         size_t got = fread(b + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0) break;
+        if (n < 3) continue; /* a pipe may deliver less than a byte-order mark */
+        mp_status st = arrive(name, (const unsigned char *)b, n, &a, err);
+        if (st == MP_OK && !checked && a.hdr_end) {
+            checked = 1;
+            st = check_header(name, b, a.hdr_end, check, ctx, err);
+        }
+        if (st != MP_OK) { free(b); return st; }
     }
     if (ferror(f)) { *eno = errno ? errno : EIO; free(b); return MP_FAIL(MP_EIO); }
+    if (a.j < n) { /* input of less than 3 bytes */
+        mp_status st = arrive(name, (const unsigned char *)b, n, &a, err);
+        if (st != MP_OK) { free(b); return st; }
+    }
+    if (!checked && a.content) { /* a header without a line end: the whole input */
+        mp_status st = check_header(name, b, n, check, ctx, err);
+        if (st != MP_OK) { free(b); return st; }
+    }
     b[n] = '\0';
     *out = b;
     *outlen = n;
+    *nlines = a.line;
     return MP_OK;
 }
 
@@ -200,8 +315,9 @@ static mp_status parse(mp_table *t, mp_error *err)
     const size_t n = t->len;
     size_t i = 0, line = 1, ls = 0, nlines = 0; /* ls: offset where the current line starts */
     szvec cells = {0}, lines = {0}, starts = {0}, hdr = {0}, qnl = {0};
-    mp_status st = check_binary(t, &nlines, err);
-    if (st != MP_OK) return st;
+    mp_status st = MP_OK;
+    if (t->nlines) nlines = t->nlines; /* checked as it arrived (slurp) */
+    else if ((st = check_binary(t, &nlines, err)) != MP_OK) return st;
 
     if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB &&
         (unsigned char)b[2] == 0xBF)
@@ -331,7 +447,7 @@ static mp_status parse(mp_table *t, mp_error *err)
     t->hdr = hdr.v; hdr.v = NULL;
     t->qnl = qnl.v; t->nqnl = qnl.n; qnl.v = NULL;
     t->nrows = lines.n;
-    if (t->nrows == 0) {
+    if (t->nrows == 0 && !t->header_only) {
         mp_error_set(err, t->name, t->hdr_line, 0, "header but no data rows");
         st = MP_FAIL(MP_EPARSE);
         goto done;
@@ -343,19 +459,23 @@ static mp_status parse(mp_table *t, mp_error *err)
      * names are allowed (R's write.csv() writes "" over the row names);
      * such a column cannot be asked for by name. */
     for (size_t j = 0; j < t->ncols; j++) t->hdr[j] = trim_name(b, t->hdr[j], d);
-    for (size_t j = 0; j < t->ncols; j++) {
-        if (b[t->hdr[j]] == '\0') continue;
-        for (size_t k2 = 0; k2 < j; k2++) {
-            if (strcmp(b + t->hdr[j], b + t->hdr[k2]) == 0) {
-                size_t l, c;
-                locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
-                char txt[200];
-                mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
-                mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
-                             txt, k2 + 1, j + 1);
-                st = MP_FAIL(MP_EPARSE);
-                goto done;
-            }
+    {
+        const char **nm = malloc(mp_mul_size(t->ncols, sizeof *nm));
+        if (!nm) { st = MP_FAIL(MP_ENOMEM); goto done; }
+        for (size_t j = 0; j < t->ncols; j++) nm[j] = b + t->hdr[j];
+        size_t k2 = 0, j = 0;
+        int dup = mp_first_duplicate(nm, t->ncols, &k2, &j);
+        free(nm);
+        if (dup < 0) { st = MP_FAIL(MP_ENOMEM); goto done; }
+        if (dup) {
+            size_t l, c;
+            locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
+            char txt[200];
+            mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
+            mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
+                         txt, k2 + 1, j + 1);
+            st = MP_FAIL(MP_EPARSE);
+            goto done;
         }
     }
 done:
@@ -375,7 +495,8 @@ static mp_status finish(mp_table *t, mp_table **out, mp_error *err)
     return MP_OK;
 }
 
-mp_status mp_table_read(const char *path, mp_table **out, mp_error *err)
+mp_status mp_table_read_checked(const char *path, mp_table_header_fn check, void *ctx,
+                                mp_table **out, mp_error *err)
 {
     if (!path || !out) return MP_FAIL(MP_EINVAL);
     *out = NULL;
@@ -390,15 +511,22 @@ mp_status mp_table_read(const char *path, mp_table **out, mp_error *err)
         return MP_FAIL(MP_EIO);
     }
     int e = 0;
-    mp_status st = slurp(f, &t->buf, &t->len, &e);
+    mp_error_clear(err);
+    mp_status st = slurp(f, t->name, check, ctx, &t->buf, &t->len, &t->nlines, &e, err);
     if (!is_stdin) fclose(f);
     if (st != MP_OK) {
-        mp_error_set(err, t->name, 0, 0, "cannot read: %s",
-                     st == MP_ENOMEM ? "out of memory" : strerror(e));
+        if (st == MP_ENOMEM || st == MP_EIO)
+            mp_error_set(err, t->name, 0, 0, "cannot read: %s",
+                         st == MP_ENOMEM ? "out of memory" : strerror(e));
         free(t);
         return st;
     }
     return finish(t, out, err);
+}
+
+mp_status mp_table_read(const char *path, mp_table **out, mp_error *err)
+{
+    return mp_table_read_checked(path, NULL, NULL, out, err);
 }
 
 mp_status mp_table_read_mem(const char *name, const char *buf, size_t len, mp_table **out,
@@ -532,4 +660,44 @@ mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out, mp
         mp_table_error(t, i, j, err, "column '%s': '%s' is not a finite number in range",
                        col, s);
     return MP_FAIL(MP_EPARSE);
+}
+
+/* FNV-1a (64 bit) of a NUL-terminated string. */
+static uint64_t fnv1a_str(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t *second)
+{
+    /* a table of at least 2n slots (load <= 1/2), each the index + 1 of a
+     * name (0 = empty); linear probing */
+    size_t cap = 16;
+    while (cap < 2 * n) {
+        if (cap > SIZE_MAX / 4) return -1;
+        cap *= 2;
+    }
+    size_t *slot = calloc(cap, sizeof *slot);
+    if (!slot) return -1;
+    int found = 0;
+    for (size_t j = 0; j < n && !found; j++) {
+        if (names[j][0] == '\0') continue; /* empty names may repeat */
+        size_t i = (size_t)fnv1a_str(names[j]) & (cap - 1);
+        for (; slot[i]; i = (i + 1) & (cap - 1)) {
+            if (strcmp(names[slot[i] - 1], names[j]) == 0) {
+                *first = slot[i] - 1;
+                *second = j;
+                found = 1;
+                break;
+            }
+        }
+        if (!found) slot[i] = j + 1;
+    }
+    free(slot);
+    return found;
 }

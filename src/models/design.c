@@ -57,9 +57,11 @@ static int is_level(const mp_table *t, size_t i, const term *tm, size_t c)
     return mp_parse_double(cell, strlen(cell), &x) == 1 && x == tm->val[c];
 }
 
+/* Text levels in the order of R's factor() (sort(unique(x)) in an English
+ * UTF-8 locale: ICU collation, see src/io/collate.c). */
 static int cmp_str(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return mp_collate_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Copy s without surrounding blanks into buf (s may point into buf); returns buf. */
@@ -202,7 +204,8 @@ mp_status mp_design_build(const mp_table *t, const mp_effects *e, const char *co
         k += in[i];
     }
 
-    /* levels of the factors over the rows analysed, byte order */
+    /* levels of the factors over the rows analysed, in R's order (numbers by
+     * value, text as R's sort() collates it) */
     size_t p = (size_t)intercept;
     for (size_t m = 0; m < nmods; m++) {
         if (!tm[m].factor) { p++; continue; }
