@@ -97,7 +97,8 @@ int cmd_escalc(int argc, char **argv)
     /* yi (and vi) read straight from the file are written back as their
      * own text: it denotes exactly the value used, and this skips the
      * (slow) formatting of a million numbers. */
-    int echo_y = e.source != MP_SRC_MEANS && e.source != MP_SRC_COUNTS && jy >= 0;
+    int echo_y = (e.source == MP_SRC_YI_VI || e.source == MP_SRC_YI_SEI ||
+                  e.source == MP_SRC_YI_CI || e.source == MP_SRC_YI_N) && jy >= 0;
     int echo_v = e.source == MP_SRC_YI_VI && jv >= 0;
     /* header: every input column, then yi / vi where they were not there */
     obuf *o = malloc(sizeof *o);
