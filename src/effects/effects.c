@@ -69,6 +69,8 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
         return MP_FAIL(MP_ENOMEM);
     }
 
+    mp_es_asym asym = {0};
+    const int check_asym = p.src == MP_SRC_YI_CI && p.measure == MP_MEASURE_GEN;
     for (size_t i = 0; i < n; i++) {
         double x[MP_ESC_NCOL];
         int na = -1;
@@ -122,11 +124,17 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
         out->vi[i] = r.vi;
         out->used[i] = 1;
         out->k++;
+        if (check_asym) mp_es_asym_add(&asym, x[MP_ESC_YI], x[MP_ESC_CILB], x[MP_ESC_CIUB]);
         if (out->cells) {
             for (int c = 0; c < 4; c++) out->cells[4 * i + (size_t)c] = r.cell[c];
             out->zero00[i] = (unsigned char)r.zero00;
         }
         if (out->size) out->size[i] = r.size;
+    }
+    if (check_asym && mp_es_asym_suggest(&asym) &&
+        mp_msgs_add(&out->warnings, "%s", MP_ES_ASYM_MSG) != MP_OK) {
+        mp_effects_free(out);
+        return MP_FAIL(MP_ENOMEM);
     }
     return MP_OK;
 }

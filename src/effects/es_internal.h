@@ -64,4 +64,19 @@ typedef struct mp_es_row {
  * input: bad names the column, msg the problem).  No allocation. */
 int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r);
 
+/* Issue 11 item 6: yi, ci_lb, ci_ub given with GEN that look like a ratio
+ * and its CI printed on the ratio scale.  Feed every used row; `suggest`
+ * says whether to warn. */
+typedef struct mp_es_asym {
+    size_t n;          /* rows with 0 < lb < yi < ub */
+    size_t other;      /* rows that cannot be a ratio CI (a value <= 0, yi outside the CI) */
+    double raw, logs;  /* sums of the relative asymmetries on the raw and the log scale */
+} mp_es_asym;
+void mp_es_asym_add(mp_es_asym *a, double yi, double lb, double ub);
+int mp_es_asym_suggest(const mp_es_asym *a);
+#define MP_ES_ASYM_MSG                                                                      \
+    "the confidence intervals are asymmetric around yi but symmetric on the log scale: "   \
+    "they look like ratios printed on the ratio scale; if so, use --measure OR, RR, HR or " \
+    "IRR (logs are then taken)"
+
 #endif

@@ -110,8 +110,12 @@ mp_status mp_es_plan_make(const char *file, size_t line,
     } else if (is_2x2(meas)) {
         if (!has(col, need_ab) || (col[MP_ESC_BI] < 0 && col[MP_ESC_N1] < 0) ||
             (col[MP_ESC_DI] < 0 && col[MP_ESC_N2] < 0)) {
-            snprintf(what, sizeof what, "%s (or ai, n1i, ci, n2i)", mname);
-            return missing_cols(file, line, col, need_all, what, err);
+            mp_status st = missing_cols(file, line, col, need_all, mname, err);
+            if (err) {
+                size_t l = strlen(err->msg);
+                snprintf(err->msg + l, sizeof err->msg - l, " (or ai, n1i, ci, n2i)");
+            }
+            return st;
         }
         src = MP_SRC_COUNTS;
     } else if (is_prop(meas)) {
@@ -139,7 +143,7 @@ mp_status mp_es_plan_make(const char *file, size_t line,
         mp_error_set(err, file, line, 0, "group means and SDs found: choose --measure SMD, MD or ROM");
         return MP_FAIL(MP_EINVAL);
     } else if (col[MP_ESC_AI] >= 0 && col[MP_ESC_CI] >= 0) {
-        mp_error_set(err, file, line, 0, "2x2 counts found: choose --measure OR, RR, RD or PETO");
+        mp_error_set(err, file, line, 0, "2x2 counts found: choose --measure OR, RR or RD (or PETO)");
         return MP_FAIL(MP_EINVAL);
     } else if (has(col, need_paired)) {
         mp_error_set(err, file, line, 0, "paired-design columns found: choose --measure MC, SMCC or SMCR");
@@ -366,4 +370,28 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
     r->yi = yi;
     r->vi = vi;
     return 1;
+}
+
+/* Relative asymmetry |(ub - y) - (y - lb)| / (ub - lb) of an interval around
+ * y, on the raw and on the log scale.  A ratio's Wald CI is symmetric on the
+ * log scale (up to the rounding of the printed numbers) and asymmetric on the
+ * raw scale; an interval given on the analysis scale is symmetric there. */
+void mp_es_asym_add(mp_es_asym *a, double yi, double lb, double ub)
+{
+    if (!(lb > 0 && yi > lb && ub > yi)) { a->other++; return; }
+    double ly = log(yi), ll = log(lb), lu = log(ub);
+    a->raw += fabs((ub - yi) - (yi - lb)) / (ub - lb);
+    a->logs += fabs((lu - ly) - (ly - ll)) / (lu - ll);
+    a->n++;
+}
+
+/* Warn when every row could be a ratio CI and, on average, the intervals
+ * are clearly asymmetric on the raw scale (mean relative asymmetry >= 0.05,
+ * e.g. 1.18 [0.90, 1.54] has 0.125) but at most a third of that on the log
+ * scale (1.18 [0.90, 1.54]: 0.01). */
+int mp_es_asym_suggest(const mp_es_asym *a)
+{
+    if (a->n == 0 || a->other) return 0;
+    double raw = a->raw / (double)a->n, logs = a->logs / (double)a->n;
+    return raw >= 0.05 && logs <= raw / 3.0;
 }
