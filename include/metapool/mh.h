@@ -30,11 +30,15 @@
 
 #include <stddef.h>
 #include "escalc.h"
+#include "pool.h"
 #include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** Pooling from the tables themselves (0: none, inverse variance). */
+typedef enum mp_mh_method { MP_MH_NONE = 0, MP_MH_MH, MP_MH_PETO } mp_mh_method;
 
 /** Result of a Mantel-Haenszel or Peto analysis.  Values not defined for
  *  the measure (TA for RR, ...) or not estimable (no events at all) are NaN. */
@@ -71,6 +75,11 @@ MP_EXPORT mp_status mp_mh(mp_measure m, const double *cells, size_t k, double le
  *  as for mp_mh).  MP_OK; MP_ETOOFEW (k = 0); MP_EINVAL (level); MP_EDOM
  *  (bad cell, or sum V = 0: no table with events and non-events). */
 MP_EXPORT mp_status mp_peto(const double *cells, size_t k, double level, mp_mh_result *res);
+
+/** Copy an MH/Peto result into the fields of a pool result the reporter
+ *  reads: estimate, se, stat, pval, CI, Q, Q_df, Q_pval, I2, H2; k; test z,
+ *  method FE; tau2 and every random-effects field NaN. */
+MP_EXPORT void mp_mh_to_pool(const mp_mh_result *h, mp_pool_result *p);
 
 /** Percent weights of the tables in a Mantel-Haenszel (peto = 0) or Peto
  *  (peto = 1) analysis, as metafor's weights() of rma.mh / rma.peto: OR

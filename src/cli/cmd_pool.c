@@ -124,6 +124,8 @@ typedef struct pool_run {
     const char **lab;           /* a label per table row */
     size_t na;                  /* analyses: 1, or the groups + the overall one */
     double *y, *v, *wt;         /* packed effects, variances, weights (2k each) */
+    double *cells;              /* packed tables for --method MH/PETO (4 per study), or NULL */
+    mp_mh_result *mh;           /* MH/Peto result of each analysis, or NULL */
     const char **plab;          /* packed labels */
     size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
     mp_report_analysis *an;     /* the analyses as the reporter sees them */
@@ -139,6 +141,8 @@ static void pool_run_free(pool_run *P)
     free(P->y);
     free(P->v);
     free(P->wt);
+    free(P->cells);
+    free(P->mh);
     free(P->plab);
     free(P->lab);
     free(P->labbuf);
@@ -181,6 +185,7 @@ static int load_inputs(pool_run *P)
                         i + 1, mp_table_line(t, i), c->rep.by);
         }
     }
+    if (cli_check_mh(cmd, c, &P->e) != 0) return CLI_USAGE;
     if (P->e.k == 0) {
         cli_errorf(cmd, "%s: no studies left to pool", mp_table_name(t));
         return CLI_FAIL;
@@ -207,6 +212,9 @@ static int pack_analyses(pool_run *P)
     P->an = calloc(P->na, sizeof *P->an);
     P->off = malloc((P->na + 1) * sizeof *P->off);
     if (!P->lab || !P->y || !P->v || !P->wt || !P->plab || !P->an || !P->off) goto nomem;
+    if (P->c.mh && (!(P->cells = malloc(8 * k * sizeof *P->cells)) ||
+                    !(P->mh = calloc(P->na, sizeof *P->mh))))
+        goto nomem;
     size_t pos = 0;
     for (size_t a = 0; a < P->na; a++) {
         mp_report_analysis *A = &P->an[a];
@@ -221,6 +229,7 @@ static int pack_analyses(pool_run *P)
             if (!P->e.used[i] || (grouped && P->g.of_row[i] != a)) continue;
             P->y[pos] = P->e.yi[i];
             P->v[pos] = P->e.vi[i];
+            if (P->cells) memcpy(P->cells + 4 * pos, P->e.cells + 4 * i, 4 * sizeof *P->cells);
             P->plab[pos] = P->lab[i];
             pos++;
         }
@@ -273,6 +282,23 @@ static int fit_analyses(pool_run *P)
         } else if (st[a] != MP_OK) {
             cli_errorf(cmd, "%s%s%s: %s", file, gp, gn, mp_strerror(st[a]));
             status = CLI_FAIL;
+        } else if (P->c.mh) { /* Mantel-Haenszel or Peto from the tables (mh.h) */
+            const double *cl = P->cells + 4 * P->off[a];
+            mp_status ms = P->c.mh == MP_MH_PETO ? mp_peto(cl, A->k, P->c.pool.level, &P->mh[a])
+                                                 : mp_mh(P->e.measure, cl, A->k, P->c.pool.level,
+                                                         &P->mh[a]);
+            if (ms != MP_OK) {
+                cli_errorf(cmd, "%s%s%s: the %s estimate is not estimable (%s)", file, gp, gn,
+                           P->c.mh == MP_MH_MH ? "Mantel-Haenszel" : "Peto",
+                           P->c.mh == MP_MH_PETO ? "no table with both events and non-events"
+                                                 : "no events in one of the groups");
+                status = CLI_FAIL;
+                continue;
+            }
+            mp_mh_to_pool(&P->mh[a], &A->fit);
+            A->fe = A->fit;
+            A->mh = &P->mh[a];
+            mp_mh_weights(P->e.measure, P->c.mh == MP_MH_PETO, cl, A->k, A->weight);
         } else {
             mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
             fit_warnings(A, &P->warn);
@@ -327,7 +353,9 @@ static void make_report(pool_run *P)
     mp_report *r = &P->r;
     *r = (mp_report){.file = mp_table_name(P->t), .measure = P->e.measure, .vtype = P->e.vtype,
                      .source = P->e.source, .opt = &P->c.rep, .a = P->an, .n = ng,
-                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn};
+                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn,
+                     .pooling = P->c.mh,
+                     .transf_hm = cli_hmean(P->e.size, P->e.used, P->e.n)};
     r->tau2_common = P->c.tau2_common && P->bycol >= 0;
     if (r->tau2_common && ng >= 2) {
         r->has_subgroup_test = common_tau2(P) == CLI_OK;

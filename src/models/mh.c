@@ -330,3 +330,29 @@ void mp_mh_weights(mp_measure m, int peto, const double *cells, size_t k, double
     }
     for (size_t i = 0; i < k; i++) weight[i] = sum > 0 ? 100.0 * weight[i] / sum : NAN;
 }
+
+void mp_mh_to_pool(const mp_mh_result *h, mp_pool_result *f)
+{
+    const double nan = NAN;
+    memset(f, 0, sizeof *f);
+    f->k = h->k;
+    f->method = MP_METHOD_FE;
+    f->test = MP_TEST_Z;
+    f->level = h->level;
+    f->estimate = h->estimate;
+    f->se = h->se;
+    f->stat = h->stat;
+    f->pval = h->pval;
+    f->ci_lb = h->ci_lb;
+    f->ci_ub = h->ci_ub;
+    f->df = f->pi_lb = f->pi_ub = nan;
+    f->tau2 = f->tau2_se = f->tau2_ci_lb = f->tau2_ci_ub = f->tau = nan;
+    f->I2_ci_lb = f->I2_ci_ub = f->H2_ci_lb = f->H2_ci_ub = nan;
+    f->Q = h->Q;
+    f->Q_df = h->Q_df;
+    f->Q_pval = h->Q_pval;
+    f->I2 = h->I2;
+    f->H2 = h->H2;
+    f->vt = f->sum_w = nan;
+    f->converged = 1;
+}

@@ -82,7 +82,9 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
     fprintf(f, "%s\"measure\": ", pad);
     mp_json_str(f, mp_measure_name(r->measure));
     fprintf(f, ", \"method\": ");
-    mp_json_str(f, mp_method_name(p->method));
+    mp_json_str(f, r->pooling == MP_MH_MH     ? "MH"
+                   : r->pooling == MP_MH_PETO ? "PETO"
+                                              : mp_method_name(p->method));
     fprintf(f, ", \"test\": ");
     mp_json_str(f, mp_test_name(p->test));
     fprintf(f, ", \"level\": ");
@@ -101,6 +103,20 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
         mp_json_num(f, kv[i].v);
         fputs(i + 1 < sizeof kv / sizeof kv[0] ? ", " : ",\n", f);
         if (i == 8 || i == 13 || i == 19) fprintf(f, "\n%s", pad);
+    }
+    if (a->mh) { /* rma.mh()/rma.peto(): the tests beside the estimate */
+        const mp_mh_result *h = a->mh;
+        const struct { const char *key; double v; } mk[] = {
+            {"MH", h->MH}, {"MH_pval", h->MH_pval}, {"TA", h->TA}, {"TA_pval", h->TA_pval},
+            {"TA_df", h->TA_df}, {"CO", h->CO}, {"CO_pval", h->CO_pval}, {"BD", h->BD},
+            {"BD_pval", h->BD_pval}};
+        fputs(pad, f);
+        for (size_t i = 0; i < sizeof mk / sizeof mk[0]; i++) {
+            fprintf(f, "\"%s\": ", mk[i].key);
+            mp_json_num(f, mk[i].v);
+            fputs(", ", f);
+        }
+        fprintf(f, "\"k_yi\": %zu,\n", h->k_yi);
     }
     fprintf(f, "%s\"niter\": %zu, \"converged\": %s,\n", pad, p->niter,
             p->converged ? "true" : "false");

@@ -369,8 +369,8 @@ static void pooled_rows(tbl *t, const mp_report_analysis *a, cell *c)
      * one, and a prediction interval says nothing: the model's row only */
     if (!re || a->k > 1) {
         if (t->P) cells_diamond(t, c, &fe, 0);
-        row(t, "Fixed effect", C_BOLD, c, re ? NULL : hundred, fe.estimate, fe.ci_lb, fe.ci_ub,
-            1);
+        row(t, rp_fe_label(t->r), C_BOLD, c, re ? NULL : hundred, fe.estimate, fe.ci_lb,
+            fe.ci_ub, 1);
     }
     if (!re) return;
     snprintf(lab, sizeof lab, "Random effects (%s)", mp_method_name(a->fit.method));
@@ -450,21 +450,29 @@ static void model_text(const tbl *t, char *buf, size_t n)
 {
     const mp_report *r = t->r;
     const mp_pool_opts *o = &r->opt->pool;
-    int re = o->method != MP_METHOD_FE;
+    int re = o->method != MP_METHOD_FE && r->pooling == MP_MH_NONE;
     size_t m;
-    if (!re) m = (size_t)snprintf(buf, n, "Model: fixed effect (inverse variance)");
+    if (r->pooling == MP_MH_MH)
+        m = (size_t)snprintf(buf, n, "Model: Mantel-Haenszel (fixed effect, from the tables; %s)",
+                             r->measure == MP_MEASURE_OR ? "Robins-Breslow-Greenland variance"
+                             : r->measure == MP_MEASURE_RD ? "Sato's variance"
+                                                           : "Greenland-Robins variance");
+    else if (r->pooling == MP_MH_PETO)
+        m = (size_t)snprintf(buf, n, "Model: Peto's one-step odds ratio (fixed effect, from the tables)");
+    else if (!re) m = (size_t)snprintf(buf, n, "Model: fixed effect (inverse variance)");
     else
         m = (size_t)snprintf(buf, n, "Model: random effects (%s estimator of %s%s)",
                              mp_method_name(o->method), t->g->tau, t->g->sq);
     if (m < n)
         m += (size_t)snprintf(buf + m, n - m, ", %s, %g%% CIs",
-                              rp_test(r) == MP_TEST_KNHA
+                              rp_test(r) == MP_TEST_KNHA && r->pooling == MP_MH_NONE
                                   ? "Hartung-Knapp-Sidik-Jonkman t test (k-1 df)"
                                   : "z test",
                               o->level);
     if (m < n && re && rp_test(r) == MP_TEST_KNHA)
         m += (size_t)snprintf(buf + m, n - m, " (fixed effect: z)");
     if (m < n && r->measure != MP_MEASURE_GEN) {
+        char note[160];
         if (r->measure == MP_MEASURE_SMD &&
             (r->source == MP_SRC_MEANS || r->source == MP_SRC_YI_N))
             m += (size_t)snprintf(buf + m, n - m,
@@ -473,13 +481,38 @@ static void model_text(const tbl *t, char *buf, size_t n)
         else
             m += (size_t)snprintf(buf + m, n - m, "; %s = %s", mp_measure_name(r->measure),
                                   rp_measure_long(r->measure));
-        if (m < n && mp_measure_is_log(r->measure))
-            m += (size_t)snprintf(buf + m, n - m, ", pooled on the log scale%s",
-                                  rp_expo(r) ? " and shown exponentiated" : "");
+        if (m < n && rp_transf(r) != MP_TRANSF_NONE)
+            m += (size_t)snprintf(buf + m, n - m, ", %s", rp_transf_note(r, note, sizeof note));
+        else if (m < n && mp_measure_is_log(r->measure))
+            m += (size_t)snprintf(buf + m, n - m, ", pooled on the log scale");
     }
+    if (m < n && r->pooling == MP_MH_MH && (r->measure == MP_MEASURE_OR || r->measure == MP_MEASURE_RR))
+        m += (size_t)snprintf(buf + m, n - m, "; tables with a zero cell get 1/2 in every cell "
+                              "for Q only, tables without events in both arms are left out of Q");
     if (m < n)
-        snprintf(buf + m, n - m, "; weights from the %s model.",
-                 re ? "random-effects" : "fixed-effect");
+        snprintf(buf + m, n - m, "; weights from the %s.",
+                 r->pooling == MP_MH_MH     ? "Mantel-Haenszel method"
+                 : r->pooling == MP_MH_PETO ? "Peto method"
+                 : re                       ? "random-effects model"
+                                            : "fixed-effect model");
+}
+
+/* The Cochran-Mantel-Haenszel and Tarone tests (MH odds ratios), the MH
+ * test of rate ratios; "" otherwise. */
+static void mh_text(const tbl *t, const mp_report_analysis *a, char *buf, size_t n)
+{
+    const mp_mh_result *h = a->mh;
+    char x[64], p[64], x2[64], p2[64];
+    int d = t->digits;
+    buf[0] = '\0';
+    if (!h || !isfinite(h->MH)) return;
+    size_t m = (size_t)snprintf(buf, n, "Cochran-Mantel-Haenszel test: X%s = %s, df = 1, %s",
+                                t->g->sq, rp_fmt(x, sizeof x, h->MH, d),
+                                rp_fmt_p(p, sizeof p, h->MH_pval, d));
+    if (m < n && isfinite(h->TA))
+        snprintf(buf + m, n - m, "; Tarone's test for heterogeneity: X%s = %s, df = %.0f, %s",
+                 t->g->sq, rp_fmt(x2, sizeof x2, h->TA, d), h->TA_df,
+                 rp_fmt_p(p2, sizeof p2, h->TA_pval, d));
 }
 
 /* ---- axis ---- */
@@ -488,7 +521,7 @@ static void axis_rows(tbl *t)
 {
     const mp_report *r = t->r;
     rp_ticks tk;
-    rp_make_ticks(t->expo, t->lo, t->hi, (double)(t->P - 1), 1.0, 1.0, &tk);
+    rp_make_ticks_r(r, t->lo, t->hi, (double)(t->P - 1), 1.0, 1.0, &tk);
     cell *c = malloc(t->P * sizeof *c);
     if (!c) { t->oom = 1; return; }
     long rc = ref_col(t);
@@ -519,6 +552,9 @@ static void axis_rows(tbl *t)
     char eff[32], title[96];
     rp_effect_short(r, eff, sizeof eff);
     if (t->expo) snprintf(title, sizeof title, "%s (log scale)", eff);
+    else if (rp_transf(r) == MP_TRANSF_NONE && mp_measure_transf(r->measure) != MP_TRANSF_NONE &&
+             !mp_measure_is_log(r->measure))
+        snprintf(title, sizeof title, "%s (%s scale)", eff, mp_measure_name(r->measure));
     else snprintf(title, sizeof title, "%s", eff);
     size_t tl = rp_cols(title);
     if (tl <= t->P) {
@@ -563,7 +599,7 @@ static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, siz
     }
     char lb[96];
     snprintf(lb, sizeof lb, "Random effects (%s)", mp_method_name(a->fit.method));
-    *lab = maxz(*lab, rp_is_re(a) ? strlen(lb) : strlen("Fixed effect"));
+    *lab = maxz(*lab, rp_is_re(a) ? strlen(lb) : strlen(rp_fe_label(t->r)));
     if (rp_is_re(a) && isfinite(a->fit.pi_lb)) *lab = maxz(*lab, strlen("Prediction interval"));
 }
 
@@ -664,6 +700,8 @@ void mp_report_table(FILE *f, const mp_report *r)
             text_wrapped(&t, 2, buf, C_NONE);
             test_text(&t, a, buf, sizeof buf);
             text_wrapped(&t, 2, buf, C_NONE);
+            mh_text(&t, a, buf, sizeof buf);
+            if (buf[0]) text_wrapped(&t, 2, buf, C_NONE);
             ln_end(&t);
         }
     }
@@ -679,6 +717,8 @@ void mp_report_table(FILE *f, const mp_report *r)
     text_wrapped(&t, 0, buf, C_NONE);
     test_text(&t, top, buf, sizeof buf);
     text_wrapped(&t, 0, buf, C_NONE);
+    mh_text(&t, top, buf, sizeof buf);
+    if (buf[0]) text_wrapped(&t, 0, buf, C_NONE);
     if (r->overall) {
         char q[64], pv[64];
         if (r->has_subgroup_test)
@@ -735,7 +775,7 @@ static void csv_analysis(FILE *f, const mp_report *r, const mp_report_analysis *
     int re = rp_is_re(a);
     mp_pool_result fe;
     rp_fe_view(a, &fe);
-    csv_row(f, r, g, "fixed", "Fixed effect", a->k, fe.estimate, fe.ci_lb, fe.ci_ub,
+    csv_row(f, r, g, "fixed", rp_fe_label(r), a->k, fe.estimate, fe.ci_lb, fe.ci_ub,
             re ? NAN : 100.0, &fe, fe.estimate, fe.se);
     if (re) {
         char lab[96];

@@ -247,7 +247,7 @@ static void note(svg *s, const char *str)
 static void axis(svg *s, double ybot)
 {
     rp_ticks tk;
-    rp_make_ticks(s->expo, s->lo, s->hi, PLOT_W, DW, 10.0, &tk);
+    rp_make_ticks_r(s->r, s->lo, s->hi, PLOT_W, DW, 10.0, &tk);
     fprintf(s->f, "<g class=\"axis\" stroke=\"#000\" stroke-width=\"1\">\n");
     fprintf(s->f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", s->xp, ybot,
             s->xp + PLOT_W, ybot);
@@ -261,7 +261,12 @@ static void axis(svg *s, double ybot)
     const mp_report *r = s->r;
     rp_effect_short(r, eff, sizeof eff);
     const char *lng = rp_measure_long(r->measure);
+    mp_transf tf = rp_transf(r);
     if (r->measure == MP_MEASURE_GEN) snprintf(title, sizeof title, "Effect size");
+    else if (tf != MP_TRANSF_NONE && tf != MP_TRANSF_EXP)
+        snprintf(title, sizeof title, "%s", mp_measure_scale_label(r->measure));
+    else if (s->expo && (r->measure == MP_MEASURE_PLN || r->measure == MP_MEASURE_IRLN))
+        snprintf(title, sizeof title, "%s (log scale)", mp_measure_scale_label(r->measure));
     else if (s->expo) snprintf(title, sizeof title, "%c%s (log scale)", lng[0] - 32, lng + 1);
     else if (mp_measure_is_log(r->measure)) snprintf(title, sizeof title, "Log %s", lng);
     else snprintf(title, sizeof title, "%c%s", lng[0] - 32, lng + 1);
