@@ -256,12 +256,13 @@ void rp_make_ticks_r(const mp_report *r, double lo, double hi, double len, doubl
     double a = mp_transf_apply(tf, lo, hm), b = mp_transf_apply(tf, hi, hm);
     if (!(b > a)) return;
     static const double mant[] = {1, 2, 2.5, 5};
+    rp_ticks best = {0}; /* a single tick when no two fit (narrow plots) */
     for (int e = (int)floor(log10((b - a) / 50.0)); e < 300; e++)
         for (size_t j = 0; j < 4; j++) {
             double step = mant[j] * pow(10.0, e);
             double k0 = ceil(a / step - 1e-9), k1 = floor(b / step + 1e-9);
             if (k1 - k0 + 1 > RP_MAXTICK) continue;
-            if (k1 - k0 + 1 < 2) return;
+            if (k1 - k0 + 1 < 1) { *t = best; return; }
             rp_ticks u = {0};
             double lastpos = 0, lastw = 0;
             int ok = 1;
@@ -278,7 +279,9 @@ void rp_make_ticks_r(const mp_report *r, double lo, double hi, double len, doubl
                 }
             }
             if (ok && u.n >= 2) { *t = u; return; }
+            if (ok && u.n == 1 && best.n == 0) best = u;
         }
+    *t = best;
 }
 
 const char *rp_transf_note(const mp_report *r, char *buf, size_t n)

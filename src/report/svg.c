@@ -185,7 +185,7 @@ static void pooled_rows(svg *s, const mp_report_analysis *a)
     rp_fe_view(a, &fe);
     int re = rp_is_re(a);
     if (!re || a->k > 1) { /* one study: the model's row only, as in the table */
-        text(s, s->xl, s->y + FS * 0.35, NULL, "pooled", "Fixed effect", 0);
+        text(s, s->xl, s->y + FS * 0.35, NULL, "pooled", rp_fe_label(s->r), 0);
         diamond(s, &fe, 0);
         if (!re) weight_text(s, 100.0);
         annotation(s, fe.estimate, fe.ci_lb, fe.ci_ub, 1);
@@ -401,7 +401,11 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     }
     {
         const mp_pool_opts *o = &r->opt->pool;
-        if (o->method == MP_METHOD_FE)
+        if (r->pooling != MP_MH_NONE)
+            snprintf(buf, sizeof buf, "%s (fixed effect, from the tables), z test, %g%% CIs; weights from the %s method.",
+                     r->pooling == MP_MH_MH ? "Mantel-Haenszel" : "Peto's one-step odds ratio",
+                     o->level, r->pooling == MP_MH_MH ? "Mantel-Haenszel" : "Peto");
+        else if (o->method == MP_METHOD_FE)
             snprintf(buf, sizeof buf, "Fixed-effect model (inverse variance), %s, %g%% CIs.",
                      rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp t test" : "z test", o->level);
         else
@@ -410,6 +414,13 @@ static int draw(svg *s, FILE *body, double *height, double *width)
                      rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp-Sidik-Jonkman t test" : "z test",
                      o->level);
         note(s, buf);
+        mp_transf tf = rp_transf(r);
+        if (tf != MP_TRANSF_NONE && tf != MP_TRANSF_EXP) { /* name the back-transformation */
+            char tn[160];
+            snprintf(buf, sizeof buf, "%s = %s, %s.", mp_measure_name(r->measure),
+                     rp_measure_long(r->measure), rp_transf_note(r, tn, sizeof tn));
+            note(s, buf);
+        }
     }
     *height = s->y + MARGIN;
     /* notes are wider than the table on narrow plots: make room */
