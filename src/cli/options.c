@@ -356,6 +356,12 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
                    c->mh == MP_MH_MH ? "MH" : "PETO");
         return CLI_USAGE;
     }
+    if (c->mh != MP_MH_NONE && c->pool.test == MP_TEST_KNHA) {
+        /* rma.mh()/rma.peto() have no Knapp-Hartung test */
+        cli_errorf(spec->name, "--test knha is not available with --method %s (z test only)",
+                   c->mh == MP_MH_MH ? "MH" : "PETO");
+        return CLI_USAGE;
+    }
     for (const cli_optuse *u = spec->opts; u->id; u++) {
         if (!u->required || seen[u->id - OPT_MEASURE]) continue;
         cli_errorf(spec->name, "%s", u->required);
