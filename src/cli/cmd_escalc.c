@@ -19,9 +19,10 @@ static const cli_spec escalc_spec = {
     "metapool escalc [OPTIONS] FILE     (FILE '-' reads standard input)",
     escalc_opts,
     "Rows left out get yi and vi NA and a warning naming the row: a required cell\n"
-    "that is NA, and for OR and RR a 2x2 table with no events (or no non-events)\n"
-    "in both arms.  An empty required cell is an error.  Tables with a zero cell\n"
-    "get 1/2 added to every cell (OR, RR and RD), as metafor does.\n"};
+    "that is NA, and with --drop00 yes a 2x2 (or rate) table with no events (or no\n"
+    "non-events) in both arms.  An empty required cell is an error.  Tables with a\n"
+    "zero cell get 1/2 added to every cell (OR, RR, RD, PETO; likewise PR, PLN, PLO,\n"
+    "IR, IRLN, IRR, IRD), as metafor does; PAS, PFT, IRS, IRFT add nothing.\n"};
 
 /* A number cell without its surrounding blanks: the cell itself when it has
  * none, else a copy in buf; NULL when the copy does not fit (the caller
