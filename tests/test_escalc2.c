@@ -296,6 +296,29 @@ START_TEST(test_bad_input)
     expect_error("yi,ci_lb,ci_ub\n0.75,0.60,0.94\n-0.2,0.5,0.9\n", "HR", MP_EPARSE, 3, 1,
                  "a ratio must be positive (the logarithm is taken)");
     expect_error("yi,ci_lb,ci_ub\n0.75,0,0.94\n", "OR", MP_EPARSE, 2, 6, "CI bound must be positive");
+    expect_error("m1i,m2i,sd1i,sd2i,ni,ri\n5,4,1,1,10,1\n", "SMCC", MP_EPARSE, 2, 5,
+                 "column 'sd1i': the SD of the differences is 0");
+    expect_error("m1i,m2i,sd1i,sd2i,ni,ri\n5,4,1,1,2,0.5\n", "SMCR", MP_EPARSE, 2, 9,
+                 "column 'ni': the small-sample correction needs ni > 2");
+    expect_error("m1i,m2i,sd1i,sd2i,ni,ri\n5,4,0,1,20,0.5\n", "SMCR", MP_EPARSE, 2, 5,
+                 "column 'sd1i': standard deviation must be positive");
+    expect_error("m1i,m2i,sd1i,sd2i,ni,ri\n5,4,1,-1,20,0.5\n", "MC", MP_EPARSE, 2, 7,
+                 "column 'sd2i': standard deviation must not be negative");
+    expect_error("m1i,m2i,sd1i,sd2i,ni,ri\n5,4,1,1,0,0.5\n", "MC", MP_EPARSE, 2, 9,
+                 "column 'ni': sample size must be positive");
+    expect_error("ri,ni\n0.3,1\n", "COR", MP_EPARSE, 2, 5, "column 'ni': the variance of r needs ni > 1");
+    expect_error("ri,ni\n0.3,0\n", "COR", MP_EPARSE, 2, 5, "column 'ni': sample size must be positive");
+    expect_error("xi,ni\n3,0\n", "PR", MP_EPARSE, 2, 3, "column 'ni': sample size must be positive");
+    expect_error("xi,ni\n-3,10\n", "PAS", MP_EPARSE, 2, 1, "column 'xi': count must not be negative");
+    expect_error("xi,ti\n-3,10\n", "IRS", MP_EPARSE, 2, 1, "column 'xi': count must not be negative");
+    expect_error("x1i,t1i,x2i,t2i\n-3,10,2,5\n", "IRD", MP_EPARSE, 2, 1,
+                 "column 'x1i': count must not be negative");
+    expect_error("x1i,t1i,x2i,t2i\n3,10,-2,5\n", "IRD", MP_EPARSE, 2, 6,
+                 "column 'x2i': count must not be negative");
+    expect_error("x1i,t1i,x2i,t2i\n3,0,2,5\n", "IRR", MP_EPARSE, 2, 3,
+                 "column 't1i': person-time must be positive");
+    expect_error("yi,ci_lb,ci_ub\n0.75,0.9,0.8\n", "RR", MP_EPARSE, 2, 10,
+                 "upper CI bound must exceed the lower one");
     /* a measure whose columns are absent names the columns it needs */
     expect_error("study,xi\nA,3\n", "PLO", MP_EINVAL, 1, 0, "PLO needs the column ni");
     expect_error("study,ri\nA,.3\n", "ZCOR", MP_EINVAL, 1, 0, "ZCOR needs the column ni");

@@ -160,8 +160,6 @@ mp_status mp_es_plan_make(const char *file, size_t line,
     } else if (has(col, need_ir)) {
         mp_error_set(err, file, line, 0, "events and person-times found: choose --measure IR, IRLN, IRS or IRFT");
         return MP_FAIL(MP_EINVAL);
-    } else if (o->measure_given && meas != MP_MEASURE_GEN) {
-        return missing_cols(file, line, col, need_vi, mname, err);
     } else {
         mp_error_set(err, file, line, 0,
                      "no effect-size columns: need yi and vi (or sei, or ci_lb and ci_ub), "

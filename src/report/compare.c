@@ -341,7 +341,7 @@ mp_status mp_compare_eval(const mp_compare_table *t, const mp_report *r,
     int is_log = mp_measure_is_log(r->measure);
     c->back = rp_transf(r) != MP_TRANSF_NONE;
     c->tf = rp_transf(r);
-    c->hm = r->transf_hm;
+    c->hm = r->transf_hm > 0 ? r->transf_hm : NAN;
     const char *mname = mp_measure_name(r->measure);
     if (c->back)
         snprintf(c->scale, sizeof c->scale, "%s (back-transformed with %s)", mname, mp_transf_name(c->tf));

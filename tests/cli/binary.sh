@@ -121,4 +121,12 @@ grep -q "Robins, Breslow & Greenland, 1986" "$T/out" || { echo "FAIL MH methods 
 check "reg PLO" 0 "" "$BIN" reg "$R/props.csv" --measure PLO --mods ni
 check "batch ZCOR" 0 "" "$BIN" batch --group study "$R/cors.csv" --measure ZCOR
 [ "$(grep -c ',ok$' "$T/out")" = 10 ] || { echo "FAIL batch ZCOR rows"; fail=1; }
+check "batch MH no group column" 2 "no column 'nope' for --group" "$BIN" batch --group nope --measure OR --method MH "$R/counts.csv"
+check "batch MH on means" 2 "--method MH needs 2x2 counts" "$BIN" batch --group study --measure SMD --method MH "$SRC/datasets/normand1999/normand1999.csv"
+printf 'g,ai,bi,ci,di\nx,NA,10,3,7\ny,2,10,3,7\n,1,2,3,4\n' >"$T/gna.csv"
+check "batch MH no_studies" 1 "group 'x' \\(line 2\\): no studies left to pool" "$BIN" batch --group g --measure OR --method MH "$T/gna.csv"
+grep -q "row 3 (line 4) left out: missing value in the --group column 'g'" "$T/err" || { echo "FAIL batch MH missing group warning"; fail=1; }
+grep -q '^x,0,NA,NA,NA,NA,NA,NA,NA,NA,NA,NA,NA,NA,no_studies$' "$T/out" || { echo "FAIL batch MH no_studies row: $(cat "$T/out")"; fail=1; }
+printf 'study,ai,bi,ci,di\nA,0,10,0,7\n' >"$T/zz.csv"
+check "PETO not estimable" 1 "Peto estimate is not estimable \\(no table with both events and non-events\\)" "$BIN" pool "$T/zz.csv" --measure OR --method PETO
 exit $fail
