@@ -356,6 +356,11 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
                    c->mh == MP_MH_MH ? "MH" : "PETO");
         return CLI_USAGE;
     }
+    if (c->mh != MP_MH_NONE && c->tau2_common) {
+        cli_errorf(spec->name, "--tau2 common needs a random-effects model: --method %s fits no tau2",
+                   c->mh == MP_MH_MH ? "MH" : "PETO");
+        return CLI_USAGE;
+    }
     if (c->mh != MP_MH_NONE && c->pool.test == MP_TEST_KNHA) {
         /* rma.mh()/rma.peto() have no Knapp-Hartung test */
         cli_errorf(spec->name, "--test knha is not available with --method %s (z test only)",

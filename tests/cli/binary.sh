@@ -69,6 +69,7 @@ print('ok   batch MH rows = pool --by groups')" || fail=1
 check "MH on means" 2 "--method MH needs 2x2 counts" "$BIN" pool "$SRC/datasets/normand1999/normand1999.csv" --measure SMD --method MH
 check "PETO with RR" 2 "--method PETO needs 2x2 counts" "$BIN" pool "$R/counts.csv" --measure RR --method PETO
 check "MH knha" 2 "--test knha is not available with --method MH" "$BIN" pool "$R/counts.csv" --measure OR --method MH --test knha
+check "MH tau2 common" 2 "--tau2 common needs a random-effects model: --method MH fits no tau2" "$BIN" pool "$T/cg.csv" --measure OR --method MH --by g --tau2 common
 check "reg MH" 2 "--method MH pools 2x2 tables or rates: use it with pool or batch" "$BIN" reg "$R/counts.csv" --measure OR --method MH --mods ai
 printf 'study,ai,bi,ci,di\nA,0,10,3,7\nB,0,12,2,9\n' >"$T/noev.csv"
 check "MH RR not estimable" 1 "Mantel-Haenszel estimate is not estimable" "$BIN" pool "$T/noev.csv" --measure RR --method MH
