@@ -59,6 +59,9 @@ typedef struct mp_report_analysis {
     mp_pool_result fit;    /**< the requested model */
     mp_pool_result fe;     /**< the fixed-effect fit (the table's FE row) */
     mp_status status;      /**< status of fit; only MP_OK analyses are drawn */
+    const unsigned char *corrected; /**< k flags, 1 for a 2x2 (or rate) table without events (or
+                                         non-events) in both arms kept with 1/2 added: marked in
+                                         the table and plot (mp_effects.zero00), or NULL */
     const mp_mh_result *mh; /**< with Mantel-Haenszel or Peto pooling (mp_report.pooling): its
                                  tests (CMH, Tarone, ...); fit then holds its estimate, se, CI,
                                  Q, I2, H2 (mp_mh_to_pool); NULL otherwise */

@@ -125,6 +125,7 @@ typedef struct pool_run {
     size_t na;                  /* analyses: 1, or the groups + the overall one */
     double *y, *v, *wt;         /* packed effects, variances, weights (2k each) */
     double *cells;              /* packed tables for --method MH/PETO (4 per study), or NULL */
+    unsigned char *corr;        /* packed double-zero flags (tables kept with 1/2 added), or NULL */
     mp_mh_result *mh;           /* MH/Peto result of each analysis, or NULL */
     const char **plab;          /* packed labels */
     size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
@@ -142,6 +143,7 @@ static void pool_run_free(pool_run *P)
     free(P->v);
     free(P->wt);
     free(P->cells);
+    free(P->corr);
     free(P->mh);
     free(P->plab);
     free(P->lab);
@@ -212,6 +214,7 @@ static int pack_analyses(pool_run *P)
     P->an = calloc(P->na, sizeof *P->an);
     P->off = malloc((P->na + 1) * sizeof *P->off);
     if (!P->lab || !P->y || !P->v || !P->wt || !P->plab || !P->an || !P->off) goto nomem;
+    if (P->e.zero00 && !(P->corr = malloc(2 * k))) goto nomem;
     if (P->c.mh && (!(P->cells = malloc(8 * k * sizeof *P->cells)) ||
                     !(P->mh = calloc(P->na, sizeof *P->mh))))
         goto nomem;
@@ -224,12 +227,14 @@ static int pack_analyses(pool_run *P)
         A->vi = P->v + pos;
         A->weight = P->wt + pos;
         A->label = P->plab + pos;
+        A->corrected = P->corr ? P->corr + pos : NULL;
         P->off[a] = pos;
         for (size_t i = 0; i < nr; i++) {
             if (!P->e.used[i] || (grouped && P->g.of_row[i] != a)) continue;
             P->y[pos] = P->e.yi[i];
             P->v[pos] = P->e.vi[i];
             if (P->cells) memcpy(P->cells + 4 * pos, P->e.cells + 4 * i, 4 * sizeof *P->cells);
+            if (P->corr) P->corr[pos] = P->e.zero00[i];
             P->plab[pos] = P->lab[i];
             pos++;
         }

@@ -344,6 +344,13 @@ static void study_rows(tbl *t, const mp_report_analysis *a, cell *c)
         char *lab = rp_clean(a->label[i], t->r->opt->ascii);
         char w[64];
         if (!lab) { t->oom = 1; return; }
+        if (a->corrected && a->corrected[i]) { /* a double-zero table kept with 1/2 added */
+            size_t ll = strlen(lab);
+            char *m = realloc(lab, ll + 8);
+            if (!m) { free(lab); t->oom = 1; return; }
+            lab = m;
+            snprintf(lab + ll, 8, " %s", rp_mark(t->r->opt->ascii));
+        }
         weight_str(t, w, sizeof w, a->weight[i]);
         if (t->P) cells_study(t, c, a->yi[i], a->vi[i], a->weight[i]);
         double h = z * sqrt(a->vi[i]);
@@ -580,7 +587,7 @@ static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, siz
             t->wl = maxz(t->wl, strlen(l));
             t->wu = maxz(t->wu, strlen(u));
             char *c = rp_clean(a->label[i], t->r->opt->ascii);
-            if (c) *lab = maxz(*lab, rp_cols(c));
+            if (c) *lab = maxz(*lab, rp_cols(c) + (a->corrected && a->corrected[i] ? 2 : 0));
             free(c);
         }
     mp_pool_result fe;
@@ -732,6 +739,10 @@ void mp_report_table(FILE *f, const mp_report *r)
     }
     model_text(&t, buf, sizeof buf);
     text_wrapped(&t, 0, buf, C_DIM);
+    if (rp_any_corrected(r)) {
+        snprintf(buf, sizeof buf, "%s %s.", rp_mark(r->opt->ascii), RP_CORRECTED_NOTE);
+        text_wrapped(&t, 0, buf, C_DIM);
+    }
     free(c);
     free(t.ln.s);
 }

@@ -33,6 +33,13 @@ void rp_make_ticks_r(const mp_report *r, double lo, double hi, double len, doubl
 const char *rp_transf_note(const mp_report *r, char *buf, size_t n);
 /* Axis title on the displayed scale ("Proportion", "Odds Ratio (log scale)"). */
 const char *rp_axis_title(const mp_report *r, char *buf, size_t n);
+/* The mark of a corrected table ("\u2020", "*" in ASCII) and the note that
+ * explains it; rp_any_corrected() says whether any study of r carries it. */
+const char *rp_mark(int ascii);
+int rp_any_corrected(const mp_report *r);
+#define RP_CORRECTED_NOTE "no events (or only events) in both arms: kept with 1/2 added to every " \
+    "cell, as metafor's rma() does (--drop00 yes leaves such tables out)"
+
 /* The pooled row's label: "Mantel-Haenszel", "Peto" or "Fixed effect". */
 const char *rp_fe_label(const mp_report *r);
 /* Upper (1 - level/100)/2 normal quantile, the multiplier of the study CIs

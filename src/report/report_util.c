@@ -320,6 +320,16 @@ const char *rp_axis_title(const mp_report *r, char *buf, size_t n)
     return buf;
 }
 
+const char *rp_mark(int ascii) { return ascii ? "*" : "\u2020"; }
+
+int rp_any_corrected(const mp_report *r)
+{
+    for (size_t g = 0; g < r->n; g++)
+        for (size_t i = 0; r->a[g].corrected && i < r->a[g].k; i++)
+            if (r->a[g].corrected[i]) return 1;
+    return 0;
+}
+
 const char *rp_fe_label(const mp_report *r)
 {
     return r->pooling == MP_MH_MH ? "Mantel-Haenszel" : r->pooling == MP_MH_PETO ? "Peto" : "Fixed effect";

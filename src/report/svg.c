@@ -152,7 +152,13 @@ static void study_rows(svg *s, const mp_report_analysis *a)
         if (a->weight[i] > s->wmax) s->wmax = a->weight[i];
     for (size_t i = 0; i < a->k; i++) {
         double y = a->yi[i], h = s->z * sqrt(a->vi[i]);
-        text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
+        if (a->corrected && a->corrected[i]) { /* a double-zero table kept with 1/2 added */
+            char ml[512];
+            snprintf(ml, sizeof ml, "%.500s %s", a->label[i], rp_mark(0));
+            text(s, s->xl, s->y + FS * 0.35, NULL, "label", ml, s->lab_cols);
+        } else {
+            text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
+        }
         interval(s, y - h, y + h, "ci", "#000", 1.2, 0);
         double side = SQ_MAX * sqrt(s->wmax > 0 ? a->weight[i] / s->wmax : 1.0);
         if (side < SQ_MIN) side = SQ_MIN;
@@ -297,7 +303,8 @@ static void measure(svg *s, const mp_report_analysis *a, size_t *lab, double *we
             MW(a->yi[i] - h, wl);
             MW(a->yi[i] + h, wu);
             char *c = rp_clean(a->label[i], 0);
-            if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
+            size_t mk = a->corrected && a->corrected[i] ? 2 : 0;
+            if (c && rp_cols(c) + mk > *lab) *lab = rp_cols(c) + mk;
             free(c);
         }
     mp_pool_result fe;
@@ -414,6 +421,10 @@ static int draw(svg *s, FILE *body, double *height, double *width)
                      rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp-Sidik-Jonkman t test" : "z test",
                      o->level);
         note(s, buf);
+        if (rp_any_corrected(r)) {
+            snprintf(buf, sizeof buf, "%s %s.", rp_mark(0), RP_CORRECTED_NOTE);
+            note(s, buf);
+        }
         mp_transf tf = rp_transf(r);
         if (tf != MP_TRANSF_NONE && tf != MP_TRANSF_EXP) { /* name the back-transformation */
             char tn[160];
