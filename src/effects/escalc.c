@@ -65,9 +65,9 @@ const char *mp_transf_name(mp_transf t)
     case MP_TRANSF_ILOGIT: return "inverse logit";
     case MP_TRANSF_ZTOR: return "inverse Fisher z (tanh)";
     case MP_TRANSF_IARCSIN: return "inverse arcsine (sin^2)";
-    case MP_TRANSF_IPFT_HM: return "inverse Freeman-Tukey, harmonic mean of ni";
+    case MP_TRANSF_IPFT_HM: return "inverse Freeman-Tukey transformation with the harmonic mean of the ni";
     case MP_TRANSF_ISQRT: return "square";
-    case MP_TRANSF_IIRFT_HM: return "inverse Freeman-Tukey, harmonic mean of ti";
+    case MP_TRANSF_IIRFT_HM: return "inverse Freeman-Tukey transformation with the harmonic mean of the ti";
     default: return "";
     }
 }

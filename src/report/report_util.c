@@ -297,7 +297,7 @@ const char *rp_transf_note(const mp_report *r, char *buf, size_t n)
     if (tf == MP_TRANSF_EXP && !what)
         snprintf(buf, n, "pooled on the log scale and shown exponentiated");
     else if (tf == MP_TRANSF_IPFT_HM || tf == MP_TRANSF_IIRFT_HM)
-        snprintf(buf, n, "shown as %s through the %s = %.4g", what, mp_transf_name(tf),
+        snprintf(buf, n, "shown as %s through the %s (%.4g)", what, mp_transf_name(tf),
                  r->transf_hm);
     else
         snprintf(buf, n, "shown as %s through the %s", what, mp_transf_name(tf));
