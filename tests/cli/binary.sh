@@ -119,7 +119,24 @@ grep -q "Mantel-Haenszel" "$T/mh.svg" || { echo "FAIL MH plot label"; fail=1; }
 check "MH methods" 0 "" "$BIN" pool "$R/counts.csv" --measure OR --method MH --methods
 grep -q "Robins, Breslow & Greenland, 1986" "$T/out" || { echo "FAIL MH methods text"; fail=1; }
 # --- the other commands take the new measures (they share the plan) ---
-check "reg PLO" 0 "" "$BIN" reg "$R/props.csv" --measure PLO --mods ni
+check "reg PLO" 0 "" "$BIN" reg "$R/props.csv" --measure PLO --mods ni --format json
+python3 - "$T/out" "$R/expected_other.csv" <<'PY' || fail=1
+import csv, json, sys
+j = json.load(open(sys.argv[1])); w = {r["what"]: float(r["value"]) for r in csv.DictReader(open(sys.argv[2]))}
+got = [c["estimate"] for c in j["coef"]]
+want = [w["reg_PLO_intrcpt"], w["reg_PLO_ni"]]
+assert all(abs(g - x) <= 1e-6 * max(abs(x), 1e-3) for g, x in zip(got, want)), (got, want)
+print("ok   reg PLO ~ ni = metafor")
+PY
+check "trajectory ZCOR" 0 "" "$BIN" trajectory "$R/traj_zcor.csv" --measure ZCOR --time time --struct CS --format json
+python3 - "$T/out" "$R/expected_other.csv" <<'PY' || fail=1
+import csv, json, sys
+j = json.load(open(sys.argv[1])); w = {r["what"]: float(r["value"]) for r in csv.DictReader(open(sys.argv[2]))}
+got = [c["estimate"] for c in j["coef"]]
+want = [w["traj_ZCOR_t1"], w["traj_ZCOR_t2"], w["traj_ZCOR_t4"]]
+assert all(abs(g - x) <= 1e-5 for g, x in zip(got, want)), (got, want)
+print("ok   trajectory ZCOR = metafor rma.mv (1e-5)")
+PY
 check "batch ZCOR" 0 "" "$BIN" batch --group study "$R/cors.csv" --measure ZCOR
 [ "$(grep -c ',ok$' "$T/out")" = 10 ] || { echo "FAIL batch ZCOR rows"; fail=1; }
 # a table without events in both arms kept with 1/2 added is marked (table, plot), with a note

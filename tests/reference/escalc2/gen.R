@@ -119,3 +119,17 @@ tr$value <- mapply(function(fn, x, aux) switch(fn,
   iirft = transf.iirft(x, aux)), tr$fn, tr$x, tr$aux)
 tr$value <- f17(tr$value)
 wr(tr, "expected_transf.csv")
+
+# ---- the other commands on new measures: reg (PLO ~ ni), trajectory (ZCOR over time) ----
+pl <- escalc("PLO", xi = xi, ni = ni, data = props)
+rg <- rma(yi, vi, mods = ~ ni, data = pl, control = list(threshold = 1e-13, maxiter = 10000, stepadj = 0.5))
+set.seed(2026122)
+tz <- do.call(rbind, lapply(1:12, function(s) data.frame(study = paste0("S", s), time = c(1, 2, 4),
+  ri = round(pmin(0.9, pmax(-0.9, 0.3 - 0.05 * c(1, 2, 4) + rnorm(3, 0, 0.15))), 3),
+  ni = sample(20:200, 3))))
+wr(tz, "traj_zcor.csv")
+ez <- escalc("ZCOR", ri = ri, ni = ni, data = tz)
+tj <- rma.mv(yi, vi, mods = ~ factor(time) - 1, random = ~ time | study, struct = "CS", data = ez,
+             control = list(rel.tol = 1e-12, iter.max = 10000, eval.max = 10000))
+wr(data.frame(what = c("reg_PLO_intrcpt", "reg_PLO_ni", "traj_ZCOR_t1", "traj_ZCOR_t2", "traj_ZCOR_t4"),
+              value = f17(c(rg$beta, tj$beta))), "expected_other.csv")
