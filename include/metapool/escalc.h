@@ -241,8 +241,9 @@ typedef struct mp_effects {
                                 NaN where the row is left out), else NULL */
     double *size;          /**< n sample sizes (PFT: ni) or person-times (IRFT: ti) for the
                                 harmonic-mean back-transformation, else NULL */
-    unsigned char *zero00; /**< n flags: 1 for a 2x2 (or rate) table without events (or
-                                non-events) in both arms kept with 1/2 added; NULL if none */
+    unsigned char *zero00; /**< n flags for 2x2 (or rate) tables without events (or
+                                non-events) in both arms: 1 kept with 1/2 added, 2 left out
+                                as not estimable (drop00); 0 otherwise; NULL for other data */
 } mp_effects;
 
 /** Compute yi and vi for every row of `t`, finding columns by metafor's

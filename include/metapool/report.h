@@ -62,6 +62,8 @@ typedef struct mp_report_analysis {
     const unsigned char *corrected; /**< k flags, 1 for a 2x2 (or rate) table without events (or
                                          non-events) in both arms kept with 1/2 added: marked in
                                          the table and plot (mp_effects.zero00), or NULL */
+    size_t n_ne;           /**< tables of this analysis left out as not estimable (drop00) */
+    const char **ne_label; /**< their n_ne labels, listed as "not estimable" rows, or NULL */
     const mp_mh_result *mh; /**< with Mantel-Haenszel or Peto pooling (mp_report.pooling): its
                                  tests (CMH, Tarone, ...); fit then holds its estimate, se, CI,
                                  Q, I2, H2 (mp_mh_to_pool); NULL otherwise */

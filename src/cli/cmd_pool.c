@@ -126,6 +126,7 @@ typedef struct pool_run {
     double *y, *v, *wt;         /* packed effects, variances, weights (2k each) */
     double *cells;              /* packed tables for --method MH/PETO (4 per study), or NULL */
     unsigned char *corr;        /* packed double-zero flags (tables kept with 1/2 added), or NULL */
+    const char **ne;            /* labels of tables left out as not estimable, by analysis */
     mp_mh_result *mh;           /* MH/Peto result of each analysis, or NULL */
     const char **plab;          /* packed labels */
     size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
@@ -144,6 +145,7 @@ static void pool_run_free(pool_run *P)
     free(P->wt);
     free(P->cells);
     free(P->corr);
+    free(P->ne);
     free(P->mh);
     free(P->plab);
     free(P->lab);
@@ -239,6 +241,26 @@ static int pack_analyses(pool_run *P)
             pos++;
         }
         A->k = pos - P->off[a];
+    }
+    /* tables left out as not estimable (--drop00 yes): listed in their
+     * subgroup's block (the overall analysis of --by lists no studies) */
+    size_t nne = 0;
+    for (size_t i = 0; P->e.zero00 && i < nr; i++) nne += P->e.zero00[i] == 2;
+    if (nne) {
+        if (!(P->ne = malloc(nne * sizeof *P->ne))) goto nomem;
+        size_t q = 0;
+        for (size_t a = 0; a < ng; a++) {
+            mp_report_analysis *A = &P->an[a];
+            A->ne_label = P->ne + q;
+            for (size_t i = 0; i < nr; i++) {
+                if (P->e.zero00[i] != 2) continue;
+                if (P->bycol >= 0 && (mp_table_is_missing(P->t, i, (size_t)P->bycol) ||
+                                      strcmp(mp_table_cell(P->t, i, (size_t)P->bycol), A->group) != 0))
+                    continue;
+                P->ne[q++] = P->lab[i];
+                A->n_ne++;
+            }
+        }
     }
     P->off[P->na] = pos;
     return CLI_OK;

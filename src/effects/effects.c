@@ -77,6 +77,7 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
         out->yi[i] = out->vi[i] = NAN;
         out->used[i] = 0;
         if (out->cells) for (int c = 0; c < 4; c++) out->cells[4 * i + (size_t)c] = NAN;
+        if (out->zero00) out->zero00[i] = 0;
         if (out->size) out->size[i] = NAN;
         for (const int *u = p.use; *u >= 0; u++) {
             size_t j = (size_t)p.col[*u];
@@ -118,7 +119,10 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
                 mp_effects_free(out);
                 return MP_FAIL(MP_ENOMEM);
             }
-            if (used == 0) continue;
+            if (used == 0) {
+                if (out->zero00 && r.zero00) out->zero00[i] = 2; /* left out: not estimable */
+                continue;
+            }
         }
         out->yi[i] = r.yi;
         out->vi[i] = r.vi;

@@ -52,7 +52,8 @@ typedef struct mp_es_row {
     double yi, vi;   /* effect size and variance (when used) */
     double cell[4];  /* raw a, b, c, d (counts) or x1, t1, x2, t2 (rates), when used */
     double size;     /* ni (PFT) or ti (IRFT) for the back-transformation, else NaN */
-    int zero00;      /* 1: a table without events in both arms kept with 1/2 added */
+    int zero00;      /* 1: a table without events in both arms (kept with 1/2 added when the
+                        row is used, left out as not estimable with drop00) */
     int bad;         /* MP_ESC_* column of a domain error, or -1 */
     char msg[160];   /* the error ("column 'vi': ...") or why the row is left out */
 } mp_es_row;

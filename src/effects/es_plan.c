@@ -279,6 +279,7 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
         }
         s = mp_es_2x2(p->measure, a, b, c, d, &yi, &vi);
         if (s == MP_EDOM) { /* metafor's drop00: OR/RR not estimable */
+            r->zero00 = 1;
             snprintf(r->msg, sizeof r->msg, "%s in both arms (%s not estimable)",
                      a == 0 && c == 0 ? "no events" : "no non-events", mp_measure_name(p->measure));
             return 0;
@@ -325,6 +326,7 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
         r->cell[0] = x1; r->cell[1] = t1; r->cell[2] = x2; r->cell[3] = t2;
         if (p->measure == MP_MEASURE_IRR && x1 == 0 && x2 == 0) {
             if (p->drop00) {
+                r->zero00 = 1;
                 snprintf(r->msg, sizeof r->msg, "no events in both groups (IRR not estimable)");
                 return 0;
             }

@@ -359,6 +359,28 @@ static void study_rows(tbl *t, const mp_report_analysis *a, cell *c)
     }
 }
 
+/* Tables left out as not estimable (--drop00 yes): listed by name, as RevMan does. */
+static void ne_rows(tbl *t, const mp_report_analysis *a, cell *c)
+{
+    for (size_t i = 0; i < a->n_ne; i++) {
+        char *lab = rp_clean(a->ne_label[i], t->r->opt->ascii);
+        if (!lab) { t->oom = 1; return; }
+        if (t->P) cells_base(t, c);
+        ln_field(t, lab, t->L, 0, C_DIM);
+        if (t->P) {
+            ln_spaces(t, 2);
+            for (size_t j = 0; j < t->P; j++) {
+                ln_color(t, c[j].c);
+                ln_text(t, c[j].s);
+            }
+        }
+        if (t->W) { ln_spaces(t, 2); ln_field(t, "", t->W, 1, C_NONE); }
+        if (t->A) { ln_spaces(t, 2); ln_field(t, "not estimable", t->A, 1, C_DIM); }
+        ln_end(t);
+        free(lab);
+    }
+}
+
 static void spacer(tbl *t, cell *c)
 {
     if (t->P) cells_base(t, c);
@@ -590,6 +612,11 @@ static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, siz
             if (c) *lab = maxz(*lab, rp_cols(c) + (a->corrected && a->corrected[i] ? 2 : 0));
             free(c);
         }
+    for (size_t i = 0; studies && i < a->n_ne; i++) {
+        char *c = rp_clean(a->ne_label[i], t->r->opt->ascii);
+        if (c) *lab = maxz(*lab, rp_cols(c));
+        free(c);
+    }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
     const mp_pool_result *p[2] = {&fe, &a->fit};
@@ -637,6 +664,8 @@ static void layout(tbl *t, char *group_title_max)
     rp_effect_short(r, eff, sizeof eff);
     snprintf(head, sizeof head, "%s [%g%% CI]", eff, r->opt->pool.level);
     t->A = maxz(t->we + 2 + t->wl + 2 + t->wu + 1, rp_cols(head));
+    for (size_t g = 0; g < r->n; g++)
+        if (r->a[g].n_ne) t->A = maxz(t->A, strlen("not estimable"));
     weight_str(t, w, sizeof w, 100.0);
     t->W = maxz(strlen("Weight"), strlen(w));
     size_t width = (size_t)t->width;
@@ -700,6 +729,7 @@ void mp_report_table(FILE *f, const mp_report *r)
             free(gt);
         }
         study_rows(&t, a, c);
+        ne_rows(&t, a, c);
         spacer(&t, c);
         pooled_rows(&t, a, c);
         if (r->overall) {

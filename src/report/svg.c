@@ -173,6 +173,16 @@ static void study_rows(svg *s, const mp_report_analysis *a)
     }
 }
 
+/* Tables left out as not estimable (--drop00 yes), listed by name. */
+static void ne_rows(svg *s, const mp_report_analysis *a)
+{
+    for (size_t i = 0; i < a->n_ne; i++) {
+        text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->ne_label[i], s->lab_cols);
+        text(s, s->xa, s->y + FS * 0.35, "end", "num", "not estimable", 0);
+        next_row(s);
+    }
+}
+
 static void diamond(svg *s, const mp_pool_result *p, int re)
 {
     double c = X(s, p->estimate);
@@ -307,6 +317,11 @@ static void measure(svg *s, const mp_report_analysis *a, size_t *lab, double *we
             if (c && rp_cols(c) + mk > *lab) *lab = rp_cols(c) + mk;
             free(c);
         }
+    for (size_t i = 0; studies && i < a->n_ne; i++) {
+        char *c = rp_clean(a->ne_label[i], 0);
+        if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
+        free(c);
+    }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
     const mp_pool_result *p[2] = {&fe, &a->fit};
@@ -367,6 +382,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
             next_row(s);
         }
         study_rows(s, a);
+        ne_rows(s, a);
         pooled_rows(s, a);
         if (r->overall) {
             het_note(s, a, buf, sizeof buf);
