@@ -53,6 +53,18 @@ static mp_status compute(const mp_table *t, const char *measure, mp_smd_vtype vt
     return mp_effects_compute(t, &o, e, err);
 }
 
+/* As compute() with drop00 set. */
+static mp_status compute00(const mp_table *t, const char *measure, int drop00, mp_effects *e,
+                           mp_error *err)
+{
+    mp_es_opts o;
+    mp_es_opts_init(&o);
+    ck_assert_int_eq(mp_measure_parse(measure, &o.measure), MP_OK);
+    o.measure_given = 1;
+    o.drop00 = drop00;
+    return mp_effects_compute(t, &o, e, err);
+}
+
 /* ---- metafor reference ---- */
 
 static double cell_num(const mp_table *t, size_t i, const char *col)
@@ -267,8 +279,21 @@ START_TEST(test_zero_cells)
      * onezero gets 1/2 in every cell: a=.5 b=10.5 c=3.5 d=7.5, n1 = n2 = 11. */
     const double a = .5, b = 10.5, c = 3.5, d = 7.5;
     mp_effects e;
-    /* OR: rows 1 and 2 left out with a warning (drop00) */
+    /* Default (metafor's escalc()/rma(), drop00 = FALSE): rows 1 and 2 are
+     * kept with 1/2 added to every cell, with a note each.  none: a = c = .5,
+     * b = 10.5, d = 12.5; allev: a = 10.5, b = .5, c = 12.5, d = .5. */
     ck_assert_int_eq(compute(t, "OR", MP_SMD_VAR_LS, &e, &err), MP_OK);
+    ck_assert_uint_eq(e.k, 4);
+    ck_assert_uint_eq(e.warnings.n, 2);
+    ck_assert_str_eq(e.warnings.v[0], "row 1 (line 2): no events in both arms: kept with 1/2 added to every cell");
+    ck_assert_rel(e.yi[0], log(.5 / 10.5) - log(.5 / 12.5), 1e-14);
+    ck_assert_rel(e.vi[0], 1 / .5 + 1 / 10.5 + 1 / .5 + 1 / 12.5, 1e-14);
+    ck_assert_rel(e.yi[1], log(10.5 / .5) - log(12.5 / .5), 1e-14);
+    ck_assert(e.zero00 && e.zero00[0] && e.zero00[1] && !e.zero00[2] && !e.zero00[3]);
+    ck_assert(e.cells && e.cells[0] == 0 && e.cells[1] == 10 && e.cells[2] == 0 && e.cells[3] == 12);
+    mp_effects_free(&e);
+    /* drop00 = yes: rows 1 and 2 left out with a warning */
+    ck_assert_int_eq(compute00(t, "OR", 1, &e, &err), MP_OK);
     ck_assert_uint_eq(e.k, 2);
     ck_assert(!e.used[0] && !e.used[1] && e.used[2] && e.used[3]);
     ck_assert_uint_eq(e.warnings.n, 2);
@@ -281,7 +306,7 @@ START_TEST(test_zero_cells)
     ck_assert_rel(e.vi[3], 1 / 4.0 + 1 / 6.0 + 1 / 3.0 + 1 / 7.0, 1e-14);
     mp_effects_free(&e);
     /* RR: same rows left out */
-    ck_assert_int_eq(compute(t, "RR", MP_SMD_VAR_LS, &e, &err), MP_OK);
+    ck_assert_int_eq(compute00(t, "RR", 1, &e, &err), MP_OK);
     ck_assert_uint_eq(e.k, 2);
     ck_assert_uint_eq(e.warnings.n, 2);
     ck_assert(strstr(e.warnings.v[0], "row 1 (line 2) left out: no events in both arms") != NULL);
@@ -419,7 +444,11 @@ END_TEST
 
 START_TEST(test_names)
 {
-    static const char *const names[] = {"GEN", "SMD", "MD", "ROM", "OR", "RR", "RD"};
+    static const char *const names[] = {"GEN", "SMD", "MD",  "ROM",  "OR",   "RR",   "RD",
+                                        "PETO", "PR", "PLN", "PLO", "PAS", "PFT", "COR",
+                                        "ZCOR", "IR", "IRLN", "IRS", "IRFT", "IRR", "IRD",
+                                        "MC", "SMCC", "SMCR", "HR"};
+    ck_assert_uint_eq(sizeof names / sizeof names[0], MP_MEASURE_COUNT);
     for (int m = 0; m < MP_MEASURE_COUNT; m++) {
         mp_measure got;
         ck_assert_str_eq(mp_measure_name((mp_measure)m), names[m]);
@@ -446,9 +475,9 @@ START_TEST(test_names)
 }
 END_TEST
 
-/* drop00: by default (issue 2) OR/RR tables without events (or non-events)
- * in both arms are left out with a warning; with drop00 = 0 they are kept
- * with 1/2 added, as metafor's escalc() and rma() do.  Expected values:
+/* drop00: by default (issue 11 item 4) OR/RR tables without events (or
+ * non-events) in both arms are kept with 1/2 added, as metafor's escalc()
+ * and rma() do; with drop00 = 1 they are left out with a warning.  Expected values:
  * R metafor 3.8-1, escalc("OR"/"RR", ai, bi, ci, di) on these five tables. */
 START_TEST(test_drop00)
 {
@@ -468,7 +497,7 @@ START_TEST(test_drop00)
         for (int drop = 0; drop < 2; drop++) {
             mp_es_opts o;
             mp_es_opts_init(&o);
-            ck_assert_int_eq(o.drop00, 1); /* the default */
+            ck_assert_int_eq(o.drop00, 0); /* the default: metafor's rma() (issue 11 item 4) */
             o.measure = m ? MP_MEASURE_RR : MP_MEASURE_OR;
             o.measure_given = 1;
             o.drop00 = drop;

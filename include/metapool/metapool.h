@@ -11,6 +11,7 @@
 #include "table.h"
 #include "escalc.h"
 #include "pool.h"
+#include "mh.h"
 #include "reg.h"
 #include "traj.h"
 #include "batch.h"

@@ -24,6 +24,7 @@
 #include "traj.h"
 #include "reg.h"
 #include "design.h"
+#include "mh.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,8 +38,11 @@ typedef struct mp_report_opts {
     int width;           /**< table width in columns; 0 = the terminal's, else 80 */
     int digits;          /**< decimals shown [2] */
     int ascii;           /**< 1: plain ASCII; 0: UTF-8 box drawing and symbols */
-    int transf;          /**< 1: exp() for log ratio measures (OR, RR, ROM) [1]; 0: as analysed */
+    int transf;          /**< 1: results shown on the scale people read (exp for log ratios,
+                                  inverse logit for PLO, r for ZCOR, ...: mp_measure_transf) [1];
+                                  0: as analysed */
     int color;           /**< 1: ANSI colours (the caller decides, e.g. from isatty and NO_COLOR) */
+    int drop00;          /**< the mp_es_opts.drop00 the effects were computed with (methods text) */
 } mp_report_opts;
 
 /** Defaults: metafor's REML/z/95 %, 2 decimals, UTF-8, back-transformed, no colour. */
@@ -55,6 +59,14 @@ typedef struct mp_report_analysis {
     mp_pool_result fit;    /**< the requested model */
     mp_pool_result fe;     /**< the fixed-effect fit (the table's FE row) */
     mp_status status;      /**< status of fit; only MP_OK analyses are drawn */
+    const unsigned char *corrected; /**< k flags, 1 for a 2x2 (or rate) table without events (or
+                                         non-events) in both arms kept with 1/2 added: marked in
+                                         the table and plot (mp_effects.zero00), or NULL */
+    size_t n_ne;           /**< tables of this analysis left out as not estimable (drop00) */
+    const char **ne_label; /**< their n_ne labels, listed as "not estimable" rows, or NULL */
+    const mp_mh_result *mh; /**< with Mantel-Haenszel or Peto pooling (mp_report.pooling): its
+                                 tests (CMH, Tarone, ...); fit then holds its estimate, se, CI,
+                                 Q, I2, H2 (mp_mh_to_pool); NULL otherwise */
 } mp_report_analysis;
 
 /** A whole report: one analysis, or one per subgroup plus the overall one. */
@@ -72,6 +84,10 @@ typedef struct mp_report {
                                       the test is that model's QM */
     double sub_Q, sub_df, sub_p; /**< test for subgroup differences (Q, df, p) */
     const mp_msgs *warnings;     /**< warnings to list in JSON (may be NULL) */
+    mp_mh_method pooling;        /**< MP_MH_NONE (inverse variance), MP_MH_MH or MP_MH_PETO */
+    double transf_hm;            /**< harmonic mean of the ni (PFT) or ti (IRFT) of all studies,
+                                      for the back-transformation (metafor's transf.ipft.hm);
+                                      0 when not needed */
 } mp_report;
 
 /** The forest-plot table (studies, CIs drawn as text, weights, the FE and

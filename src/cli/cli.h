@@ -57,6 +57,7 @@ typedef struct cli_common {
     int sorted;             /* --sorted (batch) */
     int tau2_common;        /* --tau2 common (pool --by) */
     const char *file;       /* the one input FILE (set by cli_parse) */
+    mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
 } cli_common;
 
 /* One option as a command takes it: the id, and optionally its own help text
@@ -109,6 +110,14 @@ int cli_check_writable(const char *cmd, const char *path);
  * after printing the error. */
 int cli_load(const char *cmd, const char *path, const cli_common *c, mp_table **t,
              mp_effects *e);
+
+/* --method MH / PETO: 0 when the data and the measure fit (2x2 counts with
+ * OR, RR, RD or, for PETO, OR; counts and person-times with IRR, IRD), else
+ * a one-line message and CLI_USAGE. */
+int cli_check_mh(const char *cmd, const cli_common *c, const mp_effects *e);
+/* The harmonic mean of the positive sizes x[0..k) where used[i] (used may be
+ * NULL); 0 when there are none (mp_report.transf_hm). */
+double cli_hmean(const double *x, const unsigned char *used, size_t k);
 
 /* Study labels of the rows of t (the --study column, or "Study i"). The
  * strings point into t or into buf (caller frees the array and buf). */

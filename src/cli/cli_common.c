@@ -145,3 +145,35 @@ int cli_check_writable(const char *cmd, const char *path)
     if (!existed) remove(path);
     return 0;
 }
+
+int cli_check_mh(const char *cmd, const cli_common *c, const mp_effects *e)
+{
+    if (c->mh == MP_MH_NONE) return 0;
+    mp_measure m = e->measure;
+    if (c->mh == MP_MH_MH && e->source == MP_SRC_COUNTS &&
+        (m == MP_MEASURE_OR || m == MP_MEASURE_RR || m == MP_MEASURE_RD))
+        return 0;
+    if (c->mh == MP_MH_MH && e->source == MP_SRC_RATES && (m == MP_MEASURE_IRR || m == MP_MEASURE_IRD))
+        return 0;
+    if (c->mh == MP_MH_PETO && e->source == MP_SRC_COUNTS &&
+        (m == MP_MEASURE_OR || m == MP_MEASURE_PETO))
+        return 0;
+    cli_errorf(cmd, "--method %s needs %s (got --measure %s from %s)",
+               c->mh == MP_MH_MH ? "MH" : "PETO",
+               c->mh == MP_MH_MH ? "2x2 counts (ai, bi, ci, di or ai, n1i, ci, n2i) with --measure "
+                                   "OR, RR or RD, or events and person-times (x1i, t1i, x2i, t2i) "
+                                   "with --measure IRR or IRD"
+                                 : "2x2 counts (ai, bi, ci, di or ai, n1i, ci, n2i) with --measure OR",
+               mp_measure_name(m),
+               e->source == MP_SRC_COUNTS || e->source == MP_SRC_RATES ? "counts" : "other columns");
+    return CLI_USAGE;
+}
+
+double cli_hmean(const double *x, const unsigned char *used, size_t k)
+{
+    double s = 0;
+    size_t n = 0;
+    for (size_t i = 0; x && i < k; i++)
+        if ((!used || used[i]) && x[i] > 0) { s += 1.0 / x[i]; n++; }
+    return n ? (double)n / s : 0.0;
+}

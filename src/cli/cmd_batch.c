@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,9 +42,12 @@ static const cli_spec batch_spec = {
     "Output:  CSV on standard output, one row per group in order of first appearance:\n"
     "         group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n"
     "         Numbers at full precision (%.17g); NA where a value is undefined (Q, I2,\n"
-    "         H2 for k = 1; the prediction interval for FE).  k counts the rows used.\n"
+    "         H2 for k = 1; the prediction interval for FE; tau2 and the prediction\n"
+    "         interval for --method MH and PETO, which read the whole file).\n"
+    "         k counts the rows used.\n"
     "         status is 'ok', 'no_studies' (every row of the group was left out),\n"
-    "         'not_converged' (the tau2 estimator did not converge) or 'failed'; the\n"
+    "         'not_converged' (the tau2 estimator did not converge), 'not_estimable'\n"
+    "         (--method MH/PETO: no events in one group) or 'failed'; the\n"
     "         numbers of such a group are NA and a warning on standard error names it.\n"
     "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
@@ -223,12 +227,105 @@ static void block_free(block *B)
 
 static int input_status(mp_status s) { return s == MP_ENOMEM ? CLI_FAIL : CLI_USAGE; }
 
+/* --method MH or PETO: the tables themselves are pooled (mh.h), so the
+ * raw counts are needed; the whole file is loaded (mp_effects_compute keeps
+ * the cells) and grouped in order of first appearance, with the row rules of
+ * the streaming reader (a missing group value leaves the row out; rows left
+ * out for other reasons still create their group).  One CSV row per group:
+ * tau2 and the prediction interval are NA (rma.mh/rma.peto have none); I2,
+ * H2, Q and Q_pval are those of rma.mh()/rma.peto(). */
+static int batch_mh(const cli_common *c)
+{
+    const char *cmd = "batch";
+    mp_table *t = NULL;
+    mp_effects e;
+    int rc = cli_load(cmd, c->file, c, &t, &e);
+    if (rc != CLI_OK) return rc;
+    int status = CLI_OK;
+    size_t nr = mp_table_nrows(t), ng = 0;
+    long gcol = mp_table_col(t, c->group);
+    size_t *gid = NULL, *first = NULL, *cnt = NULL;
+    double *cells = NULL;
+    mp_msgs warn = {0};
+    if (gcol < 0) {
+        cli_errorf(cmd, "%s: no column '%s' for --group", mp_table_name(t), c->group);
+        status = CLI_USAGE;
+        goto out;
+    }
+    if (cli_check_mh(cmd, c, &e) != 0) { status = CLI_USAGE; goto out; }
+    gid = malloc((nr ? nr : 1) * sizeof *gid);
+    first = malloc((nr ? nr : 1) * sizeof *first);
+    cells = malloc((nr ? nr : 1) * 4 * sizeof *cells);
+    if (!gid || !first || !cells) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+    for (size_t i = 0; i < nr; i++) { /* groups in order of first appearance */
+        gid[i] = SIZE_MAX;
+        if (mp_table_is_missing(t, i, (size_t)gcol)) {
+            mp_msgs_add(&warn, "row %zu (line %zu) left out: missing value in the --group column '%s'",
+                        i + 1, mp_table_line(t, i), c->group);
+            continue;
+        }
+        const char *v = mp_table_cell(t, i, (size_t)gcol);
+        size_t g = 0;
+        for (; g < ng; g++)
+            if (strcmp(mp_table_cell(t, first[g], (size_t)gcol), v) == 0) break;
+        if (g == ng) first[ng++] = i;
+        gid[i] = g;
+    }
+    cli_warnings(cmd, &warn);
+    fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
+    long failed = 0;
+    for (size_t g = 0; g < ng; g++) {
+        size_t k = 0;
+        for (size_t i = first[g]; i < nr; i++)
+            if (gid[i] == g && e.used[i]) memcpy(cells + 4 * k++, e.cells + 4 * i, 4 * sizeof *cells);
+        const char *name = mp_table_cell(t, first[g], (size_t)gcol);
+        mp_mh_result h;
+        memset(&h, 0, sizeof h);
+        mp_status st = k == 0 ? MP_ETOOFEW
+                       : c->mh == MP_MH_PETO ? mp_peto(cells, k, c->pool.level, &h)
+                                             : mp_mh(e.measure, cells, k, c->pool.level, &h);
+        mp_csv_field(stdout, name, ',');
+        printf(",%zu", k);
+        char buf[40];
+        const double x[] = {h.estimate, h.se, h.ci_lb, h.ci_ub, h.pval, NAN, h.I2,
+                            h.H2, h.Q, h.Q_pval, NAN, NAN};
+        for (size_t j = 0; j < sizeof x / sizeof x[0]; j++) {
+            if (st != MP_OK || !isfinite(x[j])) { fputs(",NA", stdout); continue; }
+            mp_format_double(x[j], buf);
+            printf(",%s", buf);
+        }
+        const char *w = st == MP_OK ? "ok" : st == MP_ETOOFEW ? "no_studies" : "not_estimable";
+        printf(",%s\n", w);
+        if (st == MP_OK) continue;
+        failed++;
+        if (st == MP_ETOOFEW)
+            cli_errorf(cmd, "warning: %s: group '%s' (line %zu): no studies left to pool",
+                       mp_table_name(t), name, mp_table_line(t, first[g]));
+        else
+            cli_errorf(cmd, "warning: %s: group '%s' (line %zu): the %s estimate is not estimable",
+                       mp_table_name(t), name, mp_table_line(t, first[g]),
+                       c->mh == MP_MH_MH ? "Mantel-Haenszel" : "Peto");
+    }
+    if (failed) status = CLI_FAIL;
+out:
+    free(gid);
+    free(first);
+    free(cnt);
+    free(cells);
+    mp_msgs_free(&warn);
+    mp_effects_free(&e);
+    mp_table_free(t);
+    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
+    return status;
+}
+
 int cmd_batch(int argc, char **argv)
 {
     cli_common c;
     cli_common_init(&c);
     int go = cli_parse(&batch_spec, argc, argv, &c);
     if (go != CLI_GO_ON) return go;
+    if (c.mh != MP_MH_NONE) return batch_mh(&c);
     const char *cmd = "batch", *group = c.group;
     long nthreads = c.threads;
     int sorted = c.sorted;

@@ -19,9 +19,10 @@ static const cli_spec escalc_spec = {
     "metapool escalc [OPTIONS] FILE     (FILE '-' reads standard input)",
     escalc_opts,
     "Rows left out get yi and vi NA and a warning naming the row: a required cell\n"
-    "that is NA, and for OR and RR a 2x2 table with no events (or no non-events)\n"
-    "in both arms.  An empty required cell is an error.  Tables with a zero cell\n"
-    "get 1/2 added to every cell (OR, RR and RD), as metafor does.\n"};
+    "that is NA, and with --drop00 yes a 2x2 (or rate) table with no events (or no\n"
+    "non-events) in both arms.  An empty required cell is an error.  Tables with a\n"
+    "zero cell get 1/2 added to every cell (OR, RR, RD, PETO; likewise PR, PLN, PLO,\n"
+    "IR, IRLN, IRR, IRD), as metafor does; PAS, PFT, IRS, IRFT add nothing.\n"};
 
 /* A number cell without its surrounding blanks: the cell itself when it has
  * none, else a copy in buf; NULL when the copy does not fit (the caller
@@ -97,7 +98,8 @@ int cmd_escalc(int argc, char **argv)
     /* yi (and vi) read straight from the file are written back as their
      * own text: it denotes exactly the value used, and this skips the
      * (slow) formatting of a million numbers. */
-    int echo_y = e.source != MP_SRC_MEANS && e.source != MP_SRC_COUNTS && jy >= 0;
+    int echo_y = (e.source == MP_SRC_YI_VI || e.source == MP_SRC_YI_SEI ||
+                  e.source == MP_SRC_YI_CI || e.source == MP_SRC_YI_N) && jy >= 0;
     int echo_v = e.source == MP_SRC_YI_VI && jv >= 0;
     /* header: every input column, then yi / vi where they were not there */
     obuf *o = malloc(sizeof *o);

@@ -132,6 +132,10 @@ typedef struct pool_run {
     const char **lab;           /* a label per table row */
     size_t na;                  /* analyses: 1, or the groups + the overall one */
     double *y, *v, *wt;         /* packed effects, variances, weights (2k each) */
+    double *cells;              /* packed tables for --method MH/PETO (4 per study), or NULL */
+    unsigned char *corr;        /* packed double-zero flags (tables kept with 1/2 added), or NULL */
+    const char **ne;            /* labels of tables left out as not estimable, by analysis */
+    mp_mh_result *mh;           /* MH/Peto result of each analysis, or NULL */
     const char **plab;          /* packed labels */
     size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
     mp_report_analysis *an;     /* the analyses as the reporter sees them */
@@ -147,6 +151,10 @@ static void pool_run_free(pool_run *P)
     free(P->y);
     free(P->v);
     free(P->wt);
+    free(P->cells);
+    free(P->corr);
+    free(P->ne);
+    free(P->mh);
     free(P->plab);
     free(P->lab);
     free(P->labbuf);
@@ -189,6 +197,7 @@ static int load_inputs(pool_run *P)
                         i + 1, mp_table_line(t, i), c->rep.by);
         }
     }
+    if (cli_check_mh(cmd, c, &P->e) != 0) return CLI_USAGE;
     if (P->e.k == 0) {
         cli_errorf(cmd, "%s: no studies left to pool", mp_table_name(t));
         return CLI_FAIL;
@@ -215,6 +224,10 @@ static int pack_analyses(pool_run *P)
     P->an = calloc(P->na, sizeof *P->an);
     P->off = malloc((P->na + 1) * sizeof *P->off);
     if (!P->lab || !P->y || !P->v || !P->wt || !P->plab || !P->an || !P->off) goto nomem;
+    if (P->e.zero00 && !(P->corr = malloc(2 * k))) goto nomem;
+    if (P->c.mh && (!(P->cells = malloc(8 * k * sizeof *P->cells)) ||
+                    !(P->mh = calloc(P->na, sizeof *P->mh))))
+        goto nomem;
     size_t pos = 0;
     for (size_t a = 0; a < P->na; a++) {
         mp_report_analysis *A = &P->an[a];
@@ -224,15 +237,38 @@ static int pack_analyses(pool_run *P)
         A->vi = P->v + pos;
         A->weight = P->wt + pos;
         A->label = P->plab + pos;
+        A->corrected = P->corr ? P->corr + pos : NULL;
         P->off[a] = pos;
         for (size_t i = 0; i < nr; i++) {
             if (!P->e.used[i] || (grouped && P->g.of_row[i] != a)) continue;
             P->y[pos] = P->e.yi[i];
             P->v[pos] = P->e.vi[i];
+            if (P->cells) memcpy(P->cells + 4 * pos, P->e.cells + 4 * i, 4 * sizeof *P->cells);
+            if (P->corr) P->corr[pos] = P->e.zero00[i];
             P->plab[pos] = P->lab[i];
             pos++;
         }
         A->k = pos - P->off[a];
+    }
+    /* tables left out as not estimable (--drop00 yes): listed in their
+     * subgroup's block (the overall analysis of --by lists no studies) */
+    size_t nne = 0;
+    for (size_t i = 0; P->e.zero00 && i < nr; i++) nne += P->e.zero00[i] == 2;
+    if (nne) {
+        if (!(P->ne = malloc(nne * sizeof *P->ne))) goto nomem;
+        size_t q = 0;
+        for (size_t a = 0; a < ng; a++) {
+            mp_report_analysis *A = &P->an[a];
+            A->ne_label = P->ne + q;
+            for (size_t i = 0; i < nr; i++) {
+                if (P->e.zero00[i] != 2) continue;
+                if (P->bycol >= 0 && (mp_table_is_missing(P->t, i, (size_t)P->bycol) ||
+                                      strcmp(mp_table_cell(P->t, i, (size_t)P->bycol), A->group) != 0))
+                    continue;
+                P->ne[q++] = P->lab[i];
+                A->n_ne++;
+            }
+        }
     }
     P->off[P->na] = pos;
     return CLI_OK;
@@ -281,6 +317,23 @@ static int fit_analyses(pool_run *P)
         } else if (st[a] != MP_OK) {
             cli_errorf(cmd, "%s%s%s: %s", file, gp, gn, mp_strerror(st[a]));
             status = CLI_FAIL;
+        } else if (P->c.mh) { /* Mantel-Haenszel or Peto from the tables (mh.h) */
+            const double *cl = P->cells + 4 * P->off[a];
+            mp_status ms = P->c.mh == MP_MH_PETO ? mp_peto(cl, A->k, P->c.pool.level, &P->mh[a])
+                                                 : mp_mh(P->e.measure, cl, A->k, P->c.pool.level,
+                                                         &P->mh[a]);
+            if (ms != MP_OK) {
+                cli_errorf(cmd, "%s%s%s: the %s estimate is not estimable (%s)", file, gp, gn,
+                           P->c.mh == MP_MH_MH ? "Mantel-Haenszel" : "Peto",
+                           P->c.mh == MP_MH_PETO ? "no table with both events and non-events"
+                                                 : "no events in one of the groups");
+                status = CLI_FAIL;
+                continue;
+            }
+            mp_mh_to_pool(&P->mh[a], &A->fit);
+            A->fe = A->fit;
+            A->mh = &P->mh[a];
+            mp_mh_weights(P->e.measure, P->c.mh == MP_MH_PETO, cl, A->k, A->weight);
         } else {
             mp_pool_weights(A->vi, A->k, A->fit.tau2, A->weight);
             fit_warnings(A, &P->warn);
@@ -335,7 +388,9 @@ static void make_report(pool_run *P)
     mp_report *r = &P->r;
     *r = (mp_report){.file = mp_table_name(P->t), .measure = P->e.measure, .vtype = P->e.vtype,
                      .source = P->e.source, .opt = &P->c.rep, .a = P->an, .n = ng,
-                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn};
+                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn,
+                     .pooling = P->c.mh,
+                     .transf_hm = cli_hmean(P->e.size, P->e.used, P->e.n)};
     r->tau2_common = P->c.tau2_common && P->bycol >= 0;
     if (r->tau2_common && ng >= 2) {
         r->has_subgroup_test = common_tau2(P) == CLI_OK;

@@ -26,12 +26,18 @@ typedef struct cli_option {
 
 static const cli_option options[] = {
     {OPT_MEASURE, "measure", "M",
-     "SMD, MD, ROM, OR, RR, RD or GEN [from the columns]"},
+     "GEN; SMD, MD, ROM (means); OR, RR, RD, PETO (2x2);\n"
+     "PR, PLN, PLO, PAS, PFT (xi, ni); COR, ZCOR (ri, ni);\n"
+     "IR, IRLN, IRS, IRFT (xi, ti); IRR, IRD (x1i, t1i, x2i, t2i);\n"
+     "MC, SMCC, SMCR (paired); HR (yi, ci_lb, ci_ub) [from the columns]"},
     {OPT_VTYPE, "vtype", "V", "variance of Hedges' g: LS (metafor), UB, RevMan, CMA [LS]"},
     {OPT_DROP00, "drop00", "Y",
-     "OR/RR tables without events in both arms: yes = leave out,\n"
-     "no = keep with 1/2 added (metafor's rma()) [yes]"},
-    {OPT_METHOD, "method", "M", "FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]"},
+     "OR/RR/PETO/IRR tables without events in both arms: no =\n"
+     "keep with 1/2 added (metafor's rma()), yes = leave out [no]"},
+    {OPT_METHOD, "method", "M",
+     "FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML];\n"
+     "MH (Mantel-Haenszel: OR, RR, RD, IRR, IRD) or PETO (OR)\n"
+     "pool the 2x2 tables or rates themselves (rma.mh, rma.peto)"},
     {OPT_TEST, "test", "T", "z or knha (Hartung-Knapp-Sidik-Jonkman) [z]"},
     {OPT_LEVEL, "level", "L", "confidence level in percent [95]"},
     {OPT_BY, "by", "COL", "one analysis per value of COL, plus a test for subgroup differences"},
@@ -98,7 +104,9 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
     switch (id) {
     case OPT_MEASURE:
         if (mp_measure_parse(arg, &c->es.measure) != MP_OK) {
-            cli_errorf(cmd, "unknown --measure '%s' (SMD, MD, ROM, OR, RR, RD or GEN)", arg);
+            cli_errorf(cmd, "unknown --measure '%s' (SMD, MD, ROM, OR, RR, RD, PETO, PR, PLN, PLO, "
+                       "PAS, PFT, COR, ZCOR, IR, IRLN, IRS, IRFT, IRR, IRD, MC, SMCC, SMCR, HR "
+                       "or GEN)", arg);
             return -1;
         }
         c->es.measure_given = 1;
@@ -118,8 +126,17 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         }
         return 0;
     case OPT_METHOD:
+        c->mh = MP_MH_NONE;
+        if (strcmp(arg, "MH") == 0 || strcmp(arg, "PETO") == 0) {
+            /* pooled from the tables (mh.h); the inverse-variance fixed-effect
+             * fit of the same rows is the model underneath */
+            c->mh = arg[0] == 'M' ? MP_MH_MH : MP_MH_PETO;
+            c->pool.method = MP_METHOD_FE;
+            return 0;
+        }
         if (mp_method_parse(arg, &c->pool.method) != MP_OK) {
-            cli_errorf(cmd, "unknown --method '%s' (FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM)", arg);
+            cli_errorf(cmd, "unknown --method '%s' (FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, "
+                       "MH or PETO)", arg);
             return -1;
         }
         return 0;
@@ -333,6 +350,23 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
         return CLI_USAGE;
     }
     c->file = argv[optind];
+    if (c->mh != MP_MH_NONE && strcmp(spec->name, "pool") != 0 && strcmp(spec->name, "batch") != 0) {
+        /* rma.mh()/rma.peto() have no moderators and no multivariate form */
+        cli_errorf(spec->name, "--method %s pools 2x2 tables or rates: use it with pool or batch",
+                   c->mh == MP_MH_MH ? "MH" : "PETO");
+        return CLI_USAGE;
+    }
+    if (c->mh != MP_MH_NONE && c->tau2_common) {
+        cli_errorf(spec->name, "--tau2 common needs a random-effects model: --method %s fits no tau2",
+                   c->mh == MP_MH_MH ? "MH" : "PETO");
+        return CLI_USAGE;
+    }
+    if (c->mh != MP_MH_NONE && c->pool.test == MP_TEST_KNHA) {
+        /* rma.mh()/rma.peto() have no Knapp-Hartung test */
+        cli_errorf(spec->name, "--test knha is not available with --method %s (z test only)",
+                   c->mh == MP_MH_MH ? "MH" : "PETO");
+        return CLI_USAGE;
+    }
     for (const cli_optuse *u = spec->opts; u->id; u++) {
         if (!u->required || seen[u->id - OPT_MEASURE]) continue;
         cli_errorf(spec->name, "%s", u->required);
@@ -343,6 +377,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
     c->es.level = c->pool.level;
     c->rep.pool = c->pool;
     c->rep.es_level = c->es.level;
+    c->rep.drop00 = c->es.drop00;
     const char *nc = getenv("NO_COLOR");
     c->rep.color = isatty(STDOUT_FILENO) && !(nc && *nc) && !c->rep.ascii;
     return CLI_GO_ON;

@@ -25,6 +25,9 @@ void mp_effects_free(mp_effects *e)
     free(e->yi);
     free(e->vi);
     free(e->used);
+    free(e->cells);
+    free(e->size);
+    free(e->zero00);
     mp_msgs_free(&e->warnings);
     memset(e, 0, sizeof *e);
 }
@@ -61,18 +64,42 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
     out->vi = malloc(bytes);
     out->used = malloc(n);
     if (!out->yi || !out->vi || !out->used) { mp_effects_free(out); return MP_FAIL(MP_ENOMEM); }
+    /* the raw tables for Mantel-Haenszel and Peto pooling, the sizes for the
+     * harmonic-mean back-transformations (PFT, IRFT) */
+    if (p.src == MP_SRC_COUNTS || p.src == MP_SRC_RATES) {
+        size_t b4 = mp_mul_size(bytes, 4);
+        if (!b4 || !(out->cells = malloc(b4)) || !(out->zero00 = calloc(n, 1))) {
+            mp_effects_free(out);
+            return MP_FAIL(MP_ENOMEM);
+        }
+    }
+    if ((p.src == MP_SRC_PROP || p.src == MP_SRC_IR) && !(out->size = malloc(bytes))) {
+        mp_effects_free(out);
+        return MP_FAIL(MP_ENOMEM);
+    }
 
+    mp_es_asym asym = {0};
+    const int check_asym = p.src == MP_SRC_YI_CI && p.measure == MP_MEASURE_GEN;
     for (size_t i = 0; i < n; i++) {
         double x[MP_ESC_NCOL];
         int na = -1;
         out->yi[i] = out->vi[i] = NAN;
         out->used[i] = 0;
+        if (out->cells) for (int c = 0; c < 4; c++) out->cells[4 * i + (size_t)c] = NAN;
+        if (out->zero00) out->zero00[i] = 0;
+        if (out->size) out->size[i] = NAN;
         for (const int *u = p.use; *u >= 0; u++) {
             size_t j = (size_t)p.col[*u];
             /* An explicit NA is a missing value (R's convention): the row
              * is left out and reported.  An empty cell is an error (see
              * mp_table_read() in table.h for the rule). */
             if (mp_table_is_na(t, i, j)) {
+                if (*u == p.na_fatal) { /* ri of a paired measure: no analysis without it */
+                    mp_table_error(t, i, j, err, "column '%s': %s", mp_es_colname[*u],
+                                   MP_ES_NA_FATAL_MSG);
+                    mp_effects_free(out);
+                    return MP_FAIL(MP_EPARSE);
+                }
                 if (na < 0) na = *u;
                 continue;
             }
@@ -101,12 +128,26 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
                 mp_effects_free(out);
                 return MP_FAIL(MP_ENOMEM);
             }
-            if (used == 0) continue;
+            if (used == 0) {
+                if (out->zero00 && r.zero00) out->zero00[i] = 2; /* left out: not estimable */
+                continue;
+            }
         }
         out->yi[i] = r.yi;
         out->vi[i] = r.vi;
         out->used[i] = 1;
         out->k++;
+        if (check_asym) mp_es_asym_add(&asym, x[MP_ESC_YI], x[MP_ESC_CILB], x[MP_ESC_CIUB]);
+        if (out->cells) {
+            for (int c = 0; c < 4; c++) out->cells[4 * i + (size_t)c] = r.cell[c];
+            out->zero00[i] = (unsigned char)r.zero00;
+        }
+        if (out->size) out->size[i] = r.size;
+    }
+    if (check_asym && mp_es_asym_suggest(&asym) &&
+        mp_msgs_add(&out->warnings, "%s", MP_ES_ASYM_MSG) != MP_OK) {
+        mp_effects_free(out);
+        return MP_FAIL(MP_ENOMEM);
     }
     return MP_OK;
 }

@@ -846,6 +846,12 @@ static int row_effect(mp_batch_reader *r, const mp_csv_row *row, double *yi_out,
         const char *c = cell;
         while (*c == ' ') c++;
         if (strncmp(c, "NA", 2) == 0 && strspn(c + 2, " ") == strlen(c + 2)) {
+            if (*u == r->plan.na_fatal) { /* ri of a paired measure */
+                mp_error_set(err, name, row->cell_line[j], row->colpos[j], "column '%s': %s",
+                             mp_es_colname[*u], MP_ES_NA_FATAL_MSG);
+                *st = MP_FAIL(MP_EPARSE);
+                return -1;
+            }
             if (na < 0) na = *u;
             continue;
         }

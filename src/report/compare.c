@@ -69,7 +69,9 @@ typedef struct cmp_row {
 struct mp_compare_result {
     char *file;        /* published file; owned */
     char scale[96];    /* the scale of the comparison, in words */
-    int back;          /* estimates were back-transformed with exp */
+    int back;          /* estimates were back-transformed (tf) */
+    mp_transf tf;      /* the back-transformation (rp_transf) */
+    double hm;         /* its harmonic-mean size (PFT, IRFT) */
     size_t n;          /* numbers judged */
     size_t nmatch;     /* of which reproduced */
     size_t nmissing;   /* numbers whose group is not in the data */
@@ -337,10 +339,12 @@ mp_status mp_compare_eval(const mp_compare_table *t, const mp_report *r,
         return MP_FAIL(MP_ENOMEM);
     }
     int is_log = mp_measure_is_log(r->measure);
-    c->back = is_log && r->opt->transf;
+    c->back = rp_transf(r) != MP_TRANSF_NONE;
+    c->tf = rp_transf(r);
+    c->hm = r->transf_hm > 0 ? r->transf_hm : NAN;
     const char *mname = mp_measure_name(r->measure);
     if (c->back)
-        snprintf(c->scale, sizeof c->scale, "%s (back-transformed with exp)", mname);
+        snprintf(c->scale, sizeof c->scale, "%s (back-transformed with %s)", mname, mp_transf_name(c->tf));
     else if (is_log)
         snprintf(c->scale, sizeof c->scale, "log %s (--transf none)", mname);
     else
@@ -379,7 +383,7 @@ mp_status mp_compare_eval(const mp_compare_table *t, const mp_report *r,
             if (!a) { c->nmissing++; continue; }
             const mp_pool_result *f = &a->fit;
             double x = k == K_EST ? f->estimate : k == K_LB ? f->ci_lb : k == K_UB ? f->ci_ub : f->pval;
-            if (k != K_P && c->back) x = exp(x);
+            if (k != K_P && c->back) x = mp_transf_apply(c->tf, x, c->hm);
             row->ours = x;
             if (!isfinite(x)) continue;
             if (v->op == OP_EQ) {
@@ -524,8 +528,8 @@ void mp_compare_print(FILE *f, const mp_compare_result *c, const mp_report *r)
                 c->nmissing == 1 ? "s" : "");
     fputs(".\n", f);
     if (c->back)
-        fputs("note: ours are back-transformed with exp; if the paper printed log values, add "
-              "--transf none.\n", f);
+        fprintf(f, "note: ours are back-transformed with %s; if the paper printed values on the "
+                "analysis scale, add --transf none.\n", mp_transf_name(c->tf));
     if (c->nmissing && r && r->n) {
         fputs("note: groups in the data:", f);
         size_t col = 25;

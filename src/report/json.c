@@ -83,7 +83,9 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
     fprintf(f, "%s\"measure\": ", pad);
     mp_json_str(f, mp_measure_name(r->measure));
     fprintf(f, ", \"method\": ");
-    mp_json_str(f, mp_method_name(p->method));
+    mp_json_str(f, r->pooling == MP_MH_MH     ? "MH"
+                   : r->pooling == MP_MH_PETO ? "PETO"
+                                              : mp_method_name(p->method));
     fprintf(f, ", \"test\": ");
     mp_json_str(f, mp_test_name(p->test));
     fprintf(f, ", \"level\": ");
@@ -109,6 +111,20 @@ static void json_fit(FILE *f, const mp_report *r, const mp_report_analysis *a, i
     fprintf(f, "%s\"tau2_ci_lb_limit\": %s, \"tau2_ci_ub_limit\": %s,\n", pad,
             !has_ci ? "null" : p->tau2_ci_lb_limit ? "true" : "false",
             !has_ci ? "null" : p->tau2_ci_ub_limit ? "true" : "false");
+    if (a->mh) { /* rma.mh()/rma.peto(): the tests beside the estimate */
+        const mp_mh_result *h = a->mh;
+        const struct { const char *key; double v; } mk[] = {
+            {"MH", h->MH}, {"MH_pval", h->MH_pval}, {"TA", h->TA}, {"TA_pval", h->TA_pval},
+            {"TA_df", h->TA_df}, {"CO", h->CO}, {"CO_pval", h->CO_pval}, {"BD", h->BD},
+            {"BD_pval", h->BD_pval}};
+        fputs(pad, f);
+        for (size_t i = 0; i < sizeof mk / sizeof mk[0]; i++) {
+            fprintf(f, "\"%s\": ", mk[i].key);
+            mp_json_num(f, mk[i].v);
+            fputs(", ", f);
+        }
+        fprintf(f, "\"k_yi\": %zu,\n", h->k_yi);
+    }
     fprintf(f, "%s\"niter\": %zu, \"converged\": %s,\n", pad, p->niter,
             p->converged ? "true" : "false");
     json_fixed(f, a, pad);

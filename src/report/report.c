@@ -344,10 +344,39 @@ static void study_rows(tbl *t, const mp_report_analysis *a, cell *c)
         char *lab = rp_clean(a->label[i], t->r->opt->ascii);
         char w[64];
         if (!lab) { t->oom = 1; return; }
+        if (a->corrected && a->corrected[i]) { /* a double-zero table kept with 1/2 added */
+            size_t ll = strlen(lab);
+            char *m = realloc(lab, ll + 8);
+            if (!m) { free(lab); t->oom = 1; return; }
+            lab = m;
+            snprintf(lab + ll, 8, " %s", rp_mark(t->r->opt->ascii));
+        }
         weight_str(t, w, sizeof w, a->weight[i]);
         if (t->P) cells_study(t, c, a->yi[i], a->vi[i], a->weight[i]);
         double h = z * sqrt(a->vi[i]);
         row(t, lab, C_NONE, c, w, a->yi[i], a->yi[i] - h, a->yi[i] + h, 1);
+        free(lab);
+    }
+}
+
+/* Tables left out as not estimable (--drop00 yes): listed by name, as RevMan does. */
+static void ne_rows(tbl *t, const mp_report_analysis *a, cell *c)
+{
+    for (size_t i = 0; i < a->n_ne; i++) {
+        char *lab = rp_clean(a->ne_label[i], t->r->opt->ascii);
+        if (!lab) { t->oom = 1; return; }
+        if (t->P) cells_base(t, c);
+        ln_field(t, lab, t->L, 0, C_DIM);
+        if (t->P) {
+            ln_spaces(t, 2);
+            for (size_t j = 0; j < t->P; j++) {
+                ln_color(t, c[j].c);
+                ln_text(t, c[j].s);
+            }
+        }
+        if (t->W) { ln_spaces(t, 2); ln_field(t, "", t->W, 1, C_NONE); }
+        if (t->A) { ln_spaces(t, 2); ln_field(t, "not estimable", t->A, 1, C_DIM); }
+        ln_end(t);
         free(lab);
     }
 }
@@ -369,8 +398,8 @@ static void pooled_rows(tbl *t, const mp_report_analysis *a, cell *c)
      * one, and a prediction interval says nothing: the model's row only */
     if (!re || a->k > 1) {
         if (t->P) cells_diamond(t, c, &fe, 0);
-        row(t, "Fixed effect", C_BOLD, c, re ? NULL : hundred, fe.estimate, fe.ci_lb, fe.ci_ub,
-            1);
+        row(t, rp_fe_label(t->r), C_BOLD, c, re ? NULL : hundred, fe.estimate, fe.ci_lb,
+            fe.ci_ub, 1);
     }
     if (!re) return;
     snprintf(lab, sizeof lab, "Random effects (%s)", mp_method_name(a->fit.method));
@@ -456,21 +485,29 @@ static void model_text(const tbl *t, char *buf, size_t n)
 {
     const mp_report *r = t->r;
     const mp_pool_opts *o = &r->opt->pool;
-    int re = o->method != MP_METHOD_FE;
+    int re = o->method != MP_METHOD_FE && r->pooling == MP_MH_NONE;
     size_t m;
-    if (!re) m = (size_t)snprintf(buf, n, "Model: fixed effect (inverse variance)");
+    if (r->pooling == MP_MH_MH)
+        m = (size_t)snprintf(buf, n, "Model: Mantel-Haenszel (fixed effect, from the tables; %s)",
+                             r->measure == MP_MEASURE_OR ? "Robins-Breslow-Greenland variance"
+                             : r->measure == MP_MEASURE_RD ? "Sato's variance"
+                                                           : "Greenland-Robins variance");
+    else if (r->pooling == MP_MH_PETO)
+        m = (size_t)snprintf(buf, n, "Model: Peto's one-step odds ratio (fixed effect, from the tables)");
+    else if (!re) m = (size_t)snprintf(buf, n, "Model: fixed effect (inverse variance)");
     else
         m = (size_t)snprintf(buf, n, "Model: random effects (%s estimator of %s%s)",
                              mp_method_name(o->method), t->g->tau, t->g->sq);
     if (m < n)
         m += (size_t)snprintf(buf + m, n - m, ", %s, %g%% CIs",
-                              rp_test(r) == MP_TEST_KNHA
+                              rp_test(r) == MP_TEST_KNHA && r->pooling == MP_MH_NONE
                                   ? "Hartung-Knapp-Sidik-Jonkman t test (k-1 df)"
                                   : "z test",
                               o->level);
     if (m < n && re && rp_test(r) == MP_TEST_KNHA)
         m += (size_t)snprintf(buf + m, n - m, " (fixed effect: z)");
     if (m < n && r->measure != MP_MEASURE_GEN) {
+        char note[160];
         if (r->measure == MP_MEASURE_SMD &&
             (r->source == MP_SRC_MEANS || r->source == MP_SRC_YI_N))
             m += (size_t)snprintf(buf + m, n - m,
@@ -479,13 +516,38 @@ static void model_text(const tbl *t, char *buf, size_t n)
         else
             m += (size_t)snprintf(buf + m, n - m, "; %s = %s", mp_measure_name(r->measure),
                                   rp_measure_long(r->measure));
-        if (m < n && mp_measure_is_log(r->measure))
-            m += (size_t)snprintf(buf + m, n - m, ", pooled on the log scale%s",
-                                  rp_expo(r) ? " and shown exponentiated" : "");
+        if (m < n && rp_transf(r) != MP_TRANSF_NONE)
+            m += (size_t)snprintf(buf + m, n - m, ", %s", rp_transf_note(r, note, sizeof note));
+        else if (m < n && mp_measure_is_log(r->measure))
+            m += (size_t)snprintf(buf + m, n - m, ", pooled on the log scale");
     }
+    if (m < n && r->pooling == MP_MH_MH && (r->measure == MP_MEASURE_OR || r->measure == MP_MEASURE_RR))
+        m += (size_t)snprintf(buf + m, n - m, "; tables with a zero cell get 1/2 in every cell "
+                              "for Q only, tables without events in both arms are left out of Q");
     if (m < n)
-        snprintf(buf + m, n - m, "; weights from the %s model.",
-                 re ? "random-effects" : "fixed-effect");
+        snprintf(buf + m, n - m, "; weights from the %s.",
+                 r->pooling == MP_MH_MH     ? "Mantel-Haenszel method"
+                 : r->pooling == MP_MH_PETO ? "Peto method"
+                 : re                       ? "random-effects model"
+                                            : "fixed-effect model");
+}
+
+/* The Cochran-Mantel-Haenszel and Tarone tests (MH odds ratios), the MH
+ * test of rate ratios; "" otherwise. */
+static void mh_text(const tbl *t, const mp_report_analysis *a, char *buf, size_t n)
+{
+    const mp_mh_result *h = a->mh;
+    char x[64], p[64], x2[64], p2[64];
+    int d = t->digits;
+    buf[0] = '\0';
+    if (!h || !isfinite(h->MH)) return;
+    size_t m = (size_t)snprintf(buf, n, "Cochran-Mantel-Haenszel test: X%s = %s, df = 1, %s",
+                                t->g->sq, rp_fmt(x, sizeof x, h->MH, d),
+                                rp_fmt_p(p, sizeof p, h->MH_pval, d));
+    if (m < n && isfinite(h->TA))
+        snprintf(buf + m, n - m, "; Tarone's test for heterogeneity: X%s = %s, df = %.0f, %s",
+                 t->g->sq, rp_fmt(x2, sizeof x2, h->TA, d), h->TA_df,
+                 rp_fmt_p(p2, sizeof p2, h->TA_pval, d));
 }
 
 /* ---- axis ---- */
@@ -494,7 +556,7 @@ static void axis_rows(tbl *t)
 {
     const mp_report *r = t->r;
     rp_ticks tk;
-    rp_make_ticks(t->expo, t->lo, t->hi, (double)(t->P - 1), 1.0, 1.0, &tk);
+    rp_make_ticks_r(r, t->lo, t->hi, (double)(t->P - 1), 1.0, 1.0, &tk);
     cell *c = malloc(t->P * sizeof *c);
     if (!c) { t->oom = 1; return; }
     long rc = ref_col(t);
@@ -525,6 +587,9 @@ static void axis_rows(tbl *t)
     char eff[32], title[96];
     rp_effect_short(r, eff, sizeof eff);
     if (t->expo) snprintf(title, sizeof title, "%s (log scale)", eff);
+    else if (rp_transf(r) == MP_TRANSF_NONE && mp_measure_transf(r->measure) != MP_TRANSF_NONE &&
+             !mp_measure_is_log(r->measure))
+        snprintf(title, sizeof title, "%s (%s scale)", eff, mp_measure_name(r->measure));
     else snprintf(title, sizeof title, "%s", eff);
     size_t tl = rp_cols(title);
     if (tl <= t->P) {
@@ -550,9 +615,14 @@ static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, siz
             t->wl = maxz(t->wl, strlen(l));
             t->wu = maxz(t->wu, strlen(u));
             char *c = rp_clean(a->label[i], t->r->opt->ascii);
-            if (c) *lab = maxz(*lab, rp_cols(c));
+            if (c) *lab = maxz(*lab, rp_cols(c) + (a->corrected && a->corrected[i] ? 2 : 0));
             free(c);
         }
+    for (size_t i = 0; studies && i < a->n_ne; i++) {
+        char *c = rp_clean(a->ne_label[i], t->r->opt->ascii);
+        if (c) *lab = maxz(*lab, rp_cols(c));
+        free(c);
+    }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
     const mp_pool_result *p[2] = {&fe, &a->fit};
@@ -569,7 +639,7 @@ static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, siz
     }
     char lb[96];
     snprintf(lb, sizeof lb, "Random effects (%s)", mp_method_name(a->fit.method));
-    *lab = maxz(*lab, rp_is_re(a) ? strlen(lb) : strlen("Fixed effect"));
+    *lab = maxz(*lab, rp_is_re(a) ? strlen(lb) : strlen(rp_fe_label(t->r)));
     if (rp_is_re(a) && isfinite(a->fit.pi_lb)) *lab = maxz(*lab, strlen("Prediction interval"));
 }
 
@@ -600,6 +670,8 @@ static void layout(tbl *t, char *group_title_max)
     rp_effect_short(r, eff, sizeof eff);
     snprintf(head, sizeof head, "%s [%g%% CI]", eff, r->opt->pool.level);
     t->A = maxz(t->we + 2 + t->wl + 2 + t->wu + 1, rp_cols(head));
+    for (size_t g = 0; g < r->n; g++)
+        if (r->a[g].n_ne) t->A = maxz(t->A, strlen("not estimable"));
     weight_str(t, w, sizeof w, 100.0);
     t->W = maxz(strlen("Weight"), strlen(w));
     size_t width = (size_t)t->width;
@@ -663,6 +735,7 @@ void mp_report_table(FILE *f, const mp_report *r)
             free(gt);
         }
         study_rows(&t, a, c);
+        ne_rows(&t, a, c);
         spacer(&t, c);
         pooled_rows(&t, a, c);
         if (r->overall) {
@@ -670,6 +743,8 @@ void mp_report_table(FILE *f, const mp_report *r)
             text_wrapped(&t, 2, buf, C_NONE);
             test_text(&t, a, buf, sizeof buf);
             text_wrapped(&t, 2, buf, C_NONE);
+            mh_text(&t, a, buf, sizeof buf);
+            if (buf[0]) text_wrapped(&t, 2, buf, C_NONE);
             ln_end(&t);
         }
     }
@@ -685,6 +760,8 @@ void mp_report_table(FILE *f, const mp_report *r)
     text_wrapped(&t, 0, buf, C_NONE);
     test_text(&t, top, buf, sizeof buf);
     text_wrapped(&t, 0, buf, C_NONE);
+    mh_text(&t, top, buf, sizeof buf);
+    if (buf[0]) text_wrapped(&t, 0, buf, C_NONE);
     if (r->overall) {
         char q[64], pv[64];
         if (r->has_subgroup_test)
@@ -698,6 +775,10 @@ void mp_report_table(FILE *f, const mp_report *r)
     }
     model_text(&t, buf, sizeof buf);
     text_wrapped(&t, 0, buf, C_DIM);
+    if (rp_any_corrected(r)) {
+        snprintf(buf, sizeof buf, "%s %s.", rp_mark(r->opt->ascii), RP_CORRECTED_NOTE);
+        text_wrapped(&t, 0, buf, C_DIM);
+    }
     free(c);
     free(t.ln.s);
 }
@@ -741,7 +822,7 @@ static void csv_analysis(FILE *f, const mp_report *r, const mp_report_analysis *
     int re = rp_is_re(a);
     mp_pool_result fe;
     rp_fe_view(a, &fe);
-    csv_row(f, r, g, "fixed", "Fixed effect", a->k, fe.estimate, fe.ci_lb, fe.ci_ub,
+    csv_row(f, r, g, "fixed", rp_fe_label(r), a->k, fe.estimate, fe.ci_lb, fe.ci_ub,
             re ? NAN : 100.0, &fe, fe.estimate, fe.se);
     if (re) {
         char lab[96];

@@ -18,6 +18,30 @@
 int rp_expo(const mp_report *r);
 /* x on the displayed scale (exp(x) when rp_expo, else x). */
 double rp_disp(const mp_report *r, double x);
+/* The back-transformation the report applies (MP_TRANSF_NONE with --transf
+ * none or for measures shown as analysed); rp_disp() applies it. */
+mp_transf rp_transf(const mp_report *r);
+/* Axis ticks for the report's scale: rp_make_ticks() for exp and none;
+ * for the other transformations nice values on the displayed scale
+ * (proportions, correlations, rates) placed at their analysis-scale
+ * positions (the forward transformation). */
+struct rp_ticks;
+void rp_make_ticks_r(const mp_report *r, double lo, double hi, double len, double charw,
+                     double gap, struct rp_ticks *t);
+/* The note that says how results are shown ("shown as proportions (inverse
+ * logit)"), or "" when shown as analysed. */
+const char *rp_transf_note(const mp_report *r, char *buf, size_t n);
+/* Axis title on the displayed scale ("Proportion", "Odds Ratio (log scale)"). */
+const char *rp_axis_title(const mp_report *r, char *buf, size_t n);
+/* The mark of a corrected table ("\u2020", "*" in ASCII) and the note that
+ * explains it; rp_any_corrected() says whether any study of r carries it. */
+const char *rp_mark(int ascii);
+int rp_any_corrected(const mp_report *r);
+#define RP_CORRECTED_NOTE "no events (or only events) in both arms: kept with 1/2 added to every " \
+    "cell, as metafor's rma() does (--drop00 yes leaves such tables out)"
+
+/* The pooled row's label: "Mantel-Haenszel", "Peto" or "Fixed effect". */
+const char *rp_fe_label(const mp_report *r);
 /* Upper (1 - level/100)/2 normal quantile, the multiplier of the study CIs
  * (metafor's forest() and escalc summaries use z for the studies). */
 double rp_zcrit(double level);

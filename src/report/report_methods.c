@@ -17,7 +17,8 @@
 /* References, cited by index. */
 enum {
     R_COCHRAN, R_DL, R_HO, R_HS, R_BRANNICK, R_SJ05, R_HT96, R_V05, R_MORRIS, R_BERKEY, R_PM,
-    R_HK, R_SJ02, R_V07, R_HT02, R_HTS09, R_H81, R_H83, R_HGC, R_V10, R_COUNT
+    R_HK, R_SJ02, R_V07, R_HT02, R_HTS09, R_H81, R_H83, R_HGC, R_V10, R_MH59, R_RBG86, R_GR85,
+    R_SATO89, R_YUSUF85, R_TARONE85, R_FT50, R_MILLER78, R_FISHER21, R_BECKER88, R_COUNT
 };
 static const char *const refs[R_COUNT] = {
     [R_COCHRAN] = "Cochran WG (1954). The combination of estimates from different experiments. Biometrics 10:101-129.",
@@ -40,6 +41,16 @@ static const char *const refs[R_COUNT] = {
     [R_H83] = "Hedges LV (1983). A random effects model for effect sizes. Psychological Bulletin 93:388-395.",
     [R_HGC] = "Hedges LV, Gurevitch J, Curtis PS (1999). The meta-analysis of response ratios in experimental ecology. Ecology 80:1150-1156.",
     [R_V10] = "Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of Statistical Software 36(3):1-48.",
+    [R_MH59] = "Mantel N, Haenszel W (1959). Statistical aspects of the analysis of data from retrospective studies of disease. Journal of the National Cancer Institute 22:719-748.",
+    [R_RBG86] = "Robins J, Breslow N, Greenland S (1986). Estimators of the Mantel-Haenszel variance consistent in both sparse data and large-strata limiting models. Biometrics 42:311-323.",
+    [R_GR85] = "Greenland S, Robins JM (1985). Estimation of a common effect parameter from sparse follow-up data. Biometrics 41:55-68.",
+    [R_SATO89] = "Sato T (1989). On the variance estimator for the Mantel-Haenszel risk difference. Biometrics 45:1323-1324.",
+    [R_YUSUF85] = "Yusuf S, Peto R, Lewis J, Collins R, Sleight P (1985). Beta blockade during and after myocardial infarction: an overview of the randomized trials. Progress in Cardiovascular Diseases 27:335-371.",
+    [R_TARONE85] = "Tarone RE (1985). On heterogeneity tests based on efficient scores. Biometrika 72:91-95.",
+    [R_FT50] = "Freeman MF, Tukey JW (1950). Transformations related to the angular and the square root. Annals of Mathematical Statistics 21:607-611.",
+    [R_MILLER78] = "Miller JJ (1978). The inverse of the Freeman-Tukey double arcsine transformation. The American Statistician 32:138.",
+    [R_FISHER21] = "Fisher RA (1921). On the probable error of a coefficient of correlation deduced from a small sample. Metron 1:3-32.",
+    [R_BECKER88] = "Becker BJ (1988). Synthesizing standardized mean-change measures. British Journal of Mathematical and Statistical Psychology 41:257-278.",
 };
 
 /* Growing paragraph text with the references it cites. */
@@ -99,8 +110,52 @@ static void effect_sentence(para *p, const mp_report *r)
         add(p, ", adding \u00BD to every cell of tables with a zero cell (a, b: events and non-events under treatment; c, d: under control)",
             ", adding 1/2 to every cell of tables with a zero cell (a, b: events and non-events under treatment; c, d: under control)");
         if (r->measure != MP_MEASURE_RD)
-            add(p, "; tables with no events, or only events, in both arms were left out", NULL);
+            add(p, r->opt->drop00 ? "; tables with no events, or only events, in both arms were left out"
+                                  : "; tables with no events, or only events, in both arms were kept with \u00BD added to every cell (metafor's default)",
+                r->opt->drop00 ? NULL : "; tables with no events, or only events, in both arms were kept with 1/2 added to every cell (metafor's default)");
         add(p, ". ", NULL);
+        break;
+    case MP_SRC_PROP:
+        add(p, "The proportion of events x/n of each study was analysed as %s (metafor's escalc definitions",
+            NULL, name);
+        if (r->measure == MP_MEASURE_PFT) {
+            add(p, "; Freeman & Tukey, 1950; variance 1/(4n + 2)", NULL);
+            cite(p, R_FT50);
+        } else if (r->measure == MP_MEASURE_PAS) {
+            add(p, "; variance 1/(4n)", NULL);
+        } else {
+            add(p, "; \u00BD added to x and n \u2212 x when either is 0", "; 1/2 added to x and n - x when either is 0");
+        }
+        add(p, "). ", NULL);
+        break;
+    case MP_SRC_COR:
+        if (r->measure == MP_MEASURE_ZCOR) {
+            add(p, "Correlations were analysed as Fisher's z = atanh(r) with sampling variance 1/(n \u2212 3) (Fisher, 1921). ",
+                "Correlations were analysed as Fisher's z = atanh(r) with sampling variance 1/(n - 3) (Fisher, 1921). ");
+            cite(p, R_FISHER21);
+        } else {
+            add(p, "Correlations were analysed as they were with sampling variances (1 \u2212 r\u00B2)\u00B2/(n \u2212 1). ",
+                "Correlations were analysed as they were with sampling variances (1 - r^2)^2/(n - 1). ");
+        }
+        break;
+    case MP_SRC_IR:
+        add(p, "Incidence rates (events per unit of person-time) were analysed as %s (metafor's escalc definitions%s). ",
+            NULL, name, r->measure == MP_MEASURE_IR || r->measure == MP_MEASURE_IRLN
+                            ? "; 1/2 added to a count of 0" : "");
+        break;
+    case MP_SRC_RATES:
+        add(p, "%s were computed from the events and person-times of the two groups of each study (metafor's escalc definitions; 1/2 added to both counts when one is 0). ",
+            NULL, r->measure == MP_MEASURE_IRR ? "Log incidence rate ratios" : "Incidence rate differences");
+        break;
+    case MP_SRC_PAIRED:
+        add(p, "For the paired (pre-post or cross-over) designs, the %s was computed from the means and SDs at the two occasions and their correlation r (Becker, 1988; metafor's escalc definitions%s). ",
+            NULL, name, r->measure == MP_MEASURE_MC ? "" : ", with the exact small-sample correction on n \u2212 1 degrees of freedom");
+        cite(p, R_BECKER88);
+        break;
+    case MP_SRC_RATIO_CI:
+        add(p, "Ratios (%s) and their %s confidence intervals as published were log-transformed; sampling variances were ((log upper \u2212 log lower)/(2z))\u00B2. ",
+            "Ratios (%s) and their %s confidence intervals as published were log-transformed; sampling variances were ((log upper - log lower)/(2z))^2. ",
+            name, lev);
         break;
     case MP_SRC_MEANS:
         if (r->measure == MP_MEASURE_SMD) {
@@ -187,7 +242,27 @@ static void build(para *p, const mp_report *r)
     snprintf(lev, sizeof lev, "%g%%", o->level);
 
     effect_sentence(p, r);
-    if (!re) {
+    if (r->pooling == MP_MH_MH) {
+        re = 0;
+        add(p, "Effects were pooled from the tables with the Mantel-Haenszel method (Mantel & Haenszel, 1959), with the %s variance (",
+            NULL, r->measure == MP_MEASURE_OR ? "Robins-Breslow-Greenland"
+                  : r->measure == MP_MEASURE_RD ? "Sato" : "Greenland-Robins");
+        cite(p, R_MH59);
+        if (r->measure == MP_MEASURE_OR) { add(p, "Robins, Breslow & Greenland, 1986", NULL); cite(p, R_RBG86); }
+        else if (r->measure == MP_MEASURE_RD) { add(p, "Greenland & Robins, 1985; Sato, 1989", NULL); cite(p, R_GR85); cite(p, R_SATO89); }
+        else { add(p, "Greenland & Robins, 1985", NULL); cite(p, R_GR85); }
+        add(p, "), using the raw counts of every table as metafor's rma.mh() does", NULL);
+        if (r->measure == MP_MEASURE_OR) {
+            add(p, "; the Cochran-Mantel-Haenszel test (continuity-corrected) and Tarone's test for heterogeneity (Tarone, 1985) are reported", NULL);
+            cite(p, R_TARONE85);
+        }
+        add(p, ". ", NULL);
+    } else if (r->pooling == MP_MH_PETO) {
+        re = 0;
+        add(p, "Effects were pooled with Peto's one-step odds ratio (Yusuf et al., 1985), the sum of observed minus expected events over the sum of their hypergeometric variances, from the raw counts as metafor's rma.peto() does. ",
+            NULL);
+        cite(p, R_YUSUF85);
+    } else if (!re) {
         add(p, "Effects were pooled with a fixed-effect (common-effect) model with inverse-variance weights 1/v\u1D62. ",
             "Effects were pooled with a fixed-effect (common-effect) model with inverse-variance weights 1/v_i. ");
     } else {
@@ -239,7 +314,12 @@ static void build(para *p, const mp_report *r)
             NULL, by,
             re ? (p->ascii ? ", each with its own estimate of tau^2," : ", each with its own estimate of \u03C4\u00B2,") : "");
     }
-    if (mp_measure_is_log(r->measure))
+    if (rp_transf(r) != MP_TRANSF_NONE && rp_transf(r) != MP_TRANSF_EXP) {
+        char note[160];
+        add(p, "Results were %s for presentation", NULL, rp_transf_note(r, note, sizeof note));
+        if (r->measure == MP_MEASURE_PFT) { add(p, " (Miller, 1978)", NULL); cite(p, R_MILLER78); }
+        add(p, ". ", NULL);
+    } else if (mp_measure_is_log(r->measure))
         add(p, "Ratios were pooled on the log scale%s. ", NULL,
             rp_expo(r) ? " and back-transformed for presentation" : " and are reported on that scale");
     add(p, "Analyses were run with metapool %s, whose results agree with those of the R package metafor 3.8 (Viechtbauer, 2010) to a relative 10\u207B\u2076 on its reference data sets.",

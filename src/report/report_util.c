@@ -14,9 +14,37 @@ int rp_expo(const mp_report *r)
     return r->opt->transf && mp_measure_is_log(r->measure);
 }
 
+mp_transf rp_transf(const mp_report *r)
+{
+    return r->opt->transf ? mp_measure_transf(r->measure) : MP_TRANSF_NONE;
+}
+
+/* The harmonic mean of the sizes for PFT/IRFT (NaN when missing). */
+static double hm_of(const mp_report *r) { return r->transf_hm > 0 ? r->transf_hm : NAN; }
+
 double rp_disp(const mp_report *r, double x)
 {
-    return rp_expo(r) ? exp(x) : x;
+    return mp_transf_apply(rp_transf(r), x, hm_of(r));
+}
+
+/* Analysis-scale position of displayed value v (the forward transformation;
+ * metafor's transf.logit, transf.rtoz, transf.arcsin, transf.pft, transf.irft). */
+static double forward(mp_transf t, double v, double hm)
+{
+    switch (t) {
+    case MP_TRANSF_EXP: return v > 0 ? log(v) : NAN;
+    case MP_TRANSF_ILOGIT: return v > 0 && v < 1 ? log(v / (1 - v)) : NAN;
+    case MP_TRANSF_ZTOR: return v > -1 && v < 1 ? atanh(v) : NAN;
+    case MP_TRANSF_IARCSIN: return v >= 0 && v <= 1 ? asin(sqrt(v)) : NAN;
+    case MP_TRANSF_IPFT_HM: {
+        if (!(v >= 0 && v <= 1)) return NAN;
+        double x = v * hm;
+        return 0.5 * (asin(sqrt(x / (hm + 1))) + asin(sqrt((x + 1) / (hm + 1))));
+    }
+    case MP_TRANSF_ISQRT: return v >= 0 ? sqrt(v) : NAN;
+    case MP_TRANSF_IIRFT_HM: return v >= 0 ? 0.5 * (sqrt(v) + sqrt(v + 1 / hm)) : NAN;
+    default: return v;
+    }
 }
 
 double rp_zcrit(double level)
@@ -214,6 +242,100 @@ void rp_make_ticks(int expo, double lo, double hi, double len, double charw, dou
     *t = best;
 }
 
+void rp_make_ticks_r(const mp_report *r, double lo, double hi, double len, double charw,
+                     double gap, rp_ticks *t)
+{
+    mp_transf tf = rp_transf(r);
+    if (tf == MP_TRANSF_NONE || tf == MP_TRANSF_EXP) {
+        rp_make_ticks(tf == MP_TRANSF_EXP, lo, hi, len, charw, gap, t);
+        return;
+    }
+    t->n = 0;
+    if (!(hi > lo) || !(len > 0)) return;
+    double hm = hm_of(r);
+    /* the displayed range (the transformations are increasing) */
+    double a = mp_transf_apply(tf, lo, hm), b = mp_transf_apply(tf, hi, hm);
+    if (!(b > a)) return;
+    static const double mant[] = {1, 2, 2.5, 5};
+    rp_ticks best = {0}; /* a single tick when no two fit (narrow plots) */
+    for (int e = (int)floor(log10((b - a) / 50.0)); e < 300; e++)
+        for (size_t j = 0; j < 4; j++) {
+            double step = mant[j] * pow(10.0, e);
+            double k0 = ceil(a / step - 1e-9), k1 = floor(b / step + 1e-9);
+            if (k1 - k0 + 1 > RP_MAXTICK) continue;
+            if (k1 - k0 + 1 < 1) { *t = best; return; }
+            rp_ticks u = {0};
+            double lastpos = 0, lastw = 0;
+            int ok = 1;
+            for (double q = k0; q <= k1 && ok; q++) {
+                double v = q * step, x = forward(tf, v, hm);
+                if (!isfinite(x) || x < lo || x > hi) continue;
+                nice_label(u.label[u.n], sizeof u.label[0], v);
+                double pos = (x - lo) / (hi - lo) * len, w = (double)strlen(u.label[u.n]) * charw;
+                if (u.n && pos - lastpos < (w + lastw) / 2 + gap) ok = 0;
+                else {
+                    u.at[u.n++] = x;
+                    lastpos = pos;
+                    lastw = w;
+                }
+            }
+            if (ok && u.n >= 2) { *t = u; return; }
+            if (ok && u.n == 1 && best.n == 0) best = u;
+        }
+    *t = best;
+}
+
+const char *rp_transf_note(const mp_report *r, char *buf, size_t n)
+{
+    mp_transf tf = rp_transf(r);
+    mp_measure m = r->measure;
+    const char *what = m >= MP_MEASURE_PR && m <= MP_MEASURE_PFT   ? "proportions"
+                       : m == MP_MEASURE_ZCOR                       ? "correlations"
+                       : m >= MP_MEASURE_IR && m <= MP_MEASURE_IRFT ? "incidence rates"
+                                                                     : NULL;
+    buf[0] = '\0';
+    if (tf == MP_TRANSF_NONE) return buf;
+    if (tf == MP_TRANSF_EXP && !what)
+        snprintf(buf, n, "pooled on the log scale and shown exponentiated");
+    else if (tf == MP_TRANSF_IPFT_HM || tf == MP_TRANSF_IIRFT_HM)
+        snprintf(buf, n, "shown as %s through the %s (%.4g)", what, mp_transf_name(tf),
+                 r->transf_hm);
+    else
+        snprintf(buf, n, "shown as %s through the %s", what, mp_transf_name(tf));
+    return buf;
+}
+
+const char *rp_axis_title(const mp_report *r, char *buf, size_t n)
+{
+    mp_transf tf = rp_transf(r);
+    const char *lng = mp_measure_scale_label(r->measure);
+    if (r->measure == MP_MEASURE_GEN) snprintf(buf, n, "Effect size");
+    else if (tf == MP_TRANSF_EXP && (r->measure == MP_MEASURE_PLN || r->measure == MP_MEASURE_IRLN))
+        snprintf(buf, n, "%s (log scale)", lng);
+    else if (tf == MP_TRANSF_EXP) snprintf(buf, n, "%s (log scale)", lng);
+    else if (tf != MP_TRANSF_NONE) snprintf(buf, n, "%s", lng);
+    else if (mp_measure_is_log(r->measure)) snprintf(buf, n, "Log %s", lng);
+    else if (mp_measure_transf(r->measure) != MP_TRANSF_NONE)
+        snprintf(buf, n, "%s (%s scale)", lng, mp_measure_name(r->measure));
+    else snprintf(buf, n, "%s", lng);
+    return buf;
+}
+
+const char *rp_mark(int ascii) { return ascii ? "*" : "\u2020"; }
+
+int rp_any_corrected(const mp_report *r)
+{
+    for (size_t g = 0; g < r->n; g++)
+        for (size_t i = 0; r->a[g].corrected && i < r->a[g].k; i++)
+            if (r->a[g].corrected[i]) return 1;
+    return 0;
+}
+
+const char *rp_fe_label(const mp_report *r)
+{
+    return r->pooling == MP_MH_MH ? "Mantel-Haenszel" : r->pooling == MP_MH_PETO ? "Peto" : "Fixed effect";
+}
+
 /* ---- numbers ---- */
 
 char *rp_fmt(char *buf, size_t n, double x, int digits)
@@ -314,7 +436,14 @@ size_t rp_prefix(const char *s, size_t cols)
 
 const char *rp_effect_short(const mp_report *r, char *buf, size_t n)
 {
+    mp_transf tf = rp_transf(r);
+    int prop = r->measure >= MP_MEASURE_PR && r->measure <= MP_MEASURE_PFT;
+    int rate = r->measure >= MP_MEASURE_IR && r->measure <= MP_MEASURE_IRFT;
     if (r->measure == MP_MEASURE_GEN) snprintf(buf, n, "Estimate");
+    else if (prop && (tf != MP_TRANSF_NONE || r->measure == MP_MEASURE_PR)) snprintf(buf, n, "Proportion");
+    else if (rate && (tf != MP_TRANSF_NONE || r->measure == MP_MEASURE_IR)) snprintf(buf, n, "Rate");
+    else if (r->measure == MP_MEASURE_COR || (r->measure == MP_MEASURE_ZCOR && tf != MP_TRANSF_NONE))
+        snprintf(buf, n, "r");
     else if (mp_measure_is_log(r->measure) && !rp_expo(r))
         snprintf(buf, n, "log %s", mp_measure_name(r->measure));
     else snprintf(buf, n, "%s", mp_measure_name(r->measure));
@@ -330,6 +459,24 @@ const char *rp_measure_long(mp_measure m)
     case MP_MEASURE_OR: return "odds ratio";
     case MP_MEASURE_RR: return "risk ratio";
     case MP_MEASURE_RD: return "risk difference";
+    case MP_MEASURE_PETO: return "Peto's odds ratio";
+    case MP_MEASURE_PR: return "proportion";
+    case MP_MEASURE_PLN: return "log proportion";
+    case MP_MEASURE_PLO: return "logit proportion";
+    case MP_MEASURE_PAS: return "arcsine square-root proportion";
+    case MP_MEASURE_PFT: return "Freeman-Tukey double-arcsine proportion";
+    case MP_MEASURE_COR: return "correlation";
+    case MP_MEASURE_ZCOR: return "Fisher's z of the correlation";
+    case MP_MEASURE_IR: return "incidence rate";
+    case MP_MEASURE_IRLN: return "log incidence rate";
+    case MP_MEASURE_IRS: return "square-root incidence rate";
+    case MP_MEASURE_IRFT: return "Freeman-Tukey incidence rate";
+    case MP_MEASURE_IRR: return "incidence rate ratio";
+    case MP_MEASURE_IRD: return "incidence rate difference";
+    case MP_MEASURE_MC: return "mean change";
+    case MP_MEASURE_SMCC: return "standardized mean change (change-score standardized)";
+    case MP_MEASURE_SMCR: return "standardized mean change (raw-score standardized)";
+    case MP_MEASURE_HR: return "hazard ratio";
     default: return "effect size";
     }
 }

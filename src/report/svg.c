@@ -152,7 +152,13 @@ static void study_rows(svg *s, const mp_report_analysis *a)
         if (a->weight[i] > s->wmax) s->wmax = a->weight[i];
     for (size_t i = 0; i < a->k; i++) {
         double y = a->yi[i], h = s->z * sqrt(a->vi[i]);
-        text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
+        if (a->corrected && a->corrected[i]) { /* a double-zero table kept with 1/2 added */
+            char ml[512];
+            snprintf(ml, sizeof ml, "%.500s %s", a->label[i], rp_mark(0));
+            text(s, s->xl, s->y + FS * 0.35, NULL, "label", ml, s->lab_cols);
+        } else {
+            text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
+        }
         interval(s, y - h, y + h, "ci", "#000", 1.2, 0);
         double side = SQ_MAX * sqrt(s->wmax > 0 ? a->weight[i] / s->wmax : 1.0);
         if (side < SQ_MIN) side = SQ_MIN;
@@ -163,6 +169,16 @@ static void study_rows(svg *s, const mp_report_analysis *a)
                 cx - side / 2, s->y - side / 2, side, side);
         weight_text(s, a->weight[i]);
         annotation(s, y, y - h, y + h, 1);
+        next_row(s);
+    }
+}
+
+/* Tables left out as not estimable (--drop00 yes), listed by name. */
+static void ne_rows(svg *s, const mp_report_analysis *a)
+{
+    for (size_t i = 0; i < a->n_ne; i++) {
+        text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->ne_label[i], s->lab_cols);
+        text(s, s->xa, s->y + FS * 0.35, "end", "num", "not estimable", 0);
         next_row(s);
     }
 }
@@ -185,7 +201,7 @@ static void pooled_rows(svg *s, const mp_report_analysis *a)
     rp_fe_view(a, &fe);
     int re = rp_is_re(a);
     if (!re || a->k > 1) { /* one study: the model's row only, as in the table */
-        text(s, s->xl, s->y + FS * 0.35, NULL, "pooled", "Fixed effect", 0);
+        text(s, s->xl, s->y + FS * 0.35, NULL, "pooled", rp_fe_label(s->r), 0);
         diamond(s, &fe, 0);
         if (!re) weight_text(s, 100.0);
         annotation(s, fe.estimate, fe.ci_lb, fe.ci_ub, 1);
@@ -247,7 +263,7 @@ static void note(svg *s, const char *str)
 static void axis(svg *s, double ybot)
 {
     rp_ticks tk;
-    rp_make_ticks(s->expo, s->lo, s->hi, PLOT_W, DW, 10.0, &tk);
+    rp_make_ticks_r(s->r, s->lo, s->hi, PLOT_W, DW, 10.0, &tk);
     fprintf(s->f, "<g class=\"axis\" stroke=\"#000\" stroke-width=\"1\">\n");
     fprintf(s->f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", s->xp, ybot,
             s->xp + PLOT_W, ybot);
@@ -261,7 +277,12 @@ static void axis(svg *s, double ybot)
     const mp_report *r = s->r;
     rp_effect_short(r, eff, sizeof eff);
     const char *lng = rp_measure_long(r->measure);
+    mp_transf tf = rp_transf(r);
     if (r->measure == MP_MEASURE_GEN) snprintf(title, sizeof title, "Effect size");
+    else if (tf != MP_TRANSF_NONE && tf != MP_TRANSF_EXP)
+        snprintf(title, sizeof title, "%s", mp_measure_scale_label(r->measure));
+    else if (s->expo && (r->measure == MP_MEASURE_PLN || r->measure == MP_MEASURE_IRLN))
+        snprintf(title, sizeof title, "%s (log scale)", mp_measure_scale_label(r->measure));
     else if (s->expo) snprintf(title, sizeof title, "%c%s (log scale)", lng[0] - 32, lng + 1);
     else if (mp_measure_is_log(r->measure)) snprintf(title, sizeof title, "Log %s", lng);
     else snprintf(title, sizeof title, "%c%s", lng[0] - 32, lng + 1);
@@ -292,9 +313,15 @@ static void measure(svg *s, const mp_report_analysis *a, size_t *lab, double *we
             MW(a->yi[i] - h, wl);
             MW(a->yi[i] + h, wu);
             char *c = rp_clean(a->label[i], 0);
-            if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
+            size_t mk = a->corrected && a->corrected[i] ? 2 : 0;
+            if (c && rp_cols(c) + mk > *lab) *lab = rp_cols(c) + mk;
             free(c);
         }
+    for (size_t i = 0; studies && i < a->n_ne; i++) {
+        char *c = rp_clean(a->ne_label[i], 0);
+        if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
+        free(c);
+    }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
     const mp_pool_result *p[2] = {&fe, &a->fit};
@@ -355,6 +382,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
             next_row(s);
         }
         study_rows(s, a);
+        ne_rows(s, a);
         pooled_rows(s, a);
         if (r->overall) {
             het_note(s, a, buf, sizeof buf);
@@ -396,7 +424,11 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     }
     {
         const mp_pool_opts *o = &r->opt->pool;
-        if (o->method == MP_METHOD_FE)
+        if (r->pooling != MP_MH_NONE)
+            snprintf(buf, sizeof buf, "%s (fixed effect, from the tables), z test, %g%% CIs; weights from the %s method.",
+                     r->pooling == MP_MH_MH ? "Mantel-Haenszel" : "Peto's one-step odds ratio",
+                     o->level, r->pooling == MP_MH_MH ? "Mantel-Haenszel" : "Peto");
+        else if (o->method == MP_METHOD_FE)
             snprintf(buf, sizeof buf, "Fixed-effect model (inverse variance), %s, %g%% CIs.",
                      rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp t test" : "z test", o->level);
         else
@@ -405,6 +437,17 @@ static int draw(svg *s, FILE *body, double *height, double *width)
                      rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp-Sidik-Jonkman t test" : "z test",
                      o->level);
         note(s, buf);
+        if (rp_any_corrected(r)) {
+            snprintf(buf, sizeof buf, "%s %s.", rp_mark(0), RP_CORRECTED_NOTE);
+            note(s, buf);
+        }
+        mp_transf tf = rp_transf(r);
+        if (tf != MP_TRANSF_NONE && tf != MP_TRANSF_EXP) { /* name the back-transformation */
+            char tn[160];
+            snprintf(buf, sizeof buf, "%s = %s, %s.", mp_measure_name(r->measure),
+                     rp_measure_long(r->measure), rp_transf_note(r, tn, sizeof tn));
+            note(s, buf);
+        }
     }
     *height = s->y + MARGIN;
     /* notes are wider than the table on narrow plots: make room */

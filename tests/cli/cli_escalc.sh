@@ -20,10 +20,17 @@ cmp -s "$tmp/h1" "$tmp/h3" || fail "'-h' differs from '--help'"
 "$bin" --help | grep -q 'escalc' || fail "escalc missing from metapool --help"
 "$bin" --version | grep -q '^metapool ' || fail "--version"
 
-# zero-event tables: warnings naming the rows on stderr, NA in the output, exit 0
+# zero-event tables: by default kept with 1/2 added (metafor's escalc(),
+# drop00 = FALSE: yi 0.17435338714477755, vi 4.175238095238095 for row 1),
+# a note naming the row on stderr, exit 0
 "$bin" escalc --measure OR "$src/tests/data/good/zero_cells.csv" >"$tmp/out" 2>"$tmp/err"
 [ "$(wc -l <"$tmp/out")" -eq 5 ] || fail "zero cells: expected 5 lines"
-sed -n 2p "$tmp/out" | grep -qx 'none,0,10,0,12,NA,NA' || fail "zero cells row 1: $(sed -n 2p "$tmp/out")"
+sed -n 2p "$tmp/out" | grep -qx 'none,0,10,0,12,0.17435338714477755,4.175238095238095' || fail "zero cells row 1: $(sed -n 2p "$tmp/out")"
+grep -qx "metapool escalc: warning: row 1 (line 2): no events in both arms: kept with 1/2 added to every cell" "$tmp/err" ||
+    fail "warning: $(cat "$tmp/err")"
+# --drop00 yes: NA in the output and a warning naming the row
+"$bin" escalc --measure OR --drop00 yes "$src/tests/data/good/zero_cells.csv" >"$tmp/out" 2>"$tmp/err"
+sed -n 2p "$tmp/out" | grep -qx 'none,0,10,0,12,NA,NA' || fail "zero cells row 1 (drop00 yes): $(sed -n 2p "$tmp/out")"
 grep -qx "metapool escalc: warning: row 1 (line 2) left out: no events in both arms (OR not estimable)" "$tmp/err" ||
     fail "warning: $(cat "$tmp/err")"
 grep -qx "metapool escalc: warning: row 2 (line 3) left out: no non-events in both arms (OR not estimable)" "$tmp/err" ||
@@ -35,7 +42,7 @@ grep -qx "metapool escalc: warning: row 2 (line 3) left out: no non-events in bo
 
 # many rows left out: the first 100 warnings, then one line with the count
 { echo 'ai,bi,ci,di'; for i in $(seq 150); do echo '0,5,0,5'; done; echo '1,2,3,4'; } >"$tmp/many.csv"
-"$bin" escalc --measure RR "$tmp/many.csv" >"$tmp/out" 2>"$tmp/err"
+"$bin" escalc --measure RR --drop00 yes "$tmp/many.csv" >"$tmp/out" 2>"$tmp/err"
 [ "$(wc -l <"$tmp/err")" -eq 101 ] || fail "many warnings: $(wc -l <"$tmp/err") lines"
 tail -1 "$tmp/err" | grep -qx 'metapool escalc: warning: ... and 50 more warnings not shown' || fail "$(tail -1 "$tmp/err")"
 sed -n 100p "$tmp/err" | grep -q 'row 100 (line 101) left out' || fail "$(sed -n 100p "$tmp/err")"

@@ -57,7 +57,7 @@ for d in "$DS"/*/; do
     grep -qi "source" "$r" || bad "$name/README.md: no source"
     grep -qi "licen[cs]e" "$r" || bad "$name/README.md: no licence status"
     grep -qi "published" "$r" || bad "$name/README.md: no published results section"
-    case $name in bcg | normand1999 | ishak2007 | ketamine) ok ;;
+    case $name in bcg | normand1999 | ishak2007 | ketamine | pritz1997 | molloy2014) ok ;;
     *) bad "$name: a dataset folder this test does not load (add it here)" ;;
     esac
 done
@@ -70,6 +70,18 @@ run 0 "bcg escalc" escalc "$DS/bcg/bcg.csv" --measure RR
 [ "$(grep -c . "$TMP/out")" -eq 14 ] && ok || bad "bcg escalc: expected 13 rows + header"
 run 0 "bcg published result reproduces" pool "$DS/bcg/bcg.csv" --measure RR --transf none \
     --compare "$DS/bcg/published.csv"
+
+# Pritz 1997 (proportions) and Molloy 2014 (correlations): metafor 3.8-1
+# predict(rma(yi, vi), transf = transf.ilogit) on escalc("PLO") = 0.7575
+# [0.6605, 0.8337]; transf.ipft.hm on escalc("PFT") = 0.8029 [0.7022, 0.8893];
+# transf.ztor on escalc("ZCOR") = 0.1488 [0.0878, 0.2087] (datasets/*/README.md)
+printf 'estimate,ci_lb,ci_ub,source\n0.7575,0.6605,0.8337,metafor 3.8-1 PLO REML\n' >"$TMP/p_plo.csv"
+printf 'estimate,ci_lb,ci_ub,source\n0.8029,0.7022,0.8893,metafor 3.8-1 PFT REML\n' >"$TMP/p_pft.csv"
+printf 'estimate,ci_lb,ci_ub,source\n0.1488,0.0878,0.2087,metafor 3.8-1 ZCOR REML\n' >"$TMP/m_z.csv"
+run 0 "pritz PLO" pool "$DS/pritz1997/pritz1997.csv" --measure PLO --compare "$TMP/p_plo.csv"
+run 0 "pritz PFT" pool "$DS/pritz1997/pritz1997.csv" --measure PFT --compare "$TMP/p_pft.csv"
+run 0 "molloy ZCOR" pool "$DS/molloy2014/molloy2014.csv" --measure ZCOR --compare "$TMP/m_z.csv"
+run 0 "molloy reg" reg "$DS/molloy2014/molloy2014.csv" --measure ZCOR --mods meanage
 
 # Normand 1999
 printf 'estimate,ci_lb,ci_ub,source\n-0.5371,-1.1421,0.0679,metafor 3.8-1 REML\n' >"$TMP/n_smd.csv"

@@ -73,13 +73,17 @@ printf 'yi,vi,g\n0.1,0.1,a\n0.3,0.2,\n0.5,0.1,a\n0.9,0.3,NA\n0.2,0.2,b\n' >"$T/b
 check by-missing-value 0 "row 2 \\(line 3\\) left out: missing value in the --by column 'g'" "$BIN" pool "$T/bymiss.csv" --by g --format json
 grep -q "row 4 (line 5) left out" "$T/err" || { echo "FAIL by-missing-value: row 4 not reported"; fail=1; }
 python3 -c "import json; j=json.load(open('$T/out')); assert [(g['group'],g['k']) for g in j['groups']]==[('a',2),('b',1)], j['groups']; assert j['overall']['k']==3; print('ok   by-missing groups')" || fail=1
-# --drop00 no keeps tables without events in both arms (1/2 added), as
-# metafor's rma(): R metafor 3.8-1 on these five tables gives k = 5,
-# estimate -0.325559427173452, se 0.459395345802385, tau2 0 (REML, OR)
+# Tables without events in both arms are kept with 1/2 added by default
+# (--drop00 no), as metafor's rma(): R metafor 3.8-1 on these five tables
+# gives k = 5, estimate -0.325559427173452, se 0.459395345802385, tau2 0
+# (REML, OR); rma(..., drop00 = TRUE) (= --drop00 yes) gives k = 3,
+# estimate -0.351341390425099, se 0.483915582365186, tau2 0.
 printf 'study,ai,bi,ci,di\nA,0,10,0,12\nB,3,7,6,8\nC,5,15,4,16\nD,2,20,5,18\nE,4,0,6,0\n' >"$T/zero.csv"
 check drop00-no 0 "row 1 \\(line 2\\): no events in both arms: kept" "$BIN" pool "$T/zero.csv" --measure OR --drop00 no --format json
 python3 -c "import json; j=json.load(open('$T/out')); assert j['k']==5 and abs(j['estimate']+0.325559427173452)<1e-12 and abs(j['se']-0.459395345802385)<1e-12 and j['tau2']==0, j; print('ok   drop00-no values (metafor)')" || fail=1
-check drop00-default 0 "row 1 \\(line 2\\) left out: no events in both arms" "$BIN" pool "$T/zero.csv" --measure OR --format json
-python3 -c "import json; j=json.load(open('$T/out')); assert j['k']==3, j['k']; print('ok   drop00 default leaves 2 out')" || fail=1
+check drop00-default 0 "row 1 \\(line 2\\): no events in both arms: kept" "$BIN" pool "$T/zero.csv" --measure OR --format json
+python3 -c "import json; j=json.load(open('$T/out')); assert j['k']==5 and abs(j['estimate']+0.325559427173452)<1e-12, j['k']; print('ok   drop00 default keeps them (metafor rma())')" || fail=1
+check drop00-yes 0 "row 1 \\(line 2\\) left out: no events in both arms" "$BIN" pool "$T/zero.csv" --measure OR --drop00 yes --format json
+python3 -c "import json; j=json.load(open('$T/out')); assert j['k']==3 and abs(j['estimate']+0.351341390425099)<1e-12 and abs(j['se']-0.483915582365186)<1e-12, j['k']; print('ok   drop00 yes leaves 2 out (metafor drop00=TRUE)')" || fail=1
 check drop00-bad 2 "--drop00 must be yes or no" "$BIN" pool "$T/zero.csv" --measure OR --drop00 maybe
 exit $fail
