@@ -9,6 +9,7 @@
  * homogeneity tests; Yusuf et al. (1985) for Peto's method; metafor 3.8
  * rma.mh()/rma.peto() for the zero-cell rules and for how Q is formed. */
 #include "metapool/mh.h"
+#include "metapool/quantile.h"
 #include "internal.h"
 
 #include <gsl/gsl_cdf.h>
@@ -45,7 +46,7 @@ static int cells_ok(mp_measure m, const double *x, size_t k)
 /* z test and Wald CI of the estimate. */
 static void wald(mp_mh_result *r)
 {
-    double zc = gsl_cdf_ugaussian_Qinv((1.0 - r->level / 100.0) / 2.0);
+    double zc = mp_qnorm_upper((1.0 - r->level / 100.0) / 2.0);
     r->stat = r->estimate / r->se;
     r->pval = 2.0 * gsl_cdf_ugaussian_Q(fabs(r->stat));
     r->ci_lb = r->estimate - zc * r->se;
