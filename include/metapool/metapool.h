@@ -15,6 +15,7 @@
 #include "traj.h"
 #include "batch.h"
 #include "design.h"
+#include "sensitivity.h"
 #include "report.h"
 #include "metapool/version.h"
 
