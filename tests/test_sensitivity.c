@@ -14,10 +14,16 @@
  *  - mp_pool() (itself checked against metafor in test_pool.c): a
  *    leave-one-out analysis large enough to be fitted in several layout
  *    blocks must give, row by row, the fits of the subsets made by hand.
+ *  - mp_pool() again for the O(1) leave-one-out refits of l1o_fast.c (power
+ *    sums downdated and expanded in tau2): every refit the series does must
+ *    equal the exact fit of the subset (1e-9), for every estimator it
+ *    covers, both tests, and data made to break it (one dominant weight,
+ *    effects far from 0, variances over six orders of magnitude);
  *  - R's order() semantics for mp_cumul_order (stable both ways, NaN last),
  *    worked by hand below. */
 #include "testutil.h"
 #include "metapool/metapool.h"
+#include "diagnostics/sens_internal.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
@@ -403,6 +409,84 @@ START_TEST(test_leave1out_blocks)
 }
 END_TEST
 
+/* ---- the O(1) refits equal the exact ones ------------------------------------ */
+
+static double lcg(unsigned long *s)
+{
+    *s = *s * 6364136223846793005UL + 1442695040888963407UL;
+    return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+/* data sets: 0 plain, 1 one dominant weight, 2 effects near 1000,
+ * 3 variances over 1e-4..1e2, 4 homogeneous (tau2 near 0) */
+static void make_set(int kind, size_t k, double *y, double *v, unsigned long seed)
+{
+    for (size_t i = 0; i < k; i++) {
+        double u1 = lcg(&seed), u2 = lcg(&seed), u3 = lcg(&seed);
+        double z = sqrt(-2.0 * log(u1 + 1e-300)) * cos(6.283185307179586 * u2);
+        v[i] = kind == 3 ? pow(10.0, -4.0 + 6.0 * u3) : 0.01 + 0.3 * u3;
+        double tau = kind == 4 ? 0.0 : 0.25;
+        y[i] = (kind == 2 ? 1000.0 : 0.3) + tau * z + sqrt(v[i]) * (lcg(&seed) - 0.5) * 3.4;
+    }
+    if (kind == 1) v[k / 3] = 1e-5;
+}
+
+START_TEST(test_leave1out_fast_equals_exact)
+{
+    static const mp_method methods[] = {MP_METHOD_FE, MP_METHOD_DL, MP_METHOD_HS, MP_METHOD_HSK,
+                                        MP_METHOD_ML, MP_METHOD_REML, MP_METHOD_EB, MP_METHOD_PM};
+    const size_t ks[] = {60, 400};
+    size_t nfast = 0, nrows = 0;
+    for (size_t ik = 0; ik < 2; ik++) {
+        size_t k = ks[ik];
+        double *y = malloc(k * sizeof *y), *v = malloc(k * sizeof *v), *ys = malloc(k * sizeof *ys),
+               *vs = malloc(k * sizeof *vs);
+        mp_pool_result *rows = malloc(k * sizeof *rows), full, one;
+        unsigned char *done = malloc(k);
+        for (int kind = 0; kind < 5; kind++) {
+            make_set(kind, k, y, v, 1000u + (unsigned long)kind * 7u + k);
+            for (size_t im = 0; im < sizeof methods / sizeof methods[0]; im++)
+                for (int tst = 0; tst < 2; tst++) {
+                    mp_pool_opts o;
+                    mp_pool_opts_init(&o);
+                    o.method = methods[im];
+                    o.test = tst ? MP_TEST_KNHA : MP_TEST_Z;
+                    o.tau2_ci = 0;
+                    o.epsrel = 1e-14;
+                    ck_assert_int_eq(mp_pool(y, v, k, &o, NULL, &full), MP_OK);
+                    size_t nd = 0;
+                    ck_assert_int_eq(mp_l1o_fast(y, v, k, &o, full.tau2, rows, done, &nd), MP_OK);
+                    for (size_t i = 0; i < k; i++) {
+                        if (!done[i]) continue;
+                        size_t n = 0;
+                        for (size_t j = 0; j < k; j++)
+                            if (j != i) { ys[n] = y[j]; vs[n] = v[j]; n++; }
+                        ck_assert_int_eq(mp_pool(ys, vs, n, &o, NULL, &one), MP_OK);
+                        const mp_pool_result *r = &rows[i];
+                        double got[] = {r->estimate, r->se, r->stat, r->pval, r->ci_lb, r->ci_ub, r->tau2,
+                                        r->Q, r->Q_pval, r->I2, r->H2, r->pi_lb, r->pi_ub, r->tau2_se, r->sum_w};
+                        double want[] = {one.estimate, one.se, one.stat, one.pval, one.ci_lb, one.ci_ub,
+                                         one.tau2, one.Q, one.Q_pval, one.I2, one.H2, one.pi_lb, one.pi_ub,
+                                         one.tau2_se, one.sum_w};
+                        for (size_t q = 0; q < sizeof got / sizeof got[0]; q++)
+                            ck_assert_msg(fabs(got[q] - want[q]) <= 1e-9 * fabs(want[q]) + 1e-12 ||
+                                              (isnan(got[q]) && isnan(want[q])),
+                                          "set %d k %zu %s %s row %zu value %zu: %.17g exact %.17g", kind, k,
+                                          mp_method_name(o.method), mp_test_name(o.test), i, q, got[q], want[q]);
+                        ck_assert_uint_eq(r->k, one.k);
+                        ck_assert_uint_eq(r->warn, one.warn);
+                    }
+                    nfast += nd;
+                    nrows += k;
+                }
+        }
+        free(y); free(v); free(ys); free(vs); free(rows); free(done);
+    }
+    /* the series must do the bulk of them, or this test tests nothing */
+    ck_assert_msg(nfast * 10 >= nrows * 8, "only %zu of %zu refits by the series", nfast, nrows);
+}
+END_TEST
+
 /* ---- error paths ---------------------------------------------------------- */
 
 START_TEST(test_errors)
@@ -486,6 +570,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cumul_order_rules);
     tcase_add_test(tc, test_influence_metafor);
     tcase_add_test(tc, test_leave1out_blocks);
+    tcase_add_test(tc, test_leave1out_fast_equals_exact);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_influence_reg_errors);
     suite_add_tcase(s, tc);

@@ -11,8 +11,7 @@
  * k(k+1)/2 for cumul; above LAYOUT_CAP values it is filled and fitted in
  * blocks of whole subsets (one mp_pool_many() call per block), so memory
  * stays bounded at any k. */
-#include "metapool/sensitivity.h"
-#include "internal.h"
+#include "sens_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,9 +40,13 @@ static void k1_values(mp_pool_result *r)
 typedef struct {
     const double *y, *v;
     size_t k;
-    const size_t *perm; /* cumul: order of addition (NULL: file order) */
-    int cumul;          /* 0: leave-one-out, 1: cumulative */
+    const size_t *perm;  /* cumul: order of addition (NULL: file order) */
+    int cumul;           /* 0: leave-one-out, 1: cumulative */
+    const size_t *which; /* the subsets to fit (NULL: all k) */
+    size_t n;            /* how many */
 } subsets;
+
+static size_t subset_id(const subsets *s, size_t j) { return s->which ? s->which[j] : j; }
 
 static size_t subset_len(const subsets *s, size_t a) { return s->cumul ? a + 1 : s->k - 1; }
 
@@ -63,47 +66,58 @@ static void subset_fill(const subsets *s, size_t a, double *y, double *v)
     }
 }
 
-/* Fit the k subsets of s: blocks of whole subsets, one mp_pool_many()
- * call per block (one call in all when the layout fits LAYOUT_CAP). */
+/* Fit the subsets of s: blocks of whole subsets, one mp_pool_many()
+ * call per block (one call in all when the layout fits LAYOUT_CAP);
+ * results to rows[subset id]. */
 static mp_status fit_subsets(const subsets *s, const mp_pool_opts *o, mp_pool_result *rows,
                              mp_status *status)
 {
-    size_t n = s->k, longest = s->cumul ? s->k : s->k - 1;
+    size_t n = s->n, longest = s->cumul ? s->k : s->k - 1;
+    if (n == 0) return MP_OK;
     size_t cap = LAYOUT_CAP > longest ? LAYOUT_CAP : longest;
     /* the whole layout when it fits, else one block's worth */
     size_t total = 0;
-    for (size_t a = 0; a < n && total <= cap; a++) total += subset_len(s, a);
+    for (size_t j = 0; j < n && total <= cap; j++) total += subset_len(s, subset_id(s, j));
     if (total < cap) cap = total;
     size_t bytes = mp_mul_size(cap, sizeof(double));
     size_t obytes = mp_mul_size(n + 1, sizeof(size_t));
     double *y = bytes ? malloc(bytes) : NULL, *v = bytes ? malloc(bytes) : NULL;
     size_t *off = obytes ? malloc(obytes) : NULL;
+    mp_pool_result *res = malloc(n * sizeof *res);
+    mp_status *st = malloc(n * sizeof *st);
     mp_pool_workspace *ws = mp_pool_workspace_alloc(longest);
     mp_status first = MP_OK;
-    if (!y || !v || !off || !ws) {
+    if (!y || !v || !off || !res || !st || !ws) {
         first = MP_FAIL(MP_ENOMEM);
         goto done;
     }
     mp_pool_opts ro = *o;
     ro.tau2_ci = 0; /* leave1out()/cumul() report no CI of tau^2 */
-    for (size_t a0 = 0; a0 < n;) {
-        size_t a1 = a0, used = 0;
+    for (size_t j0 = 0; j0 < n;) {
+        size_t j1 = j0, used = 0;
         off[0] = 0;
-        while (a1 < n && used + subset_len(s, a1) <= cap) {
-            subset_fill(s, a1, y + used, v + used);
-            used += subset_len(s, a1);
-            off[a1 - a0 + 1] = used;
-            a1++;
+        while (j1 < n && used + subset_len(s, subset_id(s, j1)) <= cap) {
+            subset_fill(s, subset_id(s, j1), y + used, v + used);
+            used += subset_len(s, subset_id(s, j1));
+            off[j1 - j0 + 1] = used;
+            j1++;
         }
-        mp_status st = mp_pool_many(y, v, off, a1 - a0, &ro, ws, rows + a0, status ? status + a0 : NULL);
-        if (st != MP_OK && first == MP_OK) first = st;
-        a0 = a1;
+        mp_status bs = mp_pool_many(y, v, off, j1 - j0, &ro, ws, res + j0, st + j0);
+        if (bs != MP_OK && first == MP_OK) first = bs;
+        j0 = j1;
     }
-    for (size_t a = 0; a < n; a++) k1_values(&rows[a]);
+    for (size_t j = 0; j < n; j++) {
+        size_t a = subset_id(s, j);
+        rows[a] = res[j];
+        k1_values(&rows[a]);
+        if (status) status[a] = st[j];
+    }
 done:
     free(y);
     free(v);
     free(off);
+    free(res);
+    free(st);
     mp_pool_workspace_free(ws);
     return first;
 }
@@ -115,11 +129,31 @@ mp_status mp_leave1out(const double *y, const double *v, size_t k, const mp_pool
     if (!o) { mp_pool_opts_init(&def); o = &def; }
     if (!y || !v || !rows) return MP_FAIL(MP_EINVAL);
     if (k < 2) return MP_FAIL(MP_ETOOFEW);
-    mp_status first = MP_OK;
-    if (full) first = mp_pool(y, v, k, o, NULL, full);
-    subsets s = {y, v, k, NULL, 0};
-    mp_status st = fit_subsets(&s, o, rows, status);
-    return first != MP_OK ? first : st;
+    mp_pool_result fr;
+    mp_pool_opts fo = *o;
+    if (!full) fo.tau2_ci = 0; /* only its tau2 is needed here */
+    mp_status first = mp_pool(y, v, k, &fo, NULL, &fr);
+    if (full) *full = fr;
+    /* The refits the series of l1o_fast.c can do (large data sets: nearly
+     * all), then the others through one mp_pool_many() layout. */
+    unsigned char *done = calloc(k, 1);
+    size_t *which = malloc(k * sizeof *which), ndone = 0, n = 0;
+    if (!done || !which) {
+        free(done);
+        free(which);
+        return MP_FAIL(MP_ENOMEM);
+    }
+    mp_status st = MP_OK;
+    if (first == MP_OK) st = mp_l1o_fast(y, v, k, o, fr.tau2, rows, done, &ndone);
+    for (size_t i = 0; i < k; i++) {
+        if (done[i]) { if (status) status[i] = MP_OK; }
+        else which[n++] = i;
+    }
+    subsets s = {y, v, k, NULL, 0, which, n};
+    mp_status st2 = st == MP_OK ? fit_subsets(&s, o, rows, status) : st;
+    free(done);
+    free(which);
+    return first != MP_OK ? first : st2;
 }
 
 /* Stable merge sort of indices by key (NaN last, in file order). */
@@ -175,6 +209,6 @@ mp_status mp_cumul(const double *y, const double *v, size_t k, const size_t *per
         free(seen);
         if (bad) return MP_FAIL(MP_EINVAL);
     }
-    subsets s = {y, v, k, perm, 1};
+    subsets s = {y, v, k, perm, 1, NULL, k};
     return fit_subsets(&s, o, rows, status);
 }
