@@ -6,10 +6,13 @@
  * influence() and baujat() for rma.uni fits (Viechtbauer & Cheung 2010,
  * Res Synth Methods 1:112 for the influence measures; Baujat et al. 2002,
  * Stat Med 21:2641 for the Baujat plot).  Every analysis is many fits of
- * one data set: the fits of leave1out and cumul go through mp_pool_many()
- * over a prepared contiguous layout (the subsets copied one after
- * another), those of influence for a meta-regression through
- * mp_reg_fit().  Nothing is printed; results are returned. */
+ * one data set: the fits of cumul go through mp_pool_many() over a
+ * prepared contiguous layout (the subsets copied one after another); the
+ * leave-one-out refits are O(1) each from downdated power sums and their
+ * Taylor series in tau2, to full precision, with the refits the series
+ * cannot do (tau2 at or near 0, HE, SJ, k = 2) through the same
+ * mp_pool_many() layout; those of influence for a meta-regression go
+ * through mp_reg_fit().  Nothing is printed; results are returned. */
 #ifndef MP_SENSITIVITY_H
 #define MP_SENSITIVITY_H
 

@@ -10,7 +10,12 @@
  * of the data.  The layout holds k(k-1) values for leave-one-out and
  * k(k+1)/2 for cumul; above LAYOUT_CAP values it is filled and fitted in
  * blocks of whole subsets (one mp_pool_many() call per block), so memory
- * stays bounded at any k. */
+ * stays bounded at any k.
+ *
+ * Leave-one-out first lets l1o_fast.c do every refit it can in O(1)
+ * (downdated power sums expanded in tau2 around the full fit); only the
+ * others enter the layout.  At k = 10 000 (REML) that is nearly all of
+ * them: 10 ms instead of 2.6 s (bench/README.md). */
 #include "sens_internal.h"
 
 #include <math.h>
