@@ -418,7 +418,8 @@ static double lcg(unsigned long *s)
 }
 
 /* data sets: 0 plain, 1 one dominant weight, 2 effects near 1000,
- * 3 variances over 1e-4..1e2, 4 homogeneous (tau2 near 0) */
+ * 3 variances over 1e-4..1e2, 4 homogeneous (tau2 near 0), 5 one weight
+ * 1e69 times the others (the series' sums of the others would underflow) */
 static void make_set(int kind, size_t k, double *y, double *v, unsigned long seed)
 {
     for (size_t i = 0; i < k; i++) {
@@ -429,6 +430,7 @@ static void make_set(int kind, size_t k, double *y, double *v, unsigned long see
         y[i] = (kind == 2 ? 1000.0 : 0.3) + tau * z + sqrt(v[i]) * (lcg(&seed) - 0.5) * 3.4;
     }
     if (kind == 1) v[k / 3] = 1e-5;
+    if (kind == 5) v[k / 2] = 1e-70;
 }
 
 START_TEST(test_leave1out_fast_equals_exact)
@@ -443,7 +445,7 @@ START_TEST(test_leave1out_fast_equals_exact)
                *vs = malloc(k * sizeof *vs);
         mp_pool_result *rows = malloc(k * sizeof *rows), full, one;
         unsigned char *done = malloc(k);
-        for (int kind = 0; kind < 5; kind++) {
+        for (int kind = 0; kind < 6; kind++) {
             make_set(kind, k, y, v, 1000u + (unsigned long)kind * 7u + k);
             for (size_t im = 0; im < sizeof methods / sizeof methods[0]; im++)
                 for (int tst = 0; tst < 2; tst++) {
@@ -468,11 +470,17 @@ START_TEST(test_leave1out_fast_equals_exact)
                         double want[] = {one.estimate, one.se, one.stat, one.pval, one.ci_lb, one.ci_ub,
                                          one.tau2, one.Q, one.Q_pval, one.I2, one.H2, one.pi_lb, one.pi_ub,
                                          one.tau2_se, one.sum_w};
-                        for (size_t q = 0; q < sizeof got / sizeof got[0]; q++)
+                        for (size_t q = 0; q < sizeof got / sizeof got[0]; q++) {
+                            /* set 5: Q and everything built on it (knha, I2, p) is
+                             * rounding noise in any implementation (w = 1e70 times
+                             * (y - mu)^2 at the last bit of mu); compare the
+                             * well-conditioned estimate, tau2 and the z-test SE */
+                            if (kind == 5 && !(q == 0 || q == 6 || (q == 1 && tst == 0))) continue;
                             ck_assert_msg(fabs(got[q] - want[q]) <= 1e-9 * fabs(want[q]) + 1e-12 ||
                                               (isnan(got[q]) && isnan(want[q])),
                                           "set %d k %zu %s %s row %zu value %zu: %.17g exact %.17g", kind, k,
                                           mp_method_name(o.method), mp_test_name(o.test), i, q, got[q], want[q]);
+                        }
                         ck_assert_uint_eq(r->k, one.k);
                         ck_assert_uint_eq(r->warn, one.warn);
                     }
@@ -483,7 +491,7 @@ START_TEST(test_leave1out_fast_equals_exact)
         free(y); free(v); free(ys); free(vs); free(rows); free(done);
     }
     /* the series must do the bulk of them, or this test tests nothing */
-    ck_assert_msg(nfast * 10 >= nrows * 8, "only %zu of %zu refits by the series", nfast, nrows);
+    ck_assert_msg(nfast * 10 >= nrows * 7, "only %zu of %zu refits by the series", nfast, nrows);
 }
 END_TEST
 

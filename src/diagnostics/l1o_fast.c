@@ -26,8 +26,12 @@
  * are summed directly; for any other study the removed term is at most
  * half of what remains (the largest term stays), so nothing cancels.  The
  * sums with n = 1 are signed; their error is relative to sum |.|, which
- * enters mu' only as an absolute shift.  Refits match the exact ones to
- * ~1e-12 relative (tests/test_sensitivity.c compares them at k = 2000).
+ * enters mu' only as an absolute shift.  The centred sums of squares come
+ * from sum w^m c^2 - 2 mu sum w^m c + mu^2 sum w^m, which loses the digits
+ * of kappa = sum w^m c^2 / sum w^m (c - mu)^2 (c centred at the full fit's
+ * mean, not the refit's); a refit with kappa > KAPPA_MAX = 1e4 is left to
+ * the exact path.  Refits match the exact ones to ~1e-12 relative
+ * (tests/test_sensitivity.c compares every one with mp_pool()).
  *
  * The root is found by the safeguarded Newton iteration of pool.c
  * (solve_eq) started at t0, with the same stopping rule. */
@@ -42,6 +46,7 @@
 #define RMAX 28              /* most Taylor terms */
 #define QMAX (3 + RMAX + 1)  /* highest power of w kept */
 #define RHO_MAX 0.25         /* largest |d| w_max expanded */
+#define KAPPA_MAX 1e4        /* largest cancellation factor accepted (see stats_of) */
 
 typedef struct {
     size_t k, imax;
@@ -53,7 +58,7 @@ typedef struct {
     double Tx[QMAX + 1][3];   /* the same without imax */
     /* fixed-effect (t = 0) sums, scaled by their own largest weight */
     size_t fimax;
-    double fmax;
+    double fmax, fmax2;       /* largest and second largest 1/v */
     double F[4][3], Fx[4][3];
     double *fu;               /* 1/v_j / fmax */
 } l1o_sums;
@@ -74,6 +79,9 @@ static int sums_at(const l1o_sums *s, size_t i, double d, double S[4][3])
 {
     double wm = i == s->imax ? s->wmax2 : s->wmax, rho = fabs(d) * wm;
     if (!(rho <= RHO_MAX)) return -1;
+    /* without the largest weight the scaled sums are at most (wmax2/wmax)^q:
+     * beyond a ratio of 1e-60 their powers would underflow */
+    if (i == s->imax && !(s->wmax2 >= 1e-60 * s->wmax)) return -1;
     int R = 0;
     if (rho > 0) { /* smallest R with C(R+3, R+1) rho^(R+1) / (1 - rho) <= 1e-17 */
         double rp = rho;
@@ -125,6 +133,7 @@ static void fe_sums(const l1o_sums *s, size_t i, double S[4][3])
 /* pool.c's pstats from power sums (centred: mu here is the offset from c0). */
 typedef struct {
     double S1, S2, mu, Q, YPPY, YPPPY, trP, trPP;
+    double kappa; /* cancellation factor of the centred sums (1 = none) */
 } qstats;
 
 static qstats stats_of(double S[4][3])
@@ -140,6 +149,10 @@ static qstats stats_of(double S[4][3])
     q.YPPPY = swee - swe * swe / q.S1;
     q.trP = q.S1 - q.S2 / q.S1;
     q.trPP = q.S2 - 2.0 * S[3][0] / q.S1 + q.S2 * q.S2 / (q.S1 * q.S1);
+    /* sum w^m (c - mu)^2 from sum w^m c^2 loses the digits of their ratio
+     * (c is centred at the full fit's mean, not the refit's) */
+    q.kappa = fmax(fmax(S[1][2] / q.Q, S[2][2] / q.YPPY), S[3][2] / swee);
+    if (!(q.kappa >= 1.0)) q.kappa = q.Q == 0 || q.YPPY == 0 || swee == 0 ? INFINITY : 1.0;
     return q;
 }
 
@@ -167,7 +180,8 @@ static void build(l1o_sums *s, const double *y, const double *v, size_t k, doubl
         c[j] = y[j] - s->c0;
         u[j] = 1.0 / (v[j] + t0) / s->wmax;
         double f = 1.0 / v[j];
-        if (f > fm) { fm = f; s->fimax = j; }
+        if (f > fm) { s->fmax2 = fm; fm = f; s->fimax = j; }
+        else if (f > s->fmax2) s->fmax2 = f;
     }
     s->fmax = fm;
     for (size_t j = 0; j < k; j++) {
@@ -224,6 +238,7 @@ static int solve(const l1o_sums *s, size_t i, eqkind kind, double kk, const mp_p
     for (size_t it = 1; it <= o->maxiter; it++) {
         if (sums_at(s, i, x - s->t0, S) != 0) return -1;
         qstats ps = stats_of(S);
+        if (!(ps.kappa <= KAPPA_MAX)) return -1;
         eq_from(kind, &ps, kk, &g, &dg, &fi);
         *niter = it;
         if (!isfinite(g)) return -1;
@@ -248,12 +263,14 @@ static int solve(const l1o_sums *s, size_t i, eqkind kind, double kk, const mp_p
 static int refit(const l1o_sums *s, size_t i, const mp_pool_opts *o, double zc, double tc,
                  mp_pool_result *r)
 {
+    if (i == s->fimax && !(s->fmax2 >= 1e-60 * s->fmax)) return -1; /* as in sums_at */
     const size_t k = s->k - 1;
     const double kk = (double)k, df = kk - 1.0;
     const mp_method m = o->method;
     double F[4][3], S[4][3];
     fe_sums(s, i, F);
     qstats fe = stats_of(F), ps;
+    if (!(fe.kappa <= KAPPA_MAX)) return -1;
     memset(r, 0, sizeof *r);
     r->k = k;
     r->method = m;
@@ -294,6 +311,7 @@ static int refit(const l1o_sums *s, size_t i, const mp_pool_opts *o, double zc, 
     else {
         if (sums_at(s, i, tau2 - s->t0, S) != 0) return -1;
         ps = stats_of(S);
+        if (!(ps.kappa <= KAPPA_MAX)) return -1;
     }
     r->tau2 = tau2;
     r->tau = sqrt(tau2);
