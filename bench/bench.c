@@ -22,6 +22,7 @@
 #include "lockstep.h"
 #include "metapool/batch.h"
 #include "metapool/pool.h"
+#include "metapool/sensitivity.h"
 #include "metapool/table.h"
 
 #include <gsl/gsl_errno.h>
@@ -193,6 +194,44 @@ static void bench_bigk(void)
             emit("reml_bigk", "REML", k, reps, t0, extra);
         }
         mp_pool_workspace_free(w);
+        free_data(&d);
+    }
+}
+
+/* Leave-one-out (mp_leave1out: k refits of k - 1 studies, one
+ * mp_pool_many() call over the prepared layout) and cumul (k refits of
+ * 1..k studies), REML, the data of reml_bigk.  ns_per_fit is per refit. */
+static void bench_leave1out(void)
+{
+    if (!wanted("leave1out") && !wanted("cumul")) return;
+    static const size_t ks[] = {100, 1000, 10000};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        size_t k = ks[i];
+        if (smoke && k > 1000) break;
+        dataset d = make_data(1, k, 77);
+        mp_pool_opts o;
+        mp_pool_opts_init(&o);
+        mp_pool_result *rows = malloc(k * sizeof *rows), full;
+        mp_status *st = malloc(k * sizeof *st);
+        if (!rows || !st) { fprintf(stderr, "metapool-bench: out of memory\n"); exit(1); }
+        char extra[96];
+        if (wanted("leave1out")) {
+            stamp t0 = stamp_now();
+            mp_status s = mp_leave1out(d.y, d.v, k, &o, &full, rows, st);
+            size_t it = 0;
+            for (size_t a = 0; a < k; a++) it += rows[a].niter;
+            snprintf(extra, sizeof extra, ", \"failed\": %d, \"mean_iter\": %.3g", s != MP_OK,
+                     (double)it / (double)k);
+            emit("leave1out", "REML", k, k, t0, extra);
+        }
+        if (wanted("cumul") && k <= 10000) {
+            stamp t0 = stamp_now();
+            mp_status s = mp_cumul(d.y, d.v, k, NULL, &o, rows, st);
+            snprintf(extra, sizeof extra, ", \"failed\": %d", s != MP_OK);
+            emit("cumul", "REML", k, k, t0, extra);
+        }
+        free(rows);
+        free(st);
         free_data(&d);
     }
 }
@@ -523,6 +562,7 @@ int main(int argc, char **argv)
     bench_methods();
     bench_million(threads);
     bench_bigk();
+    bench_leave1out();
     bench_threads(threads);
     bench_ingest(threads);
     bench_kernel();

@@ -117,3 +117,41 @@ for k in 1000 4000 10000; do
     gen 1 "$k" 7 >"$T/big.csv"
     case_run "single_k$k" "$k" 1 1 "$T/big.csv"
 done
+
+# Leave-one-out at k = 1000 (REML): `metapool leave1out` (process start, CSV
+# ingest, the 1000 refits, JSON output) against metafor's leave1out(rma(...))
+# on the same rows; the largest difference of the refits' estimates and tau2.
+# metafor refits 1000 times with k x k matrices (minutes on a quiet machine).
+# L1O_REFITS=N times only metafor's first N refits, as leave1out() makes them
+# (rma(yi, vi, subset = -i)), and reports the time per refit and the total
+# it implies ("metafor_refits_timed" says how many were run).
+K1O=${K1O:-1000}
+gen 1 "$K1O" 11 >"$T/l1o.csv"
+t0=$(now)
+"$BIN" leave1out --method REML --format json "$T/l1o.csv" >"$T/l1o.json" 2>"$T/l1o.err" || true
+t1=$(now)
+Rscript - "$T/l1o.csv" "$T/l1o.json" "$(echo "$t1 - $t0" | bc -l)" "$K1O" "${L1O_REFITS:-0}" <<'R'
+suppressPackageStartupMessages(library(metafor))
+a <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(a[1]); mp_s <- as.numeric(a[3]); k <- as.integer(a[4]); nref <- as.integer(a[5])
+txt <- paste(readLines(a[2]), collapse = "\n")
+# the rows' "estimate" and "tau2", in order (no JSON package needed)
+grab <- function(key) as.numeric(sub(sprintf('"%s": ', key), "",
+                                     regmatches(txt, gregexpr(sprintf('"%s": [^,}]+', key), txt))[[1]]))
+est_mp <- grab("estimate")[-1]; tau2_mp <- grab("tau2")[-1]   # the first is the full fit's
+if (nref <= 0 || nref >= k) {
+  nref <- k
+  t <- system.time(l <- leave1out(rma(yi, vi, data = d, method = "REML")))[["elapsed"]]
+  est_mf <- l$estimate; tau2_mf <- l$tau2
+} else {
+  est_mf <- tau2_mf <- rep(NA_real_, k)
+  t <- system.time(for (i in seq_len(nref)) {
+    f <- rma(yi, vi, data = d, method = "REML", subset = -i)
+    est_mf[i] <- f$b[1]; tau2_mf[i] <- f$tau2
+  })[["elapsed"]] * k / nref
+}
+rel <- function(x, y) max(abs(x - y) / pmax(abs(y), 1), na.rm = TRUE)
+cat(sprintf('{"bench": "compare_metafor", "case": "leave1out_k%d", "method": "REML", "k": %d, "refits": %d, "metafor_refits_timed": %d, "metapool_seconds": %.6g, "metafor_seconds": %.6g, "metapool_ns_per_fit": %.6g, "metafor_ns_per_fit": %.6g, "speedup": %.6g, "max_diff_estimate": %.3g, "max_diff_tau2": %.3g, "metafor_version": "%s"}\n',
+            k, k, k, nref, mp_s, t, 1e9 * mp_s / k, 1e9 * t / k, t / mp_s, rel(est_mp, est_mf), rel(tau2_mp, tau2_mf),
+            as.character(packageVersion("metafor"))))
+R

@@ -16,6 +16,7 @@
 #include "traj.h"
 #include "batch.h"
 #include "design.h"
+#include "sensitivity.h"
 #include "report.h"
 #include "quantile.h"
 #include "metapool/version.h"

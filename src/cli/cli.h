@@ -22,6 +22,9 @@ int cmd_escalc(int argc, char **argv);
 int cmd_reg(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_leave1out(int argc, char **argv);
+int cmd_cumul(int argc, char **argv);
+int cmd_influence(int argc, char **argv);
 
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
@@ -34,6 +37,7 @@ typedef enum cli_opt_id {
     OPT_STUDY, OPT_FORMAT, OPT_PLOT, OPT_COMPARE, OPT_WIDTH, OPT_DIGITS, OPT_TRANSF,
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
+    OPT_ORDER, OPT_DECREASING,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -56,6 +60,8 @@ typedef struct cli_common {
     long threads;           /* --threads N (batch) [online CPUs, at most 256] */
     int sorted;             /* --sorted (batch) */
     int tau2_common;        /* --tau2 common (pool --by) */
+    const char *order;      /* --order COL (cumul) */
+    int decreasing;         /* --decreasing (cumul) */
     const char *file;       /* the one input FILE (set by cli_parse) */
     mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
 } cli_common;
@@ -122,5 +128,25 @@ double cli_hmean(const double *x, const unsigned char *used, size_t k);
 /* Study labels of the rows of t (the --study column, or "Study i"). The
  * strings point into t or into buf (caller frees the array and buf). */
 const char **cli_labels(const mp_table *t, const char *col, char **buf);
+
+/* Split a --mods value ("a, b,factor(c)" or "~ a + b") at commas and plus
+ * signs outside parentheses: a malloc'd array of pointers into the malloc'd
+ * copy *buf (caller frees both), *n items; NULL when out of memory. */
+char **cli_split_mods(const char *s, size_t *n, char **buf);
+
+/* The rows an analysis uses (e->used), packed in table order: effects,
+ * variances, study labels and table row numbers.  cli_pack returns CLI_OK
+ * or CLI_FAIL (out of memory, message printed). */
+typedef struct cli_packed {
+    size_t k;            /* rows used */
+    double *y, *v;       /* k effects and variances */
+    const char **lab;    /* k labels (point into the table or labbuf) */
+    size_t *row;         /* k table rows */
+    const char **all;    /* a label per table row */
+    char *labbuf;        /* storage of generated labels */
+} cli_packed;
+int cli_pack(const char *cmd, const mp_table *t, const mp_effects *e, const char *study,
+             cli_packed *p);
+void cli_packed_free(cli_packed *p);
 
 #endif

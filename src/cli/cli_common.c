@@ -177,3 +177,74 @@ double cli_hmean(const double *x, const unsigned char *used, size_t k)
         if ((!used || used[i]) && x[i] > 0) { s += 1.0 / x[i]; n++; }
     return n ? (double)n / s : 0.0;
 }
+
+/* Split "a, b,factor(c)" (or metafor's formula style "~ a + b") at commas
+ * and plus signs outside parentheses into a malloc'd array of pointers into
+ * the malloc'd copy *buf; blank items are skipped. */
+char **cli_split_mods(const char *s, size_t *n, char **buf)
+{
+    size_t len = strlen(s), cap = 1;
+    for (size_t i = 0; i < len; i++) cap += s[i] == ',' || s[i] == '+';
+    char *b = malloc(len + 1);
+    char **v = malloc(cap * sizeof *v);
+    if (!b || !v) { free(b); free(v); return NULL; }
+    memcpy(b, s, len + 1);
+    char *q0 = b;
+    while (*q0 == ' ') q0++;
+    if (*q0 == '~') *q0 = ' ';
+    size_t m = 0;
+    int depth = 0;
+    char *start = b;
+    for (char *q = b;; q++) {
+        if (*q == '(') depth++;
+        else if (*q == ')' && depth > 0) depth--;
+        if (*q == '\0' || ((*q == ',' || *q == '+') && depth == 0)) {
+            int end = *q == '\0';
+            *q = '\0';
+            if (strspn(start, " \t") != strlen(start)) v[m++] = start;
+            start = q + 1;
+            if (end) break;
+        }
+    }
+    *n = m;
+    *buf = b;
+    return v;
+}
+
+int cli_pack(const char *cmd, const mp_table *t, const mp_effects *e, const char *study,
+             cli_packed *p)
+{
+    size_t nr = mp_table_nrows(t), k = 0;
+    memset(p, 0, sizeof *p);
+    p->all = cli_labels(t, study, &p->labbuf);
+    p->y = malloc((e->k ? e->k : 1) * sizeof *p->y);
+    p->v = malloc((e->k ? e->k : 1) * sizeof *p->v);
+    p->lab = malloc((e->k ? e->k : 1) * sizeof *p->lab);
+    p->row = malloc((e->k ? e->k : 1) * sizeof *p->row);
+    if (!p->all || !p->y || !p->v || !p->lab || !p->row) {
+        cli_packed_free(p);
+        cli_errorf(cmd, "out of memory");
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        if (!e->used[i]) continue;
+        p->y[k] = e->yi[i];
+        p->v[k] = e->vi[i];
+        p->lab[k] = p->all[i];
+        p->row[k] = i;
+        k++;
+    }
+    p->k = k;
+    return CLI_OK;
+}
+
+void cli_packed_free(cli_packed *p)
+{
+    free(p->y);
+    free(p->v);
+    free(p->lab);
+    free(p->row);
+    free(p->all);
+    free(p->labbuf);
+    memset(p, 0, sizeof *p);
+}

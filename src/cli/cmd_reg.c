@@ -38,39 +38,6 @@ static const cli_spec reg_spec = {
     "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n"};
 
 
-/* Split "a, b,factor(c)" (or metafor's formula style "~ a + b") at commas
- * and plus signs outside parentheses into a malloc'd array of pointers into
- * the malloc'd copy *buf; blank items are skipped. */
-static char **split_mods(const char *s, size_t *n, char **buf)
-{
-    size_t len = strlen(s), cap = 1;
-    for (size_t i = 0; i < len; i++) cap += s[i] == ',' || s[i] == '+';
-    char *b = malloc(len + 1);
-    char **v = malloc(cap * sizeof *v);
-    if (!b || !v) { free(b); free(v); return NULL; }
-    memcpy(b, s, len + 1);
-    char *q0 = b;
-    while (*q0 == ' ') q0++;
-    if (*q0 == '~') *q0 = ' ';
-    size_t m = 0;
-    int depth = 0;
-    char *start = b;
-    for (char *q = b;; q++) {
-        if (*q == '(') depth++;
-        else if (*q == ')' && depth > 0) depth--;
-        if (*q == '\0' || ((*q == ',' || *q == '+') && depth == 0)) {
-            int end = *q == '\0';
-            *q = '\0';
-            if (strspn(start, " \t") != strlen(start)) v[m++] = start;
-            start = q + 1;
-            if (end) break;
-        }
-    }
-    *n = m;
-    *buf = b;
-    return v;
-}
-
 int cmd_reg(int argc, char **argv)
 {
     const char *cmd = "reg";
@@ -88,7 +55,7 @@ int cmd_reg(int argc, char **argv)
 
     size_t nmods = 0;
     char *modbuf = NULL;
-    char **modv = split_mods(mods, &nmods, &modbuf);
+    char **modv = cli_split_mods(mods, &nmods, &modbuf);
     if (!modv) { cli_errorf(cmd, "out of memory"); return CLI_FAIL; }
     if (nmods == 0) {
         cli_errorf(cmd, "--mods names no column");

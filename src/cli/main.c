@@ -20,6 +20,9 @@ static const struct {
     {"reg", cmd_reg, "mixed-effects meta-regression on moderators (--mods a,b)"},
     {"trajectory", cmd_trajectory, "time-trajectory fit over a time column (--time COL)"},
     {"batch", cmd_batch, "many independent analyses, one per --group value; one CSV row each"},
+    {"leave1out", cmd_leave1out, "the analysis repeated with each study left out in turn"},
+    {"cumul", cmd_cumul, "cumulative meta-analysis: studies added in the order of --order COL"},
+    {"influence", cmd_influence, "influence diagnostics per study (metafor's influence()), Baujat plot"},
     {"help", cmd_help, "show help for a command (metapool help CMD)"},
     {"version", cmd_version, "print version and exit"},
 };

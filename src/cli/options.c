@@ -71,6 +71,8 @@ static const cli_option options[] = {
     {OPT_GROUP, "group", "COL", "column whose values define the analyses"},
     {OPT_THREADS, "threads", "N", "threads [the number of online CPUs]"},
     {OPT_SORTED, "sorted", NULL, "the rows of each group are contiguous: stream the file"},
+    {OPT_ORDER, "order", "COL", "add the studies in the order of COL (ties keep file order)"},
+    {OPT_DECREASING, "decreasing", NULL, "with --order: largest value first"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -264,6 +266,8 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
             return -1;
         }
         return 0;
+    case OPT_ORDER: c->order = arg; return 0;
+    case OPT_DECREASING: c->decreasing = 1; return 0;
     default:
         cli_errorf(cmd, "internal error: option %d has no parser", id);
         return -1;
