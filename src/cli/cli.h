@@ -22,6 +22,7 @@ int cmd_escalc(int argc, char **argv);
 int cmd_reg(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_bias(int argc, char **argv);
 
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
@@ -34,6 +35,7 @@ typedef enum cli_opt_id {
     OPT_STUDY, OPT_FORMAT, OPT_PLOT, OPT_COMPARE, OPT_WIDTH, OPT_DIGITS, OPT_TRANSF,
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
+    OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -56,6 +58,12 @@ typedef struct cli_common {
     long threads;           /* --threads N (batch) [online CPUs, at most 256] */
     int sorted;             /* --sorted (batch) */
     int tau2_common;        /* --tau2 common (pool --by) */
+    mp_egger_predictor predictor; /* --predictor (bias) [sei] */
+    mp_egger_model egger_model;   /* --egger-model (bias) [rma] */
+    mp_tf_estimator estimator;    /* --estimator (bias) [L0] */
+    double steps[32];       /* --steps (bias) */
+    size_t nsteps;          /* 0: selmodel's default 0.025, 1 */
+    int contours;           /* --contours (bias) */
     const char *file;       /* the one input FILE (set by cli_parse) */
 } cli_common;
 
