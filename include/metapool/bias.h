@@ -142,8 +142,9 @@ typedef struct mp_trimfill_result {
  *  negative, else "left"; the effects are ranked about the estimate of the
  *  k - k0 least extreme ones until k0 repeats (at most `maxiter` rounds,
  *  0 = 100, metafor's default); the k0 most extreme are reflected about the
- *  last estimate and the model refitted to all k + k0 (z test: trimfill() does
- *  not pass the model's test on).  `o`: estimator and level (NULL: REML, 95).
+ *  last estimate and the model refitted to all k + k0 (z test and 95%:
+ *  trimfill() passes neither the model's test nor its level on; with k0 = 0 the
+ *  result is the input model with o's test and level).  `o`: estimator and level (NULL: REML, 95).
  *  Returns MP_OK; MP_EINVAL; MP_EDOM; MP_ETOOFEW (k < 3); MP_ENOCONV (a fit,
  *  or the trimming loop, did not converge); MP_ENOMEM.  res must be freed
  *  with mp_trimfill_result_free() whatever the return value. */

@@ -78,6 +78,8 @@ static double *sample_sizes(const mp_table *t, const mp_effects *e)
 static void note(const char *cmd, mp_msgs *w, const char *what, mp_status st, int *noconv)
 {
     const char *why = st == MP_ETOOFEW ? "too few studies (or an empty p-value interval)"
+                      : st == MP_EDOM && !strcmp(what, "trim and fill")
+                          ? "k0 cannot be estimated from these ranks (with Q0: 2k^2 - 4 Sr + 1/4 < 0; try --estimator L0)"
                       : st == MP_ESING ? "the predictor does not vary across studies"
                       : st == MP_ENOCONV ? "the fit did not converge"
                                          : mp_strerror(st);

@@ -398,8 +398,11 @@ mp_status mp_bias_trimfill(const double *y, const double *v, size_t k,
     qsort(ord, k, sizeof *ord, cmp_keyed);
     for (size_t i = 0; i < k; i++) { ys[i] = ord[i].key; vs[i] = v[ord[i].i]; }
 
+    /* trimfill() refits with rma.uni()'s defaults for the test and level
+     * (it passes neither on): z and 95% whenever it refits */
     mp_pool_opts fo = po;
     fo.test = MP_TEST_Z;
+    fo.level = 95;
     mp_pool_workspace *ws = mp_pool_workspace_alloc(k);
     if (!ws) { free(ord); free(ys); return MP_FAIL(MP_ENOMEM); }
     double kd = (double)k, beta = NAN, k0r = NAN, se = NAN;

@@ -361,7 +361,7 @@ void mp_report_bias_table(FILE *f, const mp_bias_report *b)
         const mp_fsn_result *s = b->fsn;
         fprintf(f, "Fail-safe N: Rosenthal %s (%s), Orwin %s (target %s), Rosenberg %s\n",
                 rp_fmt(x, sizeof x, s->rosenthal, 0), rp_fmt_p(p, sizeof p, s->rosenthal_pval, 3),
-                rp_fmt(y, sizeof y, s->orwin, 0), rp_fmt(ec, sizeof ec, s->orwin_target, d),
+                rp_fmt(y, sizeof y, s->orwin, 0), rp_fmt(ec, sizeof ec, disp(b, s->orwin_target), d),
                 rp_fmt(r, sizeof r, s->rosenberg, 0));
     } else if (b->fsn) unavailable(f, "Fail-safe N", b->fsn_st);
 
@@ -538,8 +538,11 @@ mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int co
                    "<text x=\"%.2f\" y=\"%.2f\">0.05 &lt; p &lt; 0.10</text>\n",
                 L + pw - 120, T + 8, L + pw - 104, T + 17);
         fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"12\" height=\"10\" fill=\"#d9d9d9\" stroke=\"black\"/>"
-                   "<text x=\"%.2f\" y=\"%.2f\">0.01 &lt; p &lt; 0.05</text></g>\n",
+                   "<text x=\"%.2f\" y=\"%.2f\">0.01 &lt; p &lt; 0.05</text>\n",
                 L + pw - 120, T + 22, L + pw - 104, T + 31);
+        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"12\" height=\"10\" fill=\"white\" stroke=\"black\"/>"
+                   "<text x=\"%.2f\" y=\"%.2f\">p &lt; 0.01</text></g>\n",
+                L + pw - 120, T + 36, L + pw - 104, T + 45);
     }
     fputs("</svg>\n", f);
 #undef SX
