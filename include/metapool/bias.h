@@ -241,7 +241,8 @@ typedef struct mp_selmodel_result {
  *  Returns MP_OK; MP_EINVAL (bad steps or options); MP_EDOM; MP_ETOOFEW (k
  *  below the number of parameters, or an interval whose delta is estimated
  *  holds no study, which metafor refuses too); MP_ENOCONV (res->converged =
- *  0); MP_ENOMEM.  SEs are NaN where the Hessian is not negative definite.
+ *  0); MP_ENOMEM.  SEs are NaN where the Hessian is not negative definite
+ *  (with tau2 = 0 on its bound, tau2 is then held fixed for the other SEs).
  *  res must be freed with mp_selmodel_result_free() whatever the return. */
 MP_EXPORT mp_status mp_bias_selmodel(const double *y, const double *v, size_t k,
                                      const mp_selmodel_opts *o, mp_selmodel_result *res);

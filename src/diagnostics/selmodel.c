@@ -435,20 +435,26 @@ mp_status mp_bias_selmodel(const double *y, const double *v, size_t k, const mp_
         size_t *ix = malloc(mp_mul_size(D, sizeof *ix));
         if (!HH || !ix) { free(HH); free(ix); st = MP_FAIL(MP_ENOMEM); goto done; }
         sel_eval(&cx, th, gr, HH);
-        size_t n = 0;
-        for (size_t a = 0; a < D; a++)
-            if (!(a == 1 && fe)) ix[n++] = a;
         double *M = HH + D * D;
-        for (size_t a = 0; a < n; a++)
-            for (size_t b = 0; b < n; b++) M[a * n + b] = -HH[ix[a] * D + ix[b]];
-        gsl_matrix_view mv = gsl_matrix_view_array(M, n, n);
-        if (gsl_linalg_cholesky_decomp1(&mv.matrix) == GSL_SUCCESS &&
-            gsl_linalg_cholesky_invert(&mv.matrix) == GSL_SUCCESS) {
-            for (size_t a = 0; a < n; a++) {
-                double se = sqrt(M[a * n + a]);
-                if (ix[a] == 0) res->se = se;
-                else if (ix[a] == 1) res->tau2_se = se;
-                else res->delta_se[ix[a] - 1] = se;
+        /* with tau2 = 0 at its bound the full -H is often not positive
+         * definite; then tau2 is treated as fixed there (its SE stays NaN) */
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1 && (fe || th[1] > 0)) break;
+            size_t n = 0;
+            for (size_t a = 0; a < D; a++)
+                if (!(a == 1 && (fe || pass == 1))) ix[n++] = a;
+            for (size_t a = 0; a < n; a++)
+                for (size_t b = 0; b < n; b++) M[a * n + b] = -HH[ix[a] * D + ix[b]];
+            gsl_matrix_view mv = gsl_matrix_view_array(M, n, n);
+            if (gsl_linalg_cholesky_decomp1(&mv.matrix) == GSL_SUCCESS &&
+                gsl_linalg_cholesky_invert(&mv.matrix) == GSL_SUCCESS) {
+                for (size_t a = 0; a < n; a++) {
+                    double se = sqrt(M[a * n + a]);
+                    if (ix[a] == 0) res->se = se;
+                    else if (ix[a] == 1) res->tau2_se = se;
+                    else res->delta_se[ix[a] - 1] = se;
+                }
+                break;
             }
         }
         free(HH);
