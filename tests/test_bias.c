@@ -18,6 +18,7 @@
 #include "testutil.h"
 #include "metapool/metapool.h"
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +381,16 @@ START_TEST(test_closed_forms)
     load_data("ties12", &d);
     ck_assert_int_eq(mp_bias_ranktest(d.y, d.v, d.k, &a), MP_OK);
     ck_assert(a.exact == 0 && a.ties == 1 && isfinite(a.stat));
+    /* beyond MP_KENDALL_EXACT_MAX without ties: z = S / sqrt(n(n-1)(2n+5)/18) */
+    size_t n = MP_KENDALL_EXACT_MAX + 1;
+    double *yy = malloc(2 * n * sizeof *yy), *vv = yy + n;
+    for (size_t i = 0; i < n; i++) { yy[i] = sin((double)i); vv[i] = 0.01 + 1e-4 * (double)i; }
+    ck_assert_int_eq(mp_bias_ranktest(yy, vv, n, &a), MP_OK);
+    double nn = (double)n, z = a.S / sqrt(nn * (nn - 1) * (2 * nn + 5) / 18);
+    ck_assert(a.exact == 0 && a.ties == 0);
+    ck_assert_rel(a.stat, z, 1e-12);
+    ck_assert_rel(a.pval, 2 * gsl_cdf_ugaussian_Q(fabs(z)), 1e-12);
+    free(yy);
 }
 END_TEST
 

@@ -97,10 +97,16 @@ typedef struct mp_rank_result {
     int ties;       /**< 1 if either variable has ties */
 } mp_rank_result;
 
+/** Largest k for which ranktest uses the exact distribution (O(k^3) time,
+ *  O(k^2) memory: about a second and 70 MB at the limit); beyond it the
+ *  normal approximation, whose error is far below the p-value's meaning there. */
+#define MP_KENDALL_EXACT_MAX 3000
+
 /** ranktest(fit) of metafor 3.8-1 (cor.test(..., method = "kendall",
  *  exact = TRUE), two-sided).  Without ties the p-value comes from the exact
- *  null distribution of the number of concordant pairs (mp_kendall_cdf); with
- *  ties from the normal approximation with R's tie-corrected variance.
+ *  null distribution of the number of concordant pairs (mp_kendall_cdf) for
+ *  k <= MP_KENDALL_EXACT_MAX; with ties (or beyond) from the normal
+ *  approximation with R's tie-corrected variance.
  *  Returns MP_OK; MP_EINVAL; MP_EDOM; MP_ETOOFEW (k < 2); MP_ENOMEM. */
 MP_EXPORT mp_status mp_bias_ranktest(const double *y, const double *v, size_t k,
                                      mp_rank_result *res);

@@ -299,7 +299,7 @@ mp_status mp_bias_ranktest(const double *y, const double *v, size_t k, mp_rank_r
     res->tau = (double)S / (sqrt((double)nx) * sqrt((double)ny));
     res->ties = tiex || tiey;
     double n = (double)k;
-    if (!res->ties) {
+    if (!res->ties && k <= MP_KENDALL_EXACT_MAX) {
         /* q = number of concordant pairs = (S + M)/2; two-sided as cor.test:
          * q > M/2 ? 1 - pkendall(q - 1) : pkendall(q), doubled, at most 1 */
         double M = n * (n - 1) / 2, q = ((double)S + M) / 2, p;
@@ -313,6 +313,7 @@ mp_status mp_bias_ranktest(const double *y, const double *v, size_t k, mp_rank_r
         res->pval = fmin(2 * p, 1.0);
         return MP_OK;
     }
+    /* ties (or k beyond the exact limit): the normal approximation */
     double v0 = n * (n - 1) * (2 * n + 5);
     double var = (v0 - tx[1] - ty[1]) / 18 + tx[0] * ty[0] / (2 * n * (n - 1));
     if (k > 2) var += tx[2] * ty[2] / (9 * n * (n - 1) * (n - 2));
