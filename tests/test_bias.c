@@ -527,6 +527,14 @@ START_TEST(test_errors)
     mp_selmodel_result_free(&s);
     ck_assert_int_eq(mp_bias_selmodel(NULL, v, 4, &so, &s), MP_EINVAL);
     mp_selmodel_result_free(NULL);
+    /* the funnel plot: no report, and a path that cannot be written */
+    mp_bias_report br;
+    memset(&br, 0, sizeof br);
+    br.k = 4;
+    br.yi = y;
+    br.vi = v;
+    ck_assert_int_eq(mp_report_funnel_svg("/tmp/x.svg", NULL, 0), MP_EINVAL);
+    ck_assert_int_eq(mp_report_funnel_svg("/nonexistent-dir/f.svg", &br, 1), MP_EIO);
 }
 END_TEST
 
