@@ -7,9 +7,9 @@
  *    it): regtest() for every predictor and both models, ranktest(),
  *    trimfill() L0/R0/Q0, fsn(), lm() PET/PEESE and selmodel(type =
  *    "stepfun") for three step vectors, on rma() fits by REML, DL and FE of
- *    eight data sets (hackshaw1998, normand1999, bcg, molloy2014,
- *    bangertdrowns2004, pritz1997 and four synthetic ones: k = 6, ties, and
- *    funnels asymmetric to either side);
+ *    twelve data sets (hackshaw1998, normand1999, bcg, molloy2014,
+ *    bangertdrowns2004, pritz1997 and six synthetic ones: k = 6, ties,
+ *    funnels asymmetric to either side, and two with simulated selection);
  *  - tests/reference/bias/kendall.csv: R's own pkendall (cor.test's exact
  *    null distribution) at chosen (n, q);
  *  - brute force: the inversion counts of all n! permutations for n <= 8;

@@ -45,6 +45,20 @@ sets$asym_left25 <- data.frame(yi = round(yi, 5), vi = round(vi, 7), ni = ni)
 ni <- sample(15:400, 20); vi <- 4 / ni; yi <- -0.2 - 1.5 * sqrt(vi) + rnorm(20, 0, sqrt(vi + 0.03))
 sets$asym_right20 <- data.frame(yi = round(yi, 5), vi = round(vi, 7), ni = ni)
 
+# publication selection simulated: non-significant studies kept with probability < 1
+set.seed(2026142)
+mk <- function(k, mu, tau2, keep) {
+  y <- c(); v <- c(); n <- c()
+  while (length(y) < k) {
+    ni <- sample(20:300, 1); vi <- 4/ni; yi <- rnorm(1, mu, sqrt(vi + tau2))
+    p <- pnorm(yi/sqrt(vi), lower.tail=FALSE)
+    if (p <= 0.025 || runif(1) < keep(p)) { y <- c(y, yi); v <- c(v, vi); n <- c(n, ni) }
+  }
+  data.frame(yi=round(y,5), vi=round(v,7), ni=n)
+}
+sets$selected60 <- mk(60, 0.15, 0.04, function(p) if (p < 0.5) 0.6 else 0.3)
+sets$selected40 <- mk(40, 0.3, 0.1, function(p) if (p < 0.1) 0.7 else 0.4)
+
 stepsets <- list(s1 = c(0.025, 1), s2 = c(0.05, 0.5, 1), s3 = c(0.025, 0.1, 0.5, 1))
 
 refine_sel <- function(r, steps) {
