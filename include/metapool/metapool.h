@@ -19,6 +19,7 @@
 #include "sensitivity.h"
 #include "report.h"
 #include "quantile.h"
+#include "bias.h"
 #include "metapool/version.h"
 
 #endif

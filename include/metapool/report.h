@@ -25,6 +25,7 @@
 #include "reg.h"
 #include "design.h"
 #include "mh.h"
+#include "bias.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -145,6 +146,44 @@ MP_EXPORT void mp_report_traj_table(FILE *f, const char *file, const char *time_
  *  separate analyses) and `warn` as "warnings". */
 MP_EXPORT void mp_report_traj_json(FILE *f, const mp_traj_result *r, const mp_pool_result *win,
                                    const mp_status *wst, const mp_msgs *warn);
+
+/* ---- small-study effects (metapool bias) ---- */
+
+/** What `metapool bias` found: each method's result and status (a result
+ *  pointer may be NULL when the method was not run).  Borrowed arrays. */
+typedef struct mp_bias_report {
+    const char *file;               /**< input name */
+    mp_measure measure;             /**< effect measure of yi */
+    const mp_report_opts *opt;      /**< model options (method, test, level), digits, transf */
+    size_t k;                       /**< studies */
+    const double *yi, *vi;          /**< the k effects and variances */
+    const mp_pool_result *fit;      /**< the model the tests refer to */
+    mp_status egger_st, rank_st, tf_st, fsn_st, pet_st, peese_st, sel_st; /**< MP_OK = result valid */
+    const mp_egger_result *egger;
+    const mp_rank_result *rank;
+    const mp_trimfill_result *tf;
+    const mp_fsn_result *fsn;
+    const mp_wls_result *pet, *peese;
+    const mp_selmodel_result *sel;
+    const mp_msgs *warnings;        /**< listed in JSON and the table (may be NULL) */
+} mp_bias_report;
+
+/** One block per method, each with a one-line reading ("Egger's test: z =
+ *  2.11, p = 0.035 - funnel asymmetry"). */
+MP_EXPORT void mp_report_bias_table(FILE *f, const mp_bias_report *b);
+/** The contract's JSON object of `metapool bias` ("egger", "rank",
+ *  "trimfill", "fsn", "pet", "peese", "selmodel"; null for a method that
+ *  could not be computed, with the reason in "warnings"). */
+MP_EXPORT void mp_report_bias_json(FILE *f, const mp_bias_report *b);
+/** CSV in long form: method,key,value (one row per number). */
+MP_EXPORT void mp_report_bias_csv(FILE *f, const mp_bias_report *b);
+/** The funnel plot (SVG) to `path`: effect against standard error (0 at the
+ *  top), the pooled estimate with its pseudo-confidence region, the studies
+ *  as filled points and trim-and-fill's imputed studies as open points;
+ *  `contours` shades the regions where a study's two-sided p-value against
+ *  0 lies in (0.05, 0.10], (0.01, 0.05] and below 0.01 (Peters et al. 2008).
+ *  MP_OK, or MP_EIO (errno tells why). */
+MP_EXPORT mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int contours);
 
 /* ---- writing helpers shared by every JSON/CSV writer ---- */
 

@@ -25,6 +25,7 @@ int cmd_batch(int argc, char **argv);
 int cmd_leave1out(int argc, char **argv);
 int cmd_cumul(int argc, char **argv);
 int cmd_influence(int argc, char **argv);
+int cmd_bias(int argc, char **argv);
 
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
@@ -38,6 +39,7 @@ typedef enum cli_opt_id {
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
     OPT_ORDER, OPT_DECREASING,
+    OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -62,6 +64,12 @@ typedef struct cli_common {
     int tau2_common;        /* --tau2 common (pool --by) */
     const char *order;      /* --order COL (cumul) */
     int decreasing;         /* --decreasing (cumul) */
+    mp_egger_predictor predictor; /* --predictor (bias) [sei] */
+    mp_egger_model egger_model;   /* --egger-model (bias) [rma] */
+    mp_tf_estimator estimator;    /* --estimator (bias) [L0] */
+    double steps[32];       /* --steps (bias) */
+    size_t nsteps;          /* 0: selmodel's default 0.025, 1 */
+    int contours;           /* --contours (bias) */
     const char *file;       /* the one input FILE (set by cli_parse) */
     mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
 } cli_common;

@@ -19,6 +19,7 @@ static const struct {
     {"escalc", cmd_escalc, "compute effect sizes (yi) and variances (vi); write the CSV back"},
     {"reg", cmd_reg, "mixed-effects meta-regression on moderators (--mods a,b)"},
     {"trajectory", cmd_trajectory, "time-trajectory fit over a time column (--time COL)"},
+    {"bias", cmd_bias, "small-study effects and publication bias tests; funnel plot"},
     {"batch", cmd_batch, "many independent analyses, one per --group value; one CSV row each"},
     {"leave1out", cmd_leave1out, "the analysis repeated with each study left out in turn"},
     {"cumul", cmd_cumul, "cumulative meta-analysis: studies added in the order of --order COL"},

@@ -73,6 +73,17 @@ static const cli_option options[] = {
     {OPT_SORTED, "sorted", NULL, "the rows of each group are contiguous: stream the file"},
     {OPT_ORDER, "order", "COL", "add the studies in the order of COL (ties keep file order)"},
     {OPT_DECREASING, "decreasing", NULL, "with --order: largest value first"},
+    {OPT_PREDICTOR, "predictor", "P",
+     "Egger's test predictor: sei, vi, ni, ninv, sqrtni or sqrtninv [sei]"},
+    {OPT_EGGER_MODEL, "egger-model", "M",
+     "Egger's test model: rma (meta-regression) or lm (weighted\n"
+     "least squares) [rma]"},
+    {OPT_ESTIMATOR, "estimator", "E", "trim-and-fill estimator of k0: L0, R0 or Q0 [L0]"},
+    {OPT_STEPS, "steps", "LIST",
+     "selection model cut points of one-sided p-values, increasing,\n"
+     "e.g. 0.025,0.5,1 (1 is added if missing) [0.025,1]"},
+    {OPT_CONTOURS, "contours", NULL,
+     "contour-enhanced funnel plot (p = 0.10, 0.05, 0.01 regions)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -268,6 +279,48 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         return 0;
     case OPT_ORDER: c->order = arg; return 0;
     case OPT_DECREASING: c->decreasing = 1; return 0;
+    case OPT_PREDICTOR:
+        if (mp_egger_predictor_parse(arg, &c->predictor) != MP_OK) {
+            cli_errorf(cmd, "unknown --predictor '%s' (sei, vi, ni, ninv, sqrtni or sqrtninv)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_EGGER_MODEL:
+        if (mp_egger_model_parse(arg, &c->egger_model) != MP_OK) {
+            cli_errorf(cmd, "unknown --egger-model '%s' (rma or lm)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_ESTIMATOR:
+        if (mp_tf_estimator_parse(arg, &c->estimator) != MP_OK) {
+            cli_errorf(cmd, "unknown --estimator '%s' (L0, R0 or Q0)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_STEPS: {
+        size_t n = 0;
+        const char *p = arg;
+        for (;;) {
+            size_t len = strcspn(p, ",");
+            char num[64];
+            if (n == sizeof c->steps / sizeof c->steps[0] || len == 0 || len >= sizeof num) break;
+            memcpy(num, p, len);
+            num[len] = '\0';
+            if (!cli_parse_double(num, &x) || !(x > 0 && x <= 1) || (n && !(x > c->steps[n - 1])))
+                break;
+            c->steps[n++] = x;
+            p += len;
+            if (!*p) {
+                c->nsteps = n;
+                return 0;
+            }
+            p++;
+        }
+        cli_errorf(cmd, "--steps must be increasing numbers in (0, 1] separated by commas "
+                        "(at most 32), got '%s'", arg);
+        return -1;
+    }
+    case OPT_CONTOURS: c->contours = 1; return 0;
     default:
         cli_errorf(cmd, "internal error: option %d has no parser", id);
         return -1;
