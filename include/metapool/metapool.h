@@ -17,6 +17,7 @@
 #include "design.h"
 #include "report.h"
 #include "gosh.h"
+#include "permute.h"
 #include "metapool/version.h"
 
 #endif
