@@ -44,6 +44,7 @@
  * stream per chunk, seeded from (seed, chunk). */
 #include "metapool/gosh.h"
 #include "internal.h"
+#include "gosh_internal.h"
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -1133,5 +1134,54 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
     res->exhaustive = exhaustive;
     res->failed = res->sum.failed;
     if (st == MP_OK) st = mp_gosh_summarise(&res->sum, res);
+    return st;
+}
+
+mp_status mp_gosh_block_(const double *y, const double *v, size_t k, mp_method method,
+                         uint64_t h, size_t *L_out, uint64_t *mask, double *est, double *Q,
+                         double *I2, double *H2, double *tau2, unsigned char *ok)
+{
+    if (!y || !v || !L_out || !mask || !est || !Q || !I2 || !H2 || !tau2 || !ok || k < 2 ||
+        k > MP_GOSH_KMAX_ALL ||
+        (method != MP_METHOD_FE && method != MP_METHOD_DL && method != MP_METHOD_REML))
+        return MP_FAIL(MP_EINVAL);
+    job jb;
+    memset(&jb, 0, sizeof jb);
+    jb.y = y;
+    jb.v = v;
+    jb.k = k;
+    mp_gosh_opts_init(&jb.o);
+    jb.o.method = method;
+    jb.exhaustive = 1;
+    jb.L = k < LOWMAX ? k : LOWMAX;
+    jb.nlow = (size_t)1 << jb.L;
+    jb.nchunks = 1;
+    if (h >= ((uint64_t)1 << (k - jb.L))) return MP_FAIL(MP_EDOM);
+    mp_gosh_summary shape;
+    memset(&shape, 0, sizeof shape);
+    shape.k = k;
+    shape.exact = 1;
+    shape.bins = 2;
+    shape.est_lo = 0;
+    shape.est_hi = 1;
+    shape.highlight = (size_t)-1;
+    worker wk;
+    mp_status st = job_prepare(&jb);
+    if (st == MP_OK) st = worker_init(&wk, &jb, &shape);
+    else memset(&wk, 0, sizeof wk);
+    if (st == MP_OK) {
+        block_rows(&wk, h);
+        size_t n = jb.nlow;
+        memcpy(mask, wk.mask, n * sizeof *mask);
+        memcpy(est, wk.est, n * sizeof *est);
+        memcpy(Q, wk.Q, n * sizeof *Q);
+        memcpy(I2, wk.I2, n * sizeof *I2);
+        memcpy(H2, wk.H2, n * sizeof *H2);
+        memcpy(tau2, wk.tau2, n * sizeof *tau2);
+        memcpy(ok, wk.ok, n);
+        *L_out = jb.L;
+    }
+    worker_free(&wk);
+    job_free(&jb);
     return st;
 }
