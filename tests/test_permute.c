@@ -231,7 +231,9 @@ START_TEST(test_perm_errors)
     o.exact = 1;
     ck_assert_int_eq(mp_permute_pool(y, v, 25, &po, &o, &r), MP_EDOM);
     mp_perm_result_free(&r);
-    ck_assert_int_eq(mp_permute_reg(y, v, X, 11, 2, &ro, &o, &r), MP_EDOM);
+    double X11[22];
+    for (int i = 0; i < 11; i++) { X11[i] = 1; X11[i + 11] = i; }
+    ck_assert_int_eq(mp_permute_reg(y, v, X11, 11, 2, &ro, &o, &r), MP_EDOM);
     mp_perm_result_free(&r);
     o.exact = 0;
     o.iter = 0;

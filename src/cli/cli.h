@@ -22,6 +22,7 @@ int cmd_escalc(int argc, char **argv);
 int cmd_reg(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_gosh(int argc, char **argv);
 
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
@@ -34,6 +35,7 @@ typedef enum cli_opt_id {
     OPT_STUDY, OPT_FORMAT, OPT_PLOT, OPT_COMPARE, OPT_WIDTH, OPT_DIGITS, OPT_TRANSF,
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
+    OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -56,6 +58,12 @@ typedef struct cli_common {
     long threads;           /* --threads N (batch) [online CPUs, at most 256] */
     int sorted;             /* --sorted (batch) */
     int tau2_common;        /* --tau2 common (pool --by) */
+    unsigned long long subsets; /* --subsets N (gosh); 0 = all [all] */
+    int subsets_given;      /* --subsets was given */
+    unsigned long seed;     /* --seed S (gosh, permutations) [1] */
+    const char *out;        /* --out FILE (gosh) or NULL */
+    const char *highlight;  /* --highlight STUDY (gosh) or NULL */
+    long long permutations; /* --permutations N; -1 = exact; 0 = none */
     const char *file;       /* the one input FILE (set by cli_parse) */
 } cli_common;
 

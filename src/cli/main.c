@@ -20,6 +20,7 @@ static const struct {
     {"reg", cmd_reg, "mixed-effects meta-regression on moderators (--mods a,b)"},
     {"trajectory", cmd_trajectory, "time-trajectory fit over a time column (--time COL)"},
     {"batch", cmd_batch, "many independent analyses, one per --group value; one CSV row each"},
+    {"gosh", cmd_gosh, "the model fitted to every subset of the studies (or N random ones)"},
     {"help", cmd_help, "show help for a command (metapool help CMD)"},
     {"version", cmd_version, "print version and exit"},
 };

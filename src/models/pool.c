@@ -604,6 +604,43 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
                     l1 -= a1.Q + (kind == EQ_REML ? log(a1.S1) : 0);
                     if (l0 >= l1) tau2 = 0.0;
                 }
+            } else if (start > 0 && kind != EQ_EB) {
+                /* score negative at 0 and at the HE start, but the likelihood
+                 * may have an interior mode in between: metafor runs Fisher
+                 * scoring from the HE start whatever the score at 0 and keeps
+                 * its end point when its likelihood beats the one at 0
+                 * (ll0check).  Newton near the mode, else the Fisher step
+                 * halved while it would leave (0, inf) (issue 16; the same
+                 * rule as reg.c). */
+                double x = start, g = gs;
+                int found = 0;
+                size_t it;
+                for (it = 1; it <= o->maxiter; it++) {
+                    if (it > 1) eq_eval(kind, y, v, k, x, ws, &g, &dg, &fi);
+                    if (!isfinite(g)) break;
+                    double step = dg < 0 ? -g / dg : g / fi;
+                    if (!(x + step > 0)) step = g / fi;
+                    for (int h = 0; h < 60 && !(x + step > 0); h++) step *= 0.5;
+                    double xn = x + step;
+                    if (!(xn > 0) || !isfinite(xn)) break;
+                    if (fabs(step) <= o->epsrel * xn) { x = xn; found = 1; break; }
+                    x = xn;
+                }
+                r->niter = it;
+                tau2 = 0.0;
+                if (found) {
+                    pstats a0, a1;
+                    double l0 = 0, l1 = 0;
+                    weights(v, k, 0.0, w);
+                    pstats_of(y, w, k, &a0, 0);
+                    for (size_t i = 0; i < k; i++) l0 -= log(v[i]);
+                    weights(v, k, x, w);
+                    pstats_of(y, w, k, &a1, 0);
+                    for (size_t i = 0; i < k; i++) l1 -= log(v[i] + x);
+                    l0 -= a0.Q + (kind == EQ_REML ? log(a0.S1) : 0);
+                    l1 -= a1.Q + (kind == EQ_REML ? log(a1.S1) : 0);
+                    if (l1 > l0) tau2 = x;
+                }
             } else {
                 tau2 = 0.0;
                 r->niter = 1;

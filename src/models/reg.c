@@ -539,6 +539,44 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
                 }
                 if (l[0] >= l[1]) tau2 = 0.0;
             }
+        } else if (start > 0 && kind != EQ_EB) {
+            /* score negative at 0 and at the HE start, yet the likelihood may
+             * rise again in between (two local maxima: 0 and an interior
+             * mode).  metafor runs Fisher scoring from the HE start whatever
+             * the score at 0 and keeps its end point when the likelihood
+             * there beats the one at 0 (ll0check); so do we: Newton (Fisher
+             * where Newton's slope has the wrong sign) downwards from the
+             * start until a root or 0 (issue 16: 2 of the 5040 row orderings
+             * of a k = 7 regression have their REML maximum at tau2 = 0.08
+             * with a negative score at 0). */
+            double x = start, g = gs;
+            int found = 0;
+            size_t it;
+            for (it = 1; it <= o->maxiter; it++) {
+                if (it > 1 && (st = eq_eval(kind, ws, x, &g, &dg, &fi)) != MP_OK) return st;
+                /* Newton near the mode; otherwise metafor's Fisher step,
+                 * halved while it would leave (0, inf) */
+                double step = dg < 0 ? -g / dg : g / fi;
+                if (!(x + step > 0)) step = g / fi;
+                for (int h = 0; h < 60 && !(x + step > 0); h++) step *= 0.5;
+                double xn = x + step;
+                if (!(xn > 0) || !isfinite(xn)) break;
+                if (fabs(step) <= o->epsrel * xn) { x = xn; found = 1; break; }
+                x = xn;
+            }
+            r->niter = it;
+            tau2 = 0.0;
+            if (found) {
+                double l[2], t[2] = {0.0, x};
+                for (int a = 0; a < 2; a++) {
+                    set_weights(ws, t[a]);
+                    if ((st = wls(ws)) != MP_OK) return st;
+                    double lv = 0;
+                    for (size_t i = 0; i < k; i++) lv += log(v[i] + t[a]);
+                    l[a] = -lv - ws->rss - (kind == EQ_REML ? ws->logdet : 0.0);
+                }
+                if (l[1] > l[0]) tau2 = x;
+            }
         } else {
             tau2 = 0.0;
             r->niter = 1;
