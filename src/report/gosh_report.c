@@ -207,8 +207,9 @@ mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r, const ch
         xml_esc(f, labels[s->highlight]);
     }
     fputs("</text>\n", f);
-    fprintf(f, "<defs><clipPath id=\"plotarea\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-               "height=\"%.1f\"/></clipPath></defs>\n", ML, MT, PW, PH);
+    /* the clip rectangle is in the group's own (translated) coordinates */
+    fprintf(f, "<defs><clipPath id=\"plotarea\"><rect x=\"0\" y=\"0\" width=\"%.1f\" "
+               "height=\"%.1f\"/></clipPath></defs>\n", PW, PH);
     fprintf(f, "<g clip-path=\"url(#plotarea)\" transform=\"translate(%.1f,%.1f)\">\n", ML, MT);
     double lmax = log1p(maxc);
     size_t drawn = 0;
