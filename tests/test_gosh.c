@@ -547,6 +547,58 @@ START_TEST(test_gosh_merge)
 }
 END_TEST
 
+/* A run split in parts (as MPI ranks would run it) merges into the whole
+ * run: the same quantiles (histogram counts and kept values are the same
+ * multisets), extremes and counts; the per-study means up to the order of
+ * the additions.  Both quantile modes. */
+START_TEST(test_gosh_parts_merge)
+{
+    double y[17], v[17];
+    synth(17, 12, y, v);
+    for (int mode = 0; mode < 3; mode++) {
+        mp_gosh_opts o;
+        mp_gosh_opts_init(&o);
+        o.method = MP_METHOD_DL;
+        if (mode == 1) o.exact_max = 100;
+        if (mode == 2) o.subsets = 100000; /* random, 2 chunks */
+        mp_gosh_result whole, part[3];
+        ck_assert_int_eq(mp_gosh_run(y, v, 17, &o, &whole), MP_OK);
+        o.parts = 3;
+        uint64_t visited = 0;
+        for (size_t p = 0; p < 3; p++) {
+            o.part = p;
+            ck_assert_int_eq(mp_gosh_run(y, v, 17, &o, &part[p]), MP_OK);
+            visited += part[p].subsets;
+        }
+        ck_assert_uint_eq(visited, whole.subsets);
+        mp_gosh_summary m;
+        ck_assert_int_eq(mp_gosh_summary_init_like(&m, &part[0].sum), MP_OK);
+        for (size_t p = 0; p < 3; p++) ck_assert_int_eq(mp_gosh_summary_merge(&m, &part[p].sum), MP_OK);
+        mp_gosh_result r;
+        memset(&r, 0, sizeof r);
+        ck_assert_int_eq(mp_gosh_summarise(&m, &r), MP_OK);
+        ck_assert_uint_eq(m.n, whole.sum.n);
+        ck_assert(memcmp(&r.estimate, &whole.estimate, sizeof r.estimate) == 0);
+        ck_assert(memcmp(&r.I2, &whole.I2, sizeof r.I2) == 0);
+        for (size_t j = 0; j < 17; j++) {
+            ck_assert_rel(r.mean_est_with[j], whole.mean_est_with[j], 1e-13);
+            ck_assert_rel(r.mean_i2_without[j], whole.mean_i2_without[j], 1e-13);
+        }
+        mp_gosh_result_free(&r);
+        mp_gosh_summary_free(&m);
+        mp_gosh_result_free(&whole);
+        for (size_t p = 0; p < 3; p++) mp_gosh_result_free(&part[p]);
+    }
+    mp_gosh_opts o;
+    mp_gosh_opts_init(&o);
+    o.parts = 2;
+    o.part = 2;
+    mp_gosh_result r;
+    ck_assert_int_eq(mp_gosh_run(y, v, 17, &o, &r), MP_EINVAL);
+    mp_gosh_result_free(&r);
+}
+END_TEST
+
 /* Every error path. */
 START_TEST(test_gosh_errors)
 {
@@ -625,6 +677,7 @@ static Suite *gosh_suite(void)
     tcase_add_test(tc, test_gosh_grid);
     tcase_add_test(tc, test_quantile7);
     tcase_add_test(tc, test_gosh_merge);
+    tcase_add_test(tc, test_gosh_parts_merge);
     tcase_add_test(tc, test_gosh_errors);
     suite_add_tcase(s, tc);
     return s;

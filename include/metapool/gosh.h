@@ -79,6 +79,10 @@ typedef struct mp_gosh_opts {
     size_t grid_nx, grid_ny; /**< density grid of (I^2, estimate) for plots; 0 = none [0] */
     size_t highlight;      /**< study whose subsets get their own density grid;
                                 (size_t)-1 = none [none] */
+    size_t part, parts;    /**< run only part `part` of `parts` equal shares of the work
+                                (e.g. one MPI rank's); the partial summaries (res->sum)
+                                merge with mp_gosh_summary_merge() and
+                                mp_gosh_summarise() gives the whole run's result [0, 1] */
     mp_gosh_row_fn row_fn; /**< per-subset rows (NULL: none); forces one thread */
     void *row_ctx;         /**< passed to row_fn */
     mp_gosh_progress_fn progress_fn; /**< progress (NULL: none) */
@@ -126,7 +130,7 @@ typedef struct mp_gosh_summary {
 typedef struct mp_gosh_result {
     size_t k;               /**< studies */
     mp_method method;       /**< model */
-    uint64_t subsets;       /**< subsets visited (fitted + failed) */
+    uint64_t subsets;       /**< subsets visited (fitted + failed; this part's with parts > 1) */
     int exhaustive;         /**< 1 if every non-empty subset was fitted */
     uint64_t failed;        /**< fits that failed (REML non-convergence); left out of the summaries */
     mp_gosh_stat estimate;  /**< summary of the estimates */

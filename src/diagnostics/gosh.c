@@ -70,6 +70,8 @@ void mp_gosh_opts_init(mp_gosh_opts *o)
     o->exact_max = (uint64_t)1 << 22;
     o->hist_bins = (size_t)1 << 16;
     o->highlight = (size_t)-1;
+    o->part = 0;
+    o->parts = 1;
 }
 
 /* ---- the summary: alloc, merge, free --------------------------------- */
@@ -415,6 +417,8 @@ struct job {
     uint64_t nchunks, chunk_blocks; /* exhaustive: high patterns per chunk */
     chunk_sums cs;             /* nchunks * k each */
     _Atomic uint64_t next;     /* next chunk to claim */
+    uint64_t c0, c1;           /* this part's chunks [c0, c1) (mp_gosh_opts part/parts) */
+    uint64_t part_total;       /* subsets in those chunks */
     _Atomic uint64_t done;     /* subsets done */
     _Atomic int stop;          /* set on error */
     pthread_mutex_t prog_mu;
@@ -740,7 +744,7 @@ static void progress(worker *wk, uint64_t add)
     uint64_t d = atomic_fetch_add(&jb->done, add) + add;
     if (jb->o.progress_fn) {
         pthread_mutex_lock(&jb->prog_mu);
-        jb->o.progress_fn(jb->o.progress_ctx, d, jb->total);
+        jb->o.progress_fn(jb->o.progress_ctx, d, jb->part_total);
         pthread_mutex_unlock(&jb->prog_mu);
     }
 }
@@ -842,8 +846,8 @@ static void *worker_main(void *arg)
     job *jb = wk->jb;
     for (;;) {
         if (atomic_load(&jb->stop)) break;
-        uint64_t ci = atomic_fetch_add(&jb->next, 1);
-        if (ci >= jb->nchunks) break;
+        uint64_t ci = jb->c0 + atomic_fetch_add(&jb->next, 1);
+        if (ci >= jb->c1) break;
         mp_status st = jb->exhaustive ? run_chunk_exhaustive(wk, ci) : run_chunk_random(wk, ci);
         if (st != MP_OK) {
             wk->st = st;
@@ -1003,7 +1007,8 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
         return MP_FAIL(MP_EINVAL);
     if (!(o->epsrel > 0 && o->epsrel < 1) || o->maxiter == 0 || o->hist_bins < 2 ||
         o->hist_bins > ((size_t)1 << 28) || (o->highlight != (size_t)-1 && o->highlight >= k) ||
-        (o->grid_nx > 0) != (o->grid_ny > 0) || o->grid_nx > 100000 || o->grid_ny > 100000)
+        (o->grid_nx > 0) != (o->grid_ny > 0) || o->grid_nx > 100000 || o->grid_ny > 100000 ||
+        o->parts == 0 || o->part >= o->parts)
         return MP_FAIL(MP_EINVAL);
     if (k < 2) return MP_FAIL(MP_ETOOFEW);
     if (k > MP_GOSH_KMAX) return MP_FAIL(MP_EDOM);
@@ -1055,13 +1060,27 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
     shape.highlight = o->highlight;
     jb.est_scale = (double)shape.bins / (jb.est_hi - jb.est_lo);
 
+    /* this part's share of the chunks (the whole run for parts = 1) */
+    jb.c0 = jb.nchunks * (uint64_t)o->part / (uint64_t)o->parts;
+    jb.c1 = jb.nchunks * ((uint64_t)o->part + 1) / (uint64_t)o->parts;
+    if (exhaustive) {
+        uint64_t nhigh = (uint64_t)1 << (k - jb.L), b0 = jb.c0 * jb.chunk_blocks,
+                 b1 = jb.c1 * jb.chunk_blocks;
+        if (b1 > nhigh) b1 = nhigh;
+        if (b0 > b1) b0 = b1;
+        jb.part_total = ((b1 - b0) << jb.L) - (b0 == 0 && b1 > 0);
+    } else {
+        uint64_t s0 = jb.c0 * RAND_CHUNK, s1 = jb.c1 * RAND_CHUNK;
+        if (s1 > jb.total) s1 = jb.total;
+        jb.part_total = s1 > s0 ? s1 - s0 : 0;
+    }
     size_t nth = o->threads;
     if (nth == 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
         nth = c > 0 ? (size_t)c : 1;
     }
     if (o->row_fn) nth = 1; /* rows in subset order */
-    if (nth > jb.nchunks) nth = (size_t)jb.nchunks;
+    if (nth > jb.c1 - jb.c0) nth = (size_t)(jb.c1 - jb.c0);
     if (nth > 256) nth = 256;
     if (nth == 0) nth = 1;
 
@@ -1083,6 +1102,8 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
         st = summary_alloc(S);
         if (st == MP_OK && shape.exact) {
             S->nvals = jb.total;
+            if (o->parts > 1) /* slots of other parts: empty (NaN is dropped when summarising) */
+                for (uint64_t i = 0; i < jb.total; i++) S->est_vals[i] = S->i2_vals[i] = NAN;
             jb.vals_e = S->est_vals;
             jb.vals_i = S->i2_vals;
         }
@@ -1130,10 +1151,11 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
     job_free(&jb);
     res->k = k;
     res->method = o->method;
-    res->subsets = jb.total;
+    res->subsets = jb.part_total;
     res->exhaustive = exhaustive;
     res->failed = res->sum.failed;
-    if (st == MP_OK) st = mp_gosh_summarise(&res->sum, res);
+    /* a part without any fitted subset still returns its (empty) summary */
+    if (st == MP_OK && (o->parts == 1 || res->sum.n > 0)) st = mp_gosh_summarise(&res->sum, res);
     return st;
 }
 
