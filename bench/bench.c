@@ -21,6 +21,8 @@
  * No timing is asserted anywhere: the numbers are for bench/README.md. */
 #include "lockstep.h"
 #include "metapool/batch.h"
+#include "metapool/gosh.h"
+#include "metapool/permute.h"
 #include "metapool/pool.h"
 #include "metapool/sensitivity.h"
 #include "metapool/table.h"
@@ -532,6 +534,73 @@ static void bench_kernel(void)
     }
 }
 
+/* GOSH (issue 16): every subset of k studies, FE and DL at k = 20, 25, 30
+ * and REML at k = 15, 20 (smoke: 16, 18 and 10, 12); "analyses" is the
+ * number of subsets, fits_per_s subsets per second (wall), cpu_seconds all
+ * threads.  Data as make_data (one analysis of k studies). */
+static void bench_gosh(unsigned threads)
+{
+    if (!wanted("gosh")) return;
+    const struct { mp_method m; size_t k, ks; } cases[] = {
+        {MP_METHOD_FE, 20, 16},   {MP_METHOD_DL, 20, 16},   {MP_METHOD_FE, 25, 18},
+        {MP_METHOD_DL, 25, 18},   {MP_METHOD_FE, 30, 18},   {MP_METHOD_DL, 30, 18},
+        {MP_METHOD_REML, 15, 10}, {MP_METHOD_REML, 20, 12}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t k = smoke ? cases[c].ks : cases[c].k;
+        dataset d = make_data(1, k, 1600 + k);
+        mp_gosh_opts o;
+        mp_gosh_opts_init(&o);
+        o.method = cases[c].m;
+        o.threads = threads;
+        mp_gosh_result r;
+        stamp t0 = stamp_now();
+        mp_status st = mp_gosh_run(d.y, d.v, k, &o, &r);
+        char extra[160];
+        snprintf(extra, sizeof extra, ", \"threads\": %u, \"status\": %d, \"quantiles\": \"%s\"",
+                 threads, (int)st, r.quantiles_exact ? "exact" : "histogram");
+        emit("gosh", mp_method_name(cases[c].m), k, (size_t)r.subsets, t0, extra);
+        mp_gosh_result_free(&r);
+        free_data(&d);
+    }
+}
+
+/* Permutation tests (issue 16): 10^5 random orderings of a k = 20 REML
+ * meta-regression on one moderator, and 10^5 sign flips of a k = 20 REML
+ * pool (smoke: 10^4); "analyses" = refits. */
+static void bench_permute(unsigned threads)
+{
+    if (!wanted("permute")) return;
+    size_t k = 20, n = smoke ? 10000 : 100000;
+    dataset d = make_data(1, k, 1700);
+    double *X = malloc(2 * k * sizeof *X);
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 17);
+    for (size_t i = 0; i < k; i++) { X[i] = 1; X[i + k] = gsl_ran_gaussian(g, 10) + 40; }
+    mp_perm_opts po;
+    mp_perm_opts_init(&po);
+    po.iter = n;
+    po.threads = threads;
+    mp_reg_opts ro;
+    mp_reg_opts_init(&ro);
+    mp_perm_result r;
+    char extra[96];
+    stamp t0 = stamp_now();
+    mp_status st = mp_permute_reg(d.y, d.v, X, k, 2, &ro, &po, &r);
+    snprintf(extra, sizeof extra, ", \"threads\": %u, \"status\": %d", threads, (int)st);
+    emit("permute_reg", "REML", k, (size_t)r.permutations, t0, extra);
+    mp_perm_result_free(&r);
+    mp_pool_opts pl;
+    mp_pool_opts_init(&pl);
+    t0 = stamp_now();
+    st = mp_permute_pool(d.y, d.v, k, &pl, &po, &r);
+    snprintf(extra, sizeof extra, ", \"threads\": %u, \"status\": %d", threads, (int)st);
+    emit("permute_pool", "REML", k, (size_t)r.permutations, t0, extra);
+    mp_perm_result_free(&r);
+    gsl_rng_free(g);
+    free(X);
+    free_data(&d);
+}
+
 int main(int argc, char **argv)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -566,7 +635,9 @@ int main(int argc, char **argv)
     bench_threads(threads);
     bench_ingest(threads);
     bench_kernel();
+    bench_gosh(threads);
 #ifdef MP_BENCH_HAVE_REG
+    bench_permute(threads);
     bench_reg();
 #endif
 #ifdef MP_BENCH_HAVE_TRAJ

@@ -6,6 +6,8 @@
 # Usage: bench/compare_metafor.sh [BUILD_DIR]     (BUILD_DIR holds the metapool binary [build])
 #
 # Writes synthetic CSV files (awk, fixed seed), then fits them
+#  - gosh, k = 15: every subset (FE, DL; REML with MP_GOSH_REML=1), metapool
+#              gosh vs metafor's gosh() (MP_ONLY=gosh runs only these);
 #  - k = 9:    NG groups with `metapool batch` (CSV ingest + REML fits + output,
 #              one thread) and the first NR groups with metafor's rma() in R;
 #  - k = 1000, 4000, 10000: one analysis each, `metapool batch` on the file vs
@@ -77,6 +79,38 @@ cat(sprintf('{"bench": "compare_metafor", "case": "%s", "method": "REML", "k": %
             as.character(packageVersion("metafor"))))
 R
 }
+
+# GOSH (issue 16): every subset of the same k = 15 studies in metapool and in
+# metafor's gosh() (FE and DL; REML in metafor only with MP_GOSH_REML=1: it
+# takes minutes), times and the largest difference of the summaries.
+gosh_case() { # method
+    local m=$1 t0 t1
+    gen 1 15 16 | awk -F, 'NR == 1 { print "study,yi,vi"; next } { print "S" NR - 1 "," $2 "," $3 }' >"$T/g15.csv"
+    t0=$(now)
+    "$BIN" gosh "$T/g15.csv" --method "$m" --format json >"$T/g15.json" 2>/dev/null || true
+    t1=$(now)
+    Rscript - "$T/g15.csv" "$m" "$T/g15.json" "$(echo "$t1 - $t0" | bc -l)" <<'R'
+suppressMessages(library(metafor))
+a <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(a[1]); m <- a[2]; mp_s <- as.numeric(a[4])
+j <- jsonlite_ok <- requireNamespace("jsonlite", quietly = TRUE)
+fit <- rma(yi, vi, data = d, method = m)
+t <- system.time(g <- gosh(fit, progbar = FALSE))[["elapsed"]]
+q <- quantile(g$res$estimate, c(.05, .5, .95), type = 7)
+diff <- NA
+if (jsonlite_ok) {
+  mp <- jsonlite::fromJSON(a[3])
+  diff <- max(abs(c(mp$estimate$q05, mp$estimate$median, mp$estimate$q95) - q))
+}
+n <- nrow(g$res)
+cat(sprintf('{"bench": "compare_metafor", "case": "gosh_k15", "method": "%s", "k": 15, "subsets": %d, "metapool_seconds": %.6g, "metafor_seconds": %.6g, "speedup": %.6g, "max_diff_quantiles": %s, "metafor_version": "%s"}\n',
+            m, n, mp_s, t, t / mp_s, if (is.na(diff)) "null" else sprintf("%.3g", diff), as.character(packageVersion("metafor"))))
+R
+}
+gosh_case FE
+gosh_case DL
+if [ "${MP_GOSH_REML:-0}" = 1 ]; then gosh_case REML; fi
+if [ "${MP_ONLY:-}" = gosh ]; then exit 0; fi
 
 gen "$NG" 9 1 >"$T/k9.csv"
 case_run "batch_k9" 9 "$NG" "$NR" "$T/k9.csv" | tee "$T/k9.json"

@@ -20,6 +20,8 @@
 #include "report.h"
 #include "quantile.h"
 #include "bias.h"
+#include "gosh.h"
+#include "permute.h"
 #include "metapool/version.h"
 
 #endif

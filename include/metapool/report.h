@@ -26,6 +26,8 @@
 #include "design.h"
 #include "mh.h"
 #include "bias.h"
+#include "gosh.h"
+#include "permute.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -132,6 +134,30 @@ MP_EXPORT void mp_report_reg_csv(FILE *f, const mp_design *d, const mp_reg_resul
 /** The contract's JSON object of `metapool reg` with `w` as "warnings". */
 MP_EXPORT void mp_report_reg_json(FILE *f, mp_measure measure, const mp_design *d,
                                   const mp_reg_result *r, const mp_msgs *w);
+/** The same with a permutation test (perm may be NULL): coef[].pval_perm,
+ *  "QM_pval_perm", "permutations", "exact" (metafor's permutest()). */
+MP_EXPORT void mp_report_reg_json_perm(FILE *f, mp_measure measure, const mp_design *d,
+                                       const mp_reg_result *r, const mp_msgs *w,
+                                       const mp_perm_result *perm);
+
+/* ---- all subsets (metapool gosh) ---- */
+
+/** The contract's JSON object of `metapool gosh`: k, method, subsets,
+ *  exhaustive, estimate and I2 summaries, per-study means (labels[j] names
+ *  study j), plus "failed", "quantiles" ("exact" or "histogram") with
+ *  "quantile_error" bounds, and `w` as "warnings". */
+MP_EXPORT void mp_report_gosh_json(FILE *f, const mp_gosh_result *r, const char *const *labels,
+                                   const mp_msgs *w);
+/** The summaries and per-study means as a text table with `digits` decimals. */
+MP_EXPORT void mp_report_gosh_table(FILE *f, const mp_gosh_result *r, const char *const *labels,
+                                    int digits);
+/** Estimate against I^2 as a hexagonal-bin density (log-scaled shading)
+ *  from the run's grid (r->sum.grid; mp_gosh_opts grid_nx/ny must have been
+ *  set); with r->sum.grid_hl, each hexagon is coloured by the share of its
+ *  subsets that include the highlighted study (labels[highlight]).  `ylab`
+ *  names the estimate axis.  MP_OK, MP_EINVAL (no grid), MP_EIO. */
+MP_EXPORT mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r,
+                                       const char *const *labels, const char *ylab);
 
 /* ---- time trajectories (metapool trajectory) ---- */
 

@@ -26,6 +26,7 @@ int cmd_leave1out(int argc, char **argv);
 int cmd_cumul(int argc, char **argv);
 int cmd_influence(int argc, char **argv);
 int cmd_bias(int argc, char **argv);
+int cmd_gosh(int argc, char **argv);
 
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
@@ -40,6 +41,7 @@ typedef enum cli_opt_id {
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
     OPT_ORDER, OPT_DECREASING,
     OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
+    OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -70,6 +72,12 @@ typedef struct cli_common {
     double steps[32];       /* --steps (bias) */
     size_t nsteps;          /* 0: selmodel's default 0.025, 1 */
     int contours;           /* --contours (bias) */
+    unsigned long long subsets; /* --subsets N (gosh); 0 = all [all] */
+    int subsets_given;      /* --subsets was given */
+    unsigned long seed;     /* --seed S (gosh, permutations) [1] */
+    const char *out;        /* --out FILE (gosh) or NULL */
+    const char *highlight;  /* --highlight STUDY (gosh) or NULL */
+    long long permutations; /* --permutations N; -1 = exact; 0 = none */
     const char *file;       /* the one input FILE (set by cli_parse) */
     mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
 } cli_common;

@@ -17,6 +17,9 @@ static const cli_optuse pool_opts[] = {
     {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
     {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
     {OPT_METHODS, NULL, NULL}, {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_PERMUTATIONS, "permutation test of the estimate (metafor's permutest(): sign flips):\n"
+                       "N random ones or exact (all 2^k, k <= 24; used anyway when 2^k <= N)", NULL},
+    {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec pool_spec = {
@@ -111,11 +114,24 @@ static void fit_warnings(const mp_report_analysis *a, mp_msgs *w)
     }
 }
 
-/* The "compare" member of the JSON object (mp_report_json's extra hook). */
-static void json_compare(FILE *f, void *ctx)
+/* Further members of the JSON object (mp_report_json's extra hook): the
+ * permutation test and the reproduction check. */
+typedef struct { const mp_perm_result *perm; const mp_compare_result *cmp; } json_extra_ctx;
+
+static void json_extra(FILE *f, void *ctx)
 {
-    fputs(",\n  \"compare\": ", f);
-    mp_compare_json(f, ctx);
+    const json_extra_ctx *x = ctx;
+    if (x->perm) {
+        fputs(",\n  \"pval_perm\": ", f);
+        mp_json_num(f, x->perm->pval[0]);
+        fprintf(f, ", \"permutations\": %llu, \"exact\": %s, \"permutations_failed\": %llu",
+                (unsigned long long)x->perm->permutations, x->perm->exact ? "true" : "false",
+                (unsigned long long)x->perm->failed);
+    }
+    if (x->cmp) {
+        fputs(",\n  \"compare\": ", f);
+        mp_compare_json(f, x->cmp);
+    }
 }
 
 /* Everything one run of `metapool pool` holds, so each step below is a
@@ -140,11 +156,14 @@ typedef struct pool_run {
     size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
     mp_report_analysis *an;     /* the analyses as the reporter sees them */
     mp_msgs warn;               /* fit warnings, then the loader's */
+    mp_perm_result perm;        /* --permutations: the test */
+    int have_perm;              /* perm holds a result */
     mp_report r;                /* the report */
 } pool_run;
 
 static void pool_run_free(pool_run *P)
 {
+    mp_perm_result_free(&P->perm);
     mp_msgs_free(&P->warn);
     free(P->off);
     free(P->an);
@@ -428,12 +447,17 @@ static int write_outputs(pool_run *P)
         }
     }
     if (c->format == CLI_FMT_JSON) {
-        mp_report_json(stdout, r, cmp ? json_compare : NULL, cmp);
+        json_extra_ctx x = {P->have_perm ? &P->perm : NULL, cmp};
+        mp_report_json(stdout, r, x.perm || x.cmp ? json_extra : NULL, &x);
     } else if (c->format == CLI_FMT_CSV) {
         mp_report_csv(stdout, r);
         if (cmp) mp_compare_print(stderr, cmp, r); /* keep stdout one tidy table */
     } else {
         mp_report_table(stdout, r);
+        if (P->have_perm)
+            fprintf(stdout, "\nPermutation test (%s, %llu sign flips%s): p = %.4g\n",
+                    P->perm.exact ? "exact" : "random", (unsigned long long)P->perm.permutations,
+                    P->perm.exact ? ", all" : "", P->perm.pval[0]);
         if (cmp) mp_compare_print(stdout, cmp, r);
     }
     if (c->methods) mp_report_methods(c->format == CLI_FMT_TABLE ? stdout : stderr, r);
@@ -444,6 +468,37 @@ static int write_outputs(pool_run *P)
     if (cmp && !mp_compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;
     mp_compare_result_free(cmp);
     return status;
+}
+
+/* Step 3c (--permutations): metafor's permutest() of the one analysis. */
+static int permute(pool_run *P)
+{
+    if (P->bycol >= 0) {
+        cli_errorf(P->cmd, "--permutations is not available with --by");
+        return CLI_USAGE;
+    }
+    mp_perm_opts o;
+    mp_perm_opts_init(&o);
+    o.exact = P->c.permutations < 0;
+    o.iter = P->c.permutations > 0 ? (uint64_t)P->c.permutations : 1000;
+    o.seed = P->c.seed;
+    o.threads = (size_t)P->c.threads;
+    const mp_report_analysis *A = &P->an[0];
+    mp_status s = mp_permute_pool(A->yi, A->vi, A->k, &P->c.pool, &o, &P->perm);
+    if (s == MP_EDOM) {
+        cli_errorf(P->cmd, "--permutations exact: 2^%zu sign flips are too many (k <= %d); "
+                   "give a number of random permutations", A->k, MP_PERM_POOL_EXACT_KMAX);
+        return CLI_USAGE;
+    }
+    if (s != MP_OK) {
+        cli_errorf(P->cmd, "%s: the permutation test failed: %s", mp_table_name(P->t), mp_strerror(s));
+        return CLI_FAIL;
+    }
+    P->have_perm = 1;
+    if (P->perm.failed)
+        mp_msgs_add(&P->warn, "%llu permuted fits did not converge and are left out of the "
+                    "permutation test", (unsigned long long)P->perm.failed);
+    return CLI_OK;
 }
 
 int cmd_pool(int argc, char **argv)
@@ -458,6 +513,7 @@ int cmd_pool(int argc, char **argv)
     status = load_inputs(&P);
     if (status == CLI_OK) status = pack_analyses(&P);
     if (status == CLI_OK) status = fit_analyses(&P);
+    if (status == CLI_OK && P.c.permutations) status = permute(&P);
     if (status == CLI_OK) {
         make_report(&P);
         status = write_outputs(&P);

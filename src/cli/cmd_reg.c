@@ -25,6 +25,10 @@ static const cli_optuse reg_opts[] = {
     {OPT_FORMAT, "table, json or csv (the coefficient table) [table]", NULL},
     {OPT_DIGITS, "decimals shown in the table [4]", NULL},
     {OPT_MAXITER, "iteration limit of REML, ML, EB and PM [1000]", NULL},
+    {OPT_PERMUTATIONS, "permutation tests of the coefficients and QM (metafor's permutest():\n"
+                       "permuted rows of the moderators): N random orderings or exact\n"
+                       "(every distinct one, k <= 10; used anyway when there are at most N)", NULL},
+    {OPT_SEED, NULL, NULL}, {OPT_THREADS, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec reg_spec = {
@@ -68,7 +72,10 @@ int cmd_reg(int argc, char **argv)
     mp_effects e;
     mp_design d;
     mp_reg_result r;
+    mp_perm_result perm;
+    int have_perm = 0;
     mp_msgs warn = {0};
+    memset(&perm, 0, sizeof perm);
     memset(&d, 0, sizeof d);
     memset(&r, 0, sizeof r);
     int status = cli_load(cmd, c.file, &c, &t, &e);
@@ -110,10 +117,44 @@ int cmd_reg(int argc, char **argv)
         cli_errorf(cmd, "warning: %s", m);
     }
 
-    if (c.format == CLI_FMT_JSON) mp_report_reg_json(stdout, e.measure, &d, &r, &warn);
+    if (c.permutations) {
+        mp_perm_opts po;
+        mp_perm_opts_init(&po);
+        po.exact = c.permutations < 0;
+        po.iter = c.permutations > 0 ? (uint64_t)c.permutations : 1000;
+        po.seed = c.seed;
+        po.threads = (size_t)c.threads;
+        s = mp_permute_reg(d.y, d.v, d.X, d.k, d.p, &o, &po, &perm);
+        if (s == MP_EDOM) {
+            cli_errorf(cmd, "--permutations exact: %zu! orderings are too many (k <= %d); give a "
+                       "number of random permutations", d.k, MP_PERM_REG_EXACT_KMAX);
+            status = CLI_USAGE;
+            goto out;
+        } else if (s != MP_OK) {
+            cli_errorf(cmd, "%s: the permutation test failed: %s", mp_table_name(t), mp_strerror(s));
+            status = CLI_FAIL;
+            goto out;
+        }
+        have_perm = 1;
+        if (perm.failed)
+            mp_msgs_add(&warn, "%llu permuted fits did not converge and are left out of the "
+                        "permutation test", (unsigned long long)perm.failed);
+    }
+
+    if (c.format == CLI_FMT_JSON)
+        mp_report_reg_json_perm(stdout, e.measure, &d, &r, &warn, have_perm ? &perm : NULL);
     else if (c.format == CLI_FMT_CSV) mp_report_reg_csv(stdout, &d, &r);
-    else mp_report_reg_table(stdout, &d, &r, c.rep.digits);
+    else {
+        mp_report_reg_table(stdout, &d, &r, c.rep.digits);
+        if (have_perm) {
+            fprintf(stdout, "\nPermutation tests (%s, %llu orderings of the moderator rows):\n",
+                    perm.exact ? "exact" : "random", (unsigned long long)perm.permutations);
+            for (size_t j = 0; j < d.p; j++) fprintf(stdout, "  %-20s p = %.4g\n", d.names[j], perm.pval[j]);
+            if (!isnan(perm.QM_pval)) fprintf(stdout, "  %-20s p = %.4g\n", "QM", perm.QM_pval);
+        }
+    }
 out:
+    mp_perm_result_free(&perm);
     mp_reg_result_free(&r);
     mp_design_free(&d);
     mp_msgs_free(&warn);

@@ -24,6 +24,7 @@ static const struct {
     {"leave1out", cmd_leave1out, "the analysis repeated with each study left out in turn"},
     {"cumul", cmd_cumul, "cumulative meta-analysis: studies added in the order of --order COL"},
     {"influence", cmd_influence, "influence diagnostics per study (metafor's influence()), Baujat plot"},
+    {"gosh", cmd_gosh, "the model fitted to every subset of the studies (or N random ones)"},
     {"help", cmd_help, "show help for a command (metapool help CMD)"},
     {"version", cmd_version, "print version and exit"},
 };

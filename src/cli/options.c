@@ -9,6 +9,7 @@
  * from the same entries, so help and parser cannot disagree. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,15 @@ static const cli_option options[] = {
      "e.g. 0.025,0.5,1 (1 is added if missing) [0.025,1]"},
     {OPT_CONTOURS, "contours", NULL,
      "contour-enhanced funnel plot (p = 0.10, 0.05, 0.01 regions)"},
+    {OPT_SUBSETS, "subsets", "N",
+     "all (every non-empty subset) or N random subsets [all up to k = 30,\n"
+     "else 1000000]"},
+    {OPT_SEED, "seed", "S", "seed of the random generator (a run repeats exactly) [1]"},
+    {OPT_OUT, "out", "FILE", "write one CSV row per subset to FILE (subset,k,estimate,Q,I2,H2,tau2)"},
+    {OPT_HIGHLIGHT, "highlight", "STUDY", "with --plot: the subsets with STUDY in their own colour"},
+    {OPT_PERMUTATIONS, "permutations", "N",
+     "permutation test (metafor's permutest()): N random permutations or\n"
+     "exact (every one; used anyway when there are at most N)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -105,6 +115,7 @@ void cli_common_init(cli_common *c)
     c->study = "study";
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = ncpu > 0 ? (ncpu > 256 ? 256 : ncpu) : 1;
+    c->seed = 1;
 }
 
 /* Parse and store the value of option id; 0 ok, -1 after a one-line
@@ -269,6 +280,41 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         c->threads = l;
         return 0;
     case OPT_SORTED: c->sorted = 1; return 0;
+    case OPT_SUBSETS: {
+        unsigned long long n;
+        char *end;
+        c->subsets_given = 1;
+        if (strcmp(arg, "all") == 0) { c->subsets = 0; return 0; }
+        errno = 0;
+        n = strtoull(arg, &end, 10);
+        if (errno || end == arg || *end || arg[0] == '-' || n < 2) {
+            cli_errorf(cmd, "--subsets must be all or an integer >= 2, got '%s'", arg);
+            return -1;
+        }
+        c->subsets = n;
+        return 0;
+    }
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(arg, &end, 10);
+        if (errno || end == arg || *end || arg[0] == '-') {
+            cli_errorf(cmd, "--seed must be a non-negative integer, got '%s'", arg);
+            return -1;
+        }
+        c->seed = n;
+        return 0;
+    }
+    case OPT_OUT: c->out = arg; return 0;
+    case OPT_HIGHLIGHT: c->highlight = arg; return 0;
+    case OPT_PERMUTATIONS:
+        if (strcmp(arg, "exact") == 0) { c->permutations = -1; return 0; }
+        if (!cli_parse_int(arg, 2, 1000000000L, &l)) {
+            cli_errorf(cmd, "--permutations must be exact or an integer from 2 to 1e9, got '%s'", arg);
+            return -1;
+        }
+        c->permutations = l;
+        return 0;
     case OPT_TAU2:
         if (strcmp(arg, "common") == 0) c->tau2_common = 1;
         else if (strcmp(arg, "separate") == 0) c->tau2_common = 0;

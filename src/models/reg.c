@@ -316,6 +316,15 @@ static mp_status solve_eq(eqkind kind, regws *ws, double lo, double hi, double s
         if (g > 0) lo = x; else hi = x;
         double step = dg < 0 ? -g / dg : g / fi;
         double xn = x + step;
+        /* A step below the tolerance is convergence even when rounding puts
+         * xn on the bracket end (g = 1.8e-15 noise at the root, step 2.7e-17,
+         * xn == x == lo): test it before the bracket, as pool.c does (issue
+         * 16: one of the 10080 row orderings of bcg trials 1-8 ~ ablat
+         * "did not converge" here while metafor fits it). */
+        if (fabs(step) <= o->epsrel * fabs(x)) {
+            *root = xn;
+            return MP_OK;
+        }
         if (!(xn > lo && xn < hi)) {
             if (isinf(hi)) return MP_FAIL(MP_ENOCONV);
             xn = 0.5 * (lo + hi);

@@ -22,6 +22,12 @@ static void json_warnings(FILE *f, const mp_msgs *w)
 void mp_report_reg_json(FILE *f, mp_measure measure, const mp_design *d, const mp_reg_result *r,
                         const mp_msgs *w)
 {
+    mp_report_reg_json_perm(f, measure, d, r, w, NULL);
+}
+
+void mp_report_reg_json_perm(FILE *f, mp_measure measure, const mp_design *d,
+                             const mp_reg_result *r, const mp_msgs *w, const mp_perm_result *perm)
+{
     fprintf(f, "{\n  \"k\": %zu, \"p\": %zu, \"measure\": ", r->k, r->p);
     mp_json_str(f, mp_measure_name(measure));
     fputs(", \"method\": ", f);
@@ -41,6 +47,10 @@ void mp_report_reg_json(FILE *f, mp_measure measure, const mp_design *d, const m
             fprintf(f, ", \"%s\": ", kv[i].key);
             mp_json_num(f, kv[i].v);
         }
+        if (perm && j < perm->p) {
+            fputs(", \"pval_perm\": ", f);
+            mp_json_num(f, perm->pval[j]);
+        }
         fputc('}', f);
     }
     fputs("\n  ],\n  ", f);
@@ -56,6 +66,13 @@ void mp_report_reg_json(FILE *f, mp_measure measure, const mp_design *d, const m
         fputs(i == 6 || i == 12 ? ",\n  " : ", ", f);
     }
     fprintf(f, "\"niter\": %zu, \"converged\": %s,\n", r->niter, r->converged ? "true" : "false");
+    if (perm) {
+        fputs("  \"QM_pval_perm\": ", f);
+        mp_json_num(f, perm->QM_pval);
+        fprintf(f, ", \"permutations\": %llu, \"exact\": %s, \"permutations_failed\": %llu,\n",
+                (unsigned long long)perm->permutations, perm->exact ? "true" : "false",
+                (unsigned long long)perm->failed);
+    }
     json_warnings(f, w);
     fputs("}\n", f);
 }
