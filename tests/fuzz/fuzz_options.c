@@ -16,9 +16,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int (*const cmds[])(int, char **) = {cmd_pool, cmd_escalc, cmd_reg, cmd_trajectory,
-                                            cmd_batch};
-static const char *const names[] = {"pool", "escalc", "reg", "trajectory", "batch"};
+static int (*const cmds[])(int, char **) = {cmd_pool,  cmd_escalc,    cmd_reg,
+                                            cmd_trajectory, cmd_batch, cmd_leave1out,
+                                            cmd_cumul, cmd_influence};
+static const char *const names[] = {"pool",  "escalc",    "reg",  "trajectory",
+                                    "batch", "leave1out", "cumul", "influence"};
+#define NCMDS (sizeof names / sizeof names[0])
 
 static char datafile[256];
 
@@ -55,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     buf[size] = '\0';
     int argc = 0;
-    unsigned pick = (unsigned char)buf[0] % 5;
+    unsigned pick = (unsigned char)buf[0] % NCMDS;
     argv[argc++] = (char *)names[pick];
     for (char *p = buf + 1; p && *p && argc < 64;) {
         char *nl = strchr(p, '\n');
