@@ -17,8 +17,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int (*const cmds[])(int, char **) = {cmd_pool, cmd_escalc, cmd_reg, cmd_trajectory,
-                                            cmd_batch};
-static const char *const names[] = {"pool", "escalc", "reg", "trajectory", "batch"};
+                                            cmd_batch, cmd_bias};
+static const char *const names[] = {"pool", "escalc", "reg", "trajectory", "batch", "bias"};
 
 static char datafile[256];
 
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     buf[size] = '\0';
     int argc = 0;
-    unsigned pick = (unsigned char)buf[0] % 5;
+    unsigned pick = (unsigned char)buf[0] % (sizeof names / sizeof names[0]);
     argv[argc++] = (char *)names[pick];
     for (char *p = buf + 1; p && *p && argc < 64;) {
         char *nl = strchr(p, '\n');
