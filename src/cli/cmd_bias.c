@@ -77,7 +77,9 @@ static double *sample_sizes(const mp_table *t, const mp_effects *e)
 /* A method that could not be run: a warning naming it and why. */
 static void note(const char *cmd, mp_msgs *w, const char *what, mp_status st, int *noconv)
 {
-    const char *why = st == MP_ETOOFEW ? "too few studies (or an empty p-value interval)"
+    int sel = !strcmp(what, "the selection model");
+    const char *why = st == MP_ETOOFEW && sel ? "too few studies, or an interval of --steps holds no study"
+                      : st == MP_ETOOFEW ? "too few studies"
                       : st == MP_EDOM && !strcmp(what, "trim and fill")
                           ? "k0 cannot be estimated from these ranks (with Q0: 2k^2 - 4 Sr + 1/4 < 0; try --estimator L0)"
                       : st == MP_ESING ? "the predictor does not vary across studies"

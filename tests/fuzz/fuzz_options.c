@@ -16,11 +16,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int (*const cmds[])(int, char **) = {cmd_pool,  cmd_escalc,    cmd_reg,
-                                            cmd_trajectory, cmd_batch, cmd_leave1out,
-                                            cmd_cumul, cmd_influence};
-static const char *const names[] = {"pool",  "escalc",    "reg",  "trajectory",
-                                    "batch", "leave1out", "cumul", "influence"};
+static int (*const cmds[])(int, char **) = {cmd_pool,      cmd_escalc, cmd_reg,
+                                            cmd_trajectory, cmd_batch,  cmd_leave1out,
+                                            cmd_cumul,      cmd_influence, cmd_bias,
+                                            cmd_gosh};
+static const char *const names[] = {"pool",  "escalc",    "reg",   "trajectory", "batch",
+                                    "leave1out", "cumul", "influence", "bias", "gosh"};
 #define NCMDS (sizeof names / sizeof names[0])
 
 static char datafile[256];
