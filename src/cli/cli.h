@@ -34,6 +34,7 @@ typedef enum cli_opt_id {
     OPT_STUDY, OPT_FORMAT, OPT_PLOT, OPT_COMPARE, OPT_WIDTH, OPT_DIGITS, OPT_TRANSF,
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
+    OPT_LABELS, OPT_FAVOURS, OPT_XLAB, OPT_TITLE, OPT_DPI,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -57,6 +58,7 @@ typedef struct cli_common {
     int sorted;             /* --sorted (batch) */
     int tau2_common;        /* --tau2 common (pool --by) */
     const char *file;       /* the one input FILE (set by cli_parse) */
+    char pair_buf[2][2][256]; /* --labels and --favours, split at the comma (rep points here) */
 } cli_common;
 
 /* One option as a command takes it: the id, and optionally its own help text
@@ -86,6 +88,14 @@ enum { CLI_GO_ON = -1 };
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c);
 /* The generated help of a command. */
 void cli_help(FILE *f, const cli_spec *spec);
+/* What --help writes: the help text (default), a man page in roff (for
+ * `metapool --man`), or the option names on one line (bash completion).
+ * Set by main before it runs a command with --help. */
+typedef enum cli_help_mode { CLI_HELP_TEXT = 0, CLI_HELP_MAN, CLI_HELP_WORDS } cli_help_mode;
+extern cli_help_mode cli_help_as;
+extern FILE *cli_help_out; /* where MAN and WORDS go (NULL = stdout) */
+/* roff-escaped text (backslashes, leading dots and quotes) to f. */
+void cli_roff(FILE *f, const char *s);
 
 /* Strict number parsing of option values. */
 int cli_parse_double(const char *s, double *out);

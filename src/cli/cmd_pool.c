@@ -17,6 +17,8 @@ static const cli_optuse pool_opts[] = {
     {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
     {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
     {OPT_METHODS, NULL, NULL}, {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_LABELS, NULL, NULL},  {OPT_FAVOURS, NULL, NULL}, {OPT_XLAB, NULL, NULL},
+    {OPT_TITLE, NULL, NULL},   {OPT_DPI, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec pool_spec = {
@@ -129,10 +131,24 @@ typedef struct pool_run {
     mp_report_analysis *an;     /* the analyses as the reporter sees them */
     mp_msgs warn;               /* fit warnings, then the loader's */
     mp_report r;                /* the report */
+    mp_arms arms;               /* arm-level data of the rows (events/total, mean (SD) n) */
+    unsigned char *left_out;    /* rows the effects stage left out ("not estimable" rows) */
+    double *parm;               /* packed arm-level rows (MP_ARM_NV per study), or NULL */
+    unsigned char *pcor;        /* packed "1/2 added" flags */
+    const char **ne_lab;        /* not-estimable rows of every analysis: labels, */
+    size_t *ne_before;          /* positions among the studies, */
+    double *ne_arm;             /* arm-level data */
 } pool_run;
 
 static void pool_run_free(pool_run *P)
 {
+    mp_arms_free(&P->arms);
+    free(P->left_out);
+    free(P->parm);
+    free(P->pcor);
+    free(P->ne_lab);
+    free(P->ne_before);
+    free(P->ne_arm);
     mp_msgs_free(&P->warn);
     free(P->off);
     free(P->an);
@@ -166,6 +182,23 @@ static int load_inputs(pool_run *P)
     int rc = cli_load(cmd, c->file, c, &P->t, &P->e);
     if (rc != CLI_OK) return rc;
     mp_table *t = P->t;
+    size_t nr = mp_table_nrows(t);
+    /* the rows the effects stage left out are shown as "not estimable" */
+    P->left_out = malloc(nr ? nr : 1);
+    if (!P->left_out) { cli_errorf(cmd, "out of memory"); return CLI_FAIL; }
+    for (size_t i = 0; i < nr; i++) P->left_out[i] = !P->e.used[i];
+    /* arm-level columns for the forest plot: a cell that is not a number in
+     * a column the analysis does not use only costs the columns (warned) */
+    mp_error aerr;
+    mp_error_clear(&aerr);
+    mp_status as = mp_effects_arms(t, &P->e, &P->arms, &aerr);
+    if (as == MP_ENOMEM) { cli_errorf(cmd, "out of memory"); return CLI_FAIL; }
+    if (as != MP_OK) {
+        char b[800];
+        mp_error_format(&aerr, b, sizeof b);
+        cli_errorf(cmd, "warning: arm-level columns not shown: %s", b);
+        mp_msgs_add(&P->e.warnings, "arm-level columns not shown: %s", b);
+    }
     if (c->rep.by && (P->bycol = mp_table_col(t, c->rep.by)) < 0) {
         cli_errorf(cmd, "%s: no column '%s' for --by", mp_table_name(t), c->rep.by);
         return CLI_USAGE;
@@ -207,21 +240,54 @@ static int pack_analyses(pool_run *P)
     P->an = calloc(P->na, sizeof *P->an);
     P->off = malloc((P->na + 1) * sizeof *P->off);
     if (!P->lab || !P->y || !P->v || !P->wt || !P->plab || !P->an || !P->off) goto nomem;
-    size_t pos = 0;
+    int arms = P->arms.kind != MP_ARMS_NONE;
+    P->pcor = calloc(2 * k, 1);
+    P->ne_lab = malloc((nr ? nr : 1) * sizeof *P->ne_lab);
+    P->ne_before = malloc((nr ? nr : 1) * sizeof *P->ne_before);
+    if (!P->pcor || !P->ne_lab || !P->ne_before) goto nomem;
+    if (arms) {
+        P->parm = malloc(2 * k * MP_ARM_NV * sizeof *P->parm);
+        P->ne_arm = malloc((nr ? nr : 1) * MP_ARM_NV * sizeof *P->ne_arm);
+        if (!P->parm || !P->ne_arm) goto nomem;
+    }
+    size_t pos = 0, nne = 0;
     for (size_t a = 0; a < P->na; a++) {
         mp_report_analysis *A = &P->an[a];
         int grouped = P->bycol >= 0 && a < ng; /* a subgroup, not the overall analysis */
+        int shown = grouped || P->bycol < 0;   /* its studies are drawn */
         A->group = grouped ? P->g.name[a] : NULL;
         A->yi = P->y + pos;
         A->vi = P->v + pos;
         A->weight = P->wt + pos;
         A->label = P->plab + pos;
+        A->corrected = P->pcor + pos;
+        A->arm = arms ? P->parm + MP_ARM_NV * pos : NULL;
+        A->ne_label = P->ne_lab + nne;
+        A->ne_before = P->ne_before + nne;
+        A->ne_arm = arms ? P->ne_arm + MP_ARM_NV * nne : NULL;
         P->off[a] = pos;
         for (size_t i = 0; i < nr; i++) {
-            if (!P->e.used[i] || (grouped && P->g.of_row[i] != a)) continue;
+            if (!P->e.used[i]) {
+                /* not estimable: shown where its study would be, in its group */
+                if (!shown || !P->left_out[i] ||
+                    (grouped && (mp_table_is_missing(P->t, i, (size_t)P->bycol) ||
+                                 strcmp(mp_table_cell(P->t, i, (size_t)P->bycol), A->group) != 0)))
+                    continue;
+                P->ne_lab[nne] = P->lab[i];
+                P->ne_before[nne] = pos - P->off[a];
+                if (arms) memcpy(P->ne_arm + MP_ARM_NV * nne, P->arms.v + MP_ARM_NV * i,
+                                 MP_ARM_NV * sizeof *P->ne_arm);
+                nne++;
+                A->n_ne++;
+                continue;
+            }
+            if (grouped && P->g.of_row[i] != a) continue;
             P->y[pos] = P->e.yi[i];
             P->v[pos] = P->e.vi[i];
             P->plab[pos] = P->lab[i];
+            P->pcor[pos] = P->e.corrected ? P->e.corrected[i] : 0;
+            if (arms) memcpy(P->parm + MP_ARM_NV * pos, P->arms.v + MP_ARM_NV * i,
+                             MP_ARM_NV * sizeof *P->parm);
             pos++;
         }
         A->k = pos - P->off[a];
@@ -327,7 +393,8 @@ static void make_report(pool_run *P)
     mp_report *r = &P->r;
     *r = (mp_report){.file = mp_table_name(P->t), .measure = P->e.measure, .vtype = P->e.vtype,
                      .source = P->e.source, .opt = &P->c.rep, .a = P->an, .n = ng,
-                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn};
+                     .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn,
+                     .arms = P->arms.kind};
     r->tau2_common = P->c.tau2_common && P->bycol >= 0;
     if (r->tau2_common && ng >= 2) {
         r->has_subgroup_test = common_tau2(P) == CLI_OK;

@@ -25,6 +25,7 @@ void mp_effects_free(mp_effects *e)
     free(e->yi);
     free(e->vi);
     free(e->used);
+    free(e->corrected);
     mp_msgs_free(&e->warnings);
     memset(e, 0, sizeof *e);
 }
@@ -51,7 +52,8 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
     out->yi = malloc(bytes);
     out->vi = malloc(bytes);
     out->used = malloc(n);
-    if (!out->yi || !out->vi || !out->used) { mp_effects_free(out); return MP_FAIL(MP_ENOMEM); }
+    out->corrected = calloc(n, 1);
+    if (!out->yi || !out->vi || !out->used || !out->corrected) { mp_effects_free(out); return MP_FAIL(MP_ENOMEM); }
 
     for (size_t i = 0; i < n; i++) {
         double x[MP_ESC_NCOL];
@@ -97,6 +99,7 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
         out->yi[i] = r.yi;
         out->vi[i] = r.vi;
         out->used[i] = 1;
+        out->corrected[i] = (unsigned char)r.corrected;
         out->k++;
     }
     return MP_OK;

@@ -42,6 +42,7 @@ mp_status mp_es_plan_make(const char *file, size_t hdr_line,
 /* Outcome of one row. */
 typedef struct mp_es_row {
     double yi, vi;   /* effect size and variance (when used) */
+    int corrected;   /* 1: 1/2 was added to every cell of the row's table (a zero cell) */
     int bad;         /* MP_ESC_* column of a domain error, or -1 */
     char msg[160];   /* the error ("column 'vi': ...") or why the row is left out */
 } mp_es_row;

@@ -357,6 +357,9 @@ void mp_report_opts_init(mp_report_opts *o)
     o->es_level = o->pool.level;
     o->digits = 2;
     o->transf = 1;
+    o->arm_label[0] = "Treatment";
+    o->arm_label[1] = "Control";
+    o->dpi = MP_REPORT_DPI;
 }
 
 const char *rp_tau2_mode(const mp_report *r)
