@@ -581,7 +581,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     }
     if (s->any_ne) {
         note(s, "Not estimable: left out of the analysis (no events, or no non-events, in both "
-                "arms with --drop00 yes, or a missing value).");
+                "arms under the drop00 rule, or a missing value).");
     }
     *height = s->y + MARGIN;
     /* notes are wider than the table on narrow plots: make room */
