@@ -50,6 +50,9 @@ else
 fi
 "$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --plot "$T/x.SVG" >/dev/null 2>&1 || bad "--plot x.SVG refused"
 [ -s "$T/x.SVG" ] || bad "--plot x.SVG wrote nothing"
+# shellcheck source=../tools/render_check.sh
+. "$SRC/tests/tools/render_check.sh"
+render_check "$T/x.SVG" >/dev/null || bad "x.SVG does not render"
 
 # the pool JSON carries the fixed-effect result the table prints
 "$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --format json >"$T/j" 2>/dev/null
