@@ -359,10 +359,11 @@ static void help_man(FILE *f, const cli_spec *spec)
     for (const cli_optuse *u = spec->opts; u->id; u++) {
         const cli_option *o = find_option(u->id);
         if (!o) continue;
-        fputs(".TP\n.B ", f);
+        fputs(".TP\n\\fB", f);
         snprintf(lab, sizeof lab, "--%s", o->name);
         cli_roff(f, lab);
-        if (o->arg) { fputs(" \" \"\n.I ", f); cli_roff(f, o->arg); }
+        fputs("\\fR", f);
+        if (o->arg) { fputs(" \\fI", f); cli_roff(f, o->arg); fputs("\\fR", f); }
         fputc('\n', f);
         roff_flow(f, u->help ? u->help : o->help);
         if (u->required) fputs(" (required)", f);
