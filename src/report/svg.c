@@ -587,6 +587,11 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     /* notes are wider than the table on narrow plots: make room */
     double notew = s->xl + 100 * FS_SMALL * 0.55 + MARGIN;
     if (*width < notew) *width = notew;
+    /* and the title (bold, 3 px larger) */
+    if (r->opt->title) {
+        double tw = s->xl + bold_px(r->opt->title) * (FS + 3) / FS + MARGIN;
+        if (*width < tw) *width = tw;
+    }
     return ferror(body) ? -1 : 0;
 }
 
