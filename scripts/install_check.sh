@@ -30,15 +30,17 @@ for f in bin/metapool "$lib/libmetapool.a" "$lib/libmetapool.so" include/metapoo
     need "$f"
 done
 # the installed program runs and draws
-"$prefix/bin/metapool" --version | head -1
+v=$("$prefix/bin/metapool" --version)
+echo "${v%%$'\n'*}"
 "$prefix/bin/metapool" pool "$root/datasets/bcg/bcg.csv" --measure RR --plot "$build/install-check.svg" >/dev/null ||
     bad "installed metapool pool failed"
 # man metapool with the tree's pages
 if command -v man >/dev/null; then
-    MANPATH=$prefix/share/man man -P cat metapool 2>/dev/null | grep -q "meta-analysis statistics engine" &&
-        echo "ok   man metapool" || bad "man metapool"
-    MANPATH=$prefix/share/man man -P cat metapool-pool 2>/dev/null | grep -q -- "--favours" &&
-        echo "ok   man metapool-pool" || bad "man metapool-pool"
+    # (outputs captured first: with pipefail, grep -q closing the pipe early could fail man)
+    page=$(MANPATH=$prefix/share/man man -P cat metapool 2>/dev/null || true)
+    [[ $page == *"meta-analysis statistics engine"* ]] && echo "ok   man metapool" || bad "man metapool"
+    page=$(MANPATH=$prefix/share/man man -P cat metapool-pool 2>/dev/null || true)
+    [[ $page == *"--favours"* ]] && echo "ok   man metapool-pool" || bad "man metapool-pool"
 else
     echo "SKIP man: man-db not installed"
 fi
@@ -50,12 +52,14 @@ export PKG_CONFIG_PATH=$prefix/$lib/pkgconfig
 # shellcheck disable=SC2046
 cc -std=c11 -o "$out/pc_shared" "$src" $(pkg-config --cflags --libs metapool) -Wl,-rpath,"$prefix/$lib"
 "$out/pc_shared" && echo "ok   pkg-config, shared" || bad "pkg-config shared consumer"
-ldd "$out/pc_shared" | grep -q "$prefix/$lib/libmetapool.so" || bad "pc_shared does not use the installed libmetapool.so"
+deps=$(ldd "$out/pc_shared")
+[[ $deps == *"$prefix/$lib/libmetapool.so"* ]] || bad "pc_shared does not use the installed libmetapool.so"
 # shellcheck disable=SC2046
 cc -std=c11 -o "$out/pc_static" "$src" $(pkg-config --cflags metapool) "$prefix/$lib/libmetapool.a" \
     $(pkg-config --static --libs metapool | sed 's/-lmetapool\b//')
 "$out/pc_static" && echo "ok   pkg-config, static" || bad "pkg-config static consumer"
-ldd "$out/pc_static" | grep -q libmetapool && bad "pc_static links libmetapool.so"
+deps=$(ldd "$out/pc_static")
+[[ $deps != *libmetapool* ]] || bad "pc_static links libmetapool.so"
 cmake -S "$root/tests/consumer" -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >"$out/cmake.log"
 cmake --build "$out/cmake" >>"$out/cmake.log"
 "$out/cmake/consumer_shared" && echo "ok   find_package(metapool), metapool::metapool" || bad "cmake shared consumer"
