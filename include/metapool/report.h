@@ -128,6 +128,8 @@ typedef enum mp_plot_format {
 
 /** Default resolution of PNG pictures (dots per inch; SVG px are 1/96 in). */
 #define MP_REPORT_DPI 150.0
+/** Largest PNG in pixels (width times height; 256 MB of pixels). */
+#define MP_REPORT_MAXPX (64.0 * 1024 * 1024)
 
 /** The format named by path's extension (case-insensitive). */
 MP_EXPORT mp_plot_format mp_report_plot_format(const char *path);
@@ -141,7 +143,7 @@ MP_EXPORT int mp_report_render_available(void);
  *  MP_OK; MP_EINVAL for an unknown extension, for PNG/PDF without librsvg
  *  (mp_report_render_available() = 0) or an SVG without a size; MP_EPARSE
  *  for a document librsvg cannot read; MP_EDOM for a dpi out of range or a
- *  picture too large; MP_EIO when the file cannot be written (errno says
+ *  PNG larger than 32767 px a side or MP_REPORT_MAXPX in all; MP_EIO when the file cannot be written (errno says
  *  why; nothing is left under out_path). */
 MP_EXPORT mp_status mp_report_render(const char *svg, size_t len, const char *out_path,
                                      double dpi);

@@ -115,6 +115,9 @@ void cli_warnings(const char *cmd, const mp_msgs *w);
  * 0 if writable; -1 with a one-line message naming the reason. */
 int cli_check_writable(const char *cmd, const char *path);
 
+/* Why a --plot could not be written (mp_report_render's status; errno for MP_EIO). */
+const char *cli_plot_error(mp_status s);
+
 /* Load a table and its effect sizes; returns CLI_OK or the exit status
  * after printing the error. */
 int cli_load(const char *cmd, const char *path, const cli_common *c, mp_table **t,

@@ -137,3 +137,13 @@ int cli_check_writable(const char *cmd, const char *path)
     if (!existed) remove(path);
     return 0;
 }
+
+const char *cli_plot_error(mp_status s)
+{
+    switch (s) {
+    case MP_EIO: return strerror(errno);
+    case MP_EDOM: return "the picture would be too large at this --dpi (at most 64 megapixels)";
+    case MP_EINVAL: return "this build cannot write that format (SVG only)";
+    default: return mp_strerror(s);
+    }
+}

@@ -441,8 +441,9 @@ static int write_outputs(pool_run *P)
         if (cmp) mp_compare_print(stdout, cmp, r);
     }
     if (c->methods) mp_report_methods(c->format == CLI_FMT_TABLE ? stdout : stderr, r);
-    if (c->plot && mp_report_svg(c->plot, r) != MP_OK) {
-        cli_errorf(P->cmd, "%s: cannot write the plot: %s", c->plot, strerror(errno));
+    mp_status ps = c->plot ? mp_report_svg(c->plot, r) : MP_OK;
+    if (ps != MP_OK) {
+        cli_errorf(P->cmd, "%s: cannot write the plot: %s", c->plot, cli_plot_error(ps));
         status = CLI_FAIL;
     }
     if (cmp && !mp_compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;

@@ -255,8 +255,9 @@ static int write_outputs(traj_run *T)
         char title[300];
         snprintf(title, sizeof title, "Trajectory: %s", file);
         if (A->c.rep.title) snprintf(title, sizeof title, "%s", A->c.rep.title);
-        if (mp_report_traj_plot(A->c.plot, &T->R, T->win, A->unit, title, A->c.rep.dpi) != MP_OK) {
-            cli_errorf(T->cmd, "%s: cannot write the plot: %s", A->c.plot, strerror(errno));
+        mp_status ps = mp_report_traj_plot(A->c.plot, &T->R, T->win, A->unit, title, A->c.rep.dpi);
+        if (ps != MP_OK) {
+            cli_errorf(T->cmd, "%s: cannot write the plot: %s", A->c.plot, cli_plot_error(ps));
             return CLI_FAIL;
         }
     }

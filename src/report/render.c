@@ -27,7 +27,16 @@
 #include <librsvg/rsvg.h>
 #endif
 
-#if defined(MP_HAVE_RSVG) && defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer: GCC says __SANITIZE_ADDRESS__, clang __has_feature */
+#if defined(__SANITIZE_ADDRESS__)
+#define MP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MP_ASAN 1
+#endif
+#endif
+
+#if defined(MP_HAVE_RSVG) && defined(MP_ASAN)
 /* AddressSanitizer builds only (MP_SANITIZE): fontconfig, under librsvg's
  * text layout, keeps its font caches until the process ends and never frees
  * them, which LeakSanitizer reports as leaks of every program that renders
@@ -102,7 +111,9 @@ static mp_status draw_to(const char *out, mp_plot_format fmt, RsvgHandle *h, dou
     if (fmt == MP_PLOT_PNG) {
         scale = dpi / 96.0;
         double pw = ceil(w * scale), ph = ceil(hh * scale);
-        if (!(pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767)) { /* cairo's image limit */
+        /* cairo's image limit is 32767 px a side; beyond 64 Mpx (256 MB of
+         * pixels) the resolution, not the plot, is the mistake */
+        if (!(pw >= 1 && ph >= 1 && pw <= 32767 && ph <= 32767 && pw * ph <= MP_REPORT_MAXPX)) {
             fclose(f);
             remove(out);
             return MP_EDOM;

@@ -111,6 +111,11 @@ PY
     "$BIN" trajectory "$SRC/datasets/ishak2007/ishak2007_long.csv" --time time --struct AR --phi 0.97 \
         --plot "$T/traj.pdf" >/dev/null 2>&1 && head -c 5 "$T/traj.pdf" | grep -q '%PDF-' &&
         echo "ok   trajectory pdf" || bad "trajectory pdf"
+    # a resolution that would make a picture of more than 64 megapixels: the
+    # results are printed, the plot is refused (exit 1) and no file is left
+    "$BIN" pool "$BCG" --measure RR --plot "$T/huge.png" --dpi 2400 >"$T/out" 2>"$T/err"; st=$?
+    [ $st = 1 ] && [ -s "$T/out" ] && [ ! -e "$T/huge.png" ] && grep -q "too large at this --dpi" "$T/err" &&
+        echo "ok   --dpi 2400: too large, refused" || bad "--dpi 2400: exit $st $(cat "$T/err")"
     # a PNG to a directory that does not exist: exit 2 before any output
     "$BIN" pool "$BCG" --measure RR --plot "$T/no/such/p.png" >"$T/out" 2>"$T/err"; st=$?
     [ $st = 2 ] && [ ! -s "$T/out" ] && grep -q "no/such/p.png: cannot write" "$T/err" &&
