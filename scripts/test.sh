@@ -6,7 +6,8 @@
 # Usage: scripts/test.sh            (from anywhere; builds in build-ci/ and build-asan/)
 # Needs: cmake, a C compiler, GSL, OpenBLAS, LAPACKE, Check, pkg-config, python3,
 # clang and libFuzzer for the fuzz step (skipped without clang),
-# xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin)
+# xmllint (libxml2-utils), rsvg-convert (librsvg2-bin), librsvg2-dev and libcairo2-dev
+# (PNG/PDF plots), pdfinfo (poppler-utils) and man (man-db)
 # (on Debian 12: see .ci/run for the apt-get line).  Exit status 0 = all passed.
 set -euo pipefail
 
@@ -23,6 +24,9 @@ cmake --build build-ci -j"$jobs"
 step "tests (Release)"
 (cd build-ci && ctest --output-on-failure -j"$jobs")
 
+step "install tree: binary, libraries, headers, metapool.pc, CMake package, man pages, completion; consumer builds"
+scripts/install_check.sh build-ci
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMP_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
@@ -35,16 +39,23 @@ step "tests (ASan + UBSan, leak checking on)"
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j"$jobs")
 
-step "forest plot: SVG well-formed (xmllint) and rendered to PNG (rsvg-convert)"
-build-ci/metapool pool datasets/bcg/bcg.csv --measure RR --by alloc --plot build-ci/forest.svg >/dev/null
+step "forest plot with arm-level columns and favours: SVG (xmllint, rsvg-convert), PNG and PDF (librsvg + cairo)"
+forest=(pool datasets/bcg/bcg.csv --measure RR --by alloc --labels "Vaccinated,Control"
+        --favours "Favours vaccine,Favours control")
+build-ci/metapool "${forest[@]}" --plot build-ci/forest.svg >/dev/null
 xmllint --noout build-ci/forest.svg
-rsvg-convert build-ci/forest.svg -o build-ci/forest.png
-[ -s build-ci/forest.png ] || { echo "rsvg-convert produced no PNG" >&2; exit 1; }
+rsvg-convert build-ci/forest.svg -o build-ci/forest-rsvg.png
+python3 tests/tools/png_check.py build-ci/forest-rsvg.png 600 300
+build-ci/metapool "${forest[@]}" --plot build-ci/forest.png >/dev/null
+python3 tests/tools/png_check.py build-ci/forest.png 1000 500
+build-ci/metapool "${forest[@]}" --plot build-ci/forest.pdf >/dev/null
+[ "$(pdfinfo build-ci/forest.pdf | awk '/^Pages:/ {print $2}')" = 1 ] || { echo "forest.pdf: not one page" >&2; exit 1; }
 build-ci/metapool trajectory datasets/ishak2007/ishak2007_long.csv --time time --struct AR --phi 0.97 \
     --plot build-ci/trajectory.svg >/dev/null
 xmllint --noout build-ci/trajectory.svg
 rsvg-convert build-ci/trajectory.svg -o build-ci/trajectory.png
-echo "rendered build-ci/forest.png and build-ci/trajectory.png"
+python3 tests/tools/png_check.py build-ci/trajectory.png 500 300
+echo "rendered build-ci/forest.{svg,png,pdf} and build-ci/trajectory.png"
 
 if command -v clang >/dev/null 2>&1; then
     step "fuzz targets (libFuzzer + ASan/UBSan): regressions and seeds, then a fixed run each (tests/fuzz)"

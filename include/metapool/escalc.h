@@ -247,6 +247,9 @@ typedef struct mp_effects {
     unsigned char *zero00; /**< n flags for 2x2 (or rate) tables without events (or
                                 non-events) in both arms: 1 kept with 1/2 added, 2 left out
                                 as not estimable (drop00); 0 otherwise; NULL for other data */
+    unsigned char *corrected; /**< n flags: 1 where the row's table had 1/2 added to every
+                                   cell (a zero cell; metafor's add = 1/2, to = "only0"), so
+                                   that reports can mark it; rows left out have used[i] = 0 */
 } mp_effects;
 
 /** Compute yi and vi for every row of `t`, finding columns by metafor's
@@ -296,6 +299,40 @@ MP_EXPORT mp_status mp_effects_check_columns(const mp_table *t, const mp_es_opts
 
 /** Free the arrays of `e` and its warnings. NULL-safe. */
 MP_EXPORT void mp_effects_free(mp_effects *e);
+
+/** Which arm-level data a table has, for reports (RevMan's columns beside
+ *  each study). */
+typedef enum mp_arm_kind {
+    MP_ARMS_NONE = 0, /**< none */
+    MP_ARMS_COUNTS,   /**< 2x2 data: events and total per arm (ai, bi, ci, di or ai, n1i, ci, n2i) */
+    MP_ARMS_MEANS,    /**< mean, SD and size per arm (m1i, sd1i, n1i, m2i, sd2i, n2i) */
+    MP_ARMS_PROP      /**< one group: events and size (xi, ni) */
+} mp_arm_kind;
+
+/** Numbers per row of mp_arms.v. */
+#define MP_ARM_NV 6
+
+/** Arm-level data of every row of a table. */
+typedef struct mp_arms {
+    mp_arm_kind kind;  /**< MP_ARMS_NONE when the table has no such columns */
+    size_t n;          /**< rows of the table */
+    double *v;         /**< MP_ARM_NV n numbers, row i at v + MP_ARM_NV i: COUNTS events1,
+                            total1, events2, total2; MEANS m1, sd1, n1, m2, sd2, n2; PROP x, n;
+                            NaN for NA cells and unused slots; NULL for NONE */
+} mp_arms;
+
+/** The arm-level data of `t` (whose effect sizes are `e`): the columns the
+ *  effect sizes came from (2x2 counts, or means, SDs and sizes), else the
+ *  first complete set present (counts, then means, then xi and ni), so a
+ *  file of yi and vi that keeps the raw columns shows them too.  Totals of
+ *  2x2 data are ai + bi (or n1i) and ci + di (or n2i).  Cells holding NA
+ *  (or empty) are NaN.  MP_OK (out->kind may be NONE), MP_EPARSE with err at the cell
+ *  when a column not used for the effect sizes holds a non-number, or
+ *  MP_ENOMEM; free with mp_arms_free(). */
+MP_EXPORT mp_status mp_effects_arms(const mp_table *t, const mp_effects *e, mp_arms *out,
+                                    mp_error *err);
+/** Free the numbers of `a`. NULL-safe. */
+MP_EXPORT void mp_arms_free(mp_arms *a);
 
 #ifdef __cplusplus
 }

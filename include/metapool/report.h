@@ -46,6 +46,13 @@ typedef struct mp_report_opts {
                                   0: as analysed */
     int color;           /**< 1: ANSI colours (the caller decides, e.g. from isatty and NO_COLOR) */
     int drop00;          /**< the mp_es_opts.drop00 the effects were computed with (methods text) */
+    const char *arm_label[2]; /**< names of the two groups heading the arm-level columns
+                                   ["Treatment", "Control"] */
+    const char *favours[2];   /**< texts under the left and the right side of the axis
+                                   ("Favours ketamine"), or NULL for none */
+    const char *xlab;         /**< axis title; NULL = named after the measure */
+    const char *title;        /**< title above the plot and the table, or NULL */
+    double dpi;               /**< resolution of PNG pictures [MP_REPORT_DPI] */
 } mp_report_opts;
 
 /** Defaults: metafor's REML/z/95 %, 2 decimals, UTF-8, back-transformed, no colour. */
@@ -62,14 +69,19 @@ typedef struct mp_report_analysis {
     mp_pool_result fit;    /**< the requested model */
     mp_pool_result fe;     /**< the fixed-effect fit (the table's FE row) */
     mp_status status;      /**< status of fit; only MP_OK analyses are drawn */
-    const unsigned char *corrected; /**< k flags, 1 for a 2x2 (or rate) table without events (or
-                                         non-events) in both arms kept with 1/2 added: marked in
-                                         the table and plot (mp_effects.zero00), or NULL */
-    size_t n_ne;           /**< tables of this analysis left out as not estimable (drop00) */
-    const char **ne_label; /**< their n_ne labels, listed as "not estimable" rows, or NULL */
     const mp_mh_result *mh; /**< with Mantel-Haenszel or Peto pooling (mp_report.pooling): its
                                  tests (CMH, Tarone, ...); fit then holds its estimate, se, CI,
                                  Q, I2, H2 (mp_mh_to_pool); NULL otherwise */
+    /* optional, NULL/0 when absent: */
+    const double *arm;     /**< k rows of MP_ARM_NV arm-level numbers (mp_arms.v layout, kind
+                                mp_report.arms), shown beside each study */
+    const unsigned char *corrected; /**< k flags: 1 = 1/2 was added to the study's table */
+    size_t n_ne;           /**< studies left out of this analysis ("not estimable": no events
+                                in both arms with drop00, missing values), shown as rows */
+    const char **ne_label; /**< n_ne labels */
+    const double *ne_arm;  /**< n_ne rows of MP_ARM_NV arm-level numbers, or NULL */
+    const size_t *ne_before; /**< n_ne positions in input order: row j comes before study
+                                  ne_before[j] (k = after the last); nondecreasing */
 } mp_report_analysis;
 
 /** A whole report: one analysis, or one per subgroup plus the overall one. */
@@ -91,6 +103,7 @@ typedef struct mp_report {
     double transf_hm;            /**< harmonic mean of the ni (PFT) or ti (IRFT) of all studies,
                                       for the back-transformation (metafor's transf.ipft.hm);
                                       0 when not needed */
+    mp_arm_kind arms;            /**< kind of the analyses' arm arrays (MP_ARMS_NONE: none) */
 } mp_report;
 
 /** The forest-plot table (studies, CIs drawn as text, weights, the FE and
@@ -105,18 +118,68 @@ MP_EXPORT void mp_report_csv(FILE *f, const mp_report *r);
  *  ",\n  \"key\": value" continuation, and ctx passed through. */
 MP_EXPORT void mp_report_json(FILE *f, const mp_report *r,
                               void (*extra)(FILE *f, void *ctx), void *ctx);
-/** The SVG forest plot to `path`.  MP_OK, or MP_EIO (errno tells why). */
+/** The forest plot to `path`, as SVG, PNG or PDF by the path's extension
+ *  (see mp_report_render; PNG at r->opt->dpi).  MP_OK, MP_EIO (errno tells
+ *  why) or mp_report_render's other statuses. */
 MP_EXPORT mp_status mp_report_svg(const char *path, const mp_report *r);
+/** The SVG forest plot as a string (caller frees *svg); MP_OK or MP_ENOMEM. */
+MP_EXPORT mp_status mp_report_svg_string(const mp_report *r, char **svg, size_t *len);
+
+/* ---- pictures: SVG, PNG and PDF from one SVG drawing ----
+ *
+ * Every plot is drawn as SVG; mp_report_render() writes it in the format the
+ * output file's name asks for.  Plot writers (forest, trajectory, funnel,
+ * Baujat, bubble, GOSH) build the SVG in memory (open_memstream) and pass it
+ * here, so --plot FILE.png and FILE.pdf work the same for every command. */
+
+/** Picture formats, from the output file's extension. */
+typedef enum mp_plot_format {
+    MP_PLOT_UNKNOWN = 0, /**< none of the below */
+    MP_PLOT_SVG,         /**< .svg: the drawing itself */
+    MP_PLOT_PNG,         /**< .png: rendered at a resolution (dpi) */
+    MP_PLOT_PDF          /**< .pdf: one page, vectors and text kept */
+} mp_plot_format;
+
+/** Default resolution of PNG pictures (dots per inch; SVG px are 1/96 in). */
+#define MP_REPORT_DPI 150.0
+/** Largest PNG in pixels (width times height; 256 MB of pixels). */
+#define MP_REPORT_MAXPX (64.0 * 1024 * 1024)
+
+/** The format named by path's extension (case-insensitive). */
+MP_EXPORT mp_plot_format mp_report_plot_format(const char *path);
+/** 1 when this library was built with librsvg and cairo (PNG and PDF
+ *  output), 0 when only SVG is available. */
+MP_EXPORT int mp_report_render_available(void);
+/** Write the SVG document svg[0..len) to out_path in the format of its
+ *  extension: SVG as it is; PNG rendered by librsvg at `dpi` (0 = the
+ *  default MP_REPORT_DPI; 10 to 2400) with the document's width and height
+ *  in px at 96 per inch; PDF as one page of the same size (1 px = 0.75 pt).
+ *  MP_OK; MP_EINVAL for an unknown extension, for PNG/PDF without librsvg
+ *  (mp_report_render_available() = 0) or an SVG without a size; MP_EPARSE
+ *  for a document librsvg cannot read; MP_EDOM for a dpi out of range or a
+ *  PNG larger than 32767 px a side or MP_REPORT_MAXPX in all; MP_EIO when the file cannot be written (errno says
+ *  why; nothing is left under out_path). */
+MP_EXPORT mp_status mp_report_render(const char *svg, size_t len, const char *out_path,
+                                     double dpi);
+/** The same from an SVG file. */
+MP_EXPORT mp_status mp_report_render_file(const char *svg_path, const char *out_path,
+                                          double dpi);
 /** A methods paragraph for a paper naming the measure, estimator, test,
  *  conventions and references. */
 MP_EXPORT void mp_report_methods(FILE *f, const mp_report *r);
 
-/** The trajectory plot (SVG): per-window pooled estimates win[0..n_times)
+/** The trajectory plot: per-window pooled estimates win[0..n_times)
  *  with CIs, the fitted curve with its band, the line of no effect, a
- *  log-time axis labelled in `unit` (NULL = unitless).  MP_OK or MP_EIO. */
+ *  log-time axis labelled in `unit` (NULL = unitless); SVG, PNG (at the
+ *  default MP_REPORT_DPI) or PDF by the extension of path (mp_report_render;
+ *  mp_report_traj_plot takes the dpi).  MP_OK or as mp_report_render. */
 MP_EXPORT mp_status mp_report_traj_svg(const char *path, const mp_traj_result *r,
                                        const mp_pool_result *win, const char *unit,
                                        const char *title);
+/** mp_report_traj_svg with the PNG resolution `dpi` (0 = MP_REPORT_DPI). */
+MP_EXPORT mp_status mp_report_traj_plot(const char *path, const mp_traj_result *r,
+                                        const mp_pool_result *win, const char *unit,
+                                        const char *title, double dpi);
 /** Readable label of time t given in `unit` (min, h, d, w, months, y; NULL =
  *  the number as it is), e.g. 0.67 h -> "40 min".  MP_OK, or MP_EINVAL for an
  *  unknown unit. */

@@ -42,6 +42,7 @@ typedef enum cli_opt_id {
     OPT_ORDER, OPT_DECREASING,
     OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
     OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS,
+    OPT_LABELS, OPT_FAVOURS, OPT_XLAB, OPT_TITLE, OPT_DPI,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -80,6 +81,7 @@ typedef struct cli_common {
     long long permutations; /* --permutations N; -1 = exact; 0 = none */
     const char *file;       /* the one input FILE (set by cli_parse) */
     mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
+    char pair_buf[2][2][256]; /* --labels and --favours, split at the comma (rep points here) */
 } cli_common;
 
 /* One option as a command takes it: the id, and optionally its own help text
@@ -109,6 +111,14 @@ enum { CLI_GO_ON = -1 };
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c);
 /* The generated help of a command. */
 void cli_help(FILE *f, const cli_spec *spec);
+/* What --help writes: the help text (default), a man page in roff (for
+ * `metapool --man`), or the option names on one line (bash completion).
+ * Set by main before it runs a command with --help. */
+typedef enum cli_help_mode { CLI_HELP_TEXT = 0, CLI_HELP_MAN, CLI_HELP_WORDS } cli_help_mode;
+extern cli_help_mode cli_help_as;
+extern FILE *cli_help_out; /* where MAN and WORDS go (NULL = stdout) */
+/* roff-escaped text (backslashes, leading dots and quotes) to f. */
+void cli_roff(FILE *f, const char *s);
 
 /* Strict number parsing of option values. */
 int cli_parse_double(const char *s, double *out);
@@ -127,6 +137,9 @@ void cli_warnings(const char *cmd, const mp_msgs *w);
  * so that a bad path fails early (exit 2) instead of after the results.
  * 0 if writable; -1 with a one-line message naming the reason. */
 int cli_check_writable(const char *cmd, const char *path);
+
+/* Why a --plot could not be written (mp_report_render's status; errno for MP_EIO). */
+const char *cli_plot_error(mp_status s);
 
 /* Load a table and its effect sizes; returns CLI_OK or the exit status
  * after printing the error. */

@@ -248,3 +248,13 @@ void cli_packed_free(cli_packed *p)
     free(p->labbuf);
     memset(p, 0, sizeof *p);
 }
+
+const char *cli_plot_error(mp_status s)
+{
+    switch (s) {
+    case MP_EIO: return strerror(errno);
+    case MP_EDOM: return "the picture would be too large at this --dpi (at most 64 megapixels)";
+    case MP_EINVAL: return "this build cannot write that format (SVG only)";
+    default: return mp_strerror(s);
+    }
+}

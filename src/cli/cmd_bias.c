@@ -20,7 +20,7 @@ static const cli_optuse bias_opts[] = {
     {OPT_PREDICTOR, NULL, NULL}, {OPT_EGGER_MODEL, NULL, NULL}, {OPT_ESTIMATOR, NULL, NULL},
     {OPT_STEPS, NULL, NULL},
     {OPT_FORMAT, NULL, NULL},
-    {OPT_PLOT, "also draw the funnel plot as SVG to FILE", NULL},
+    {OPT_PLOT, "also draw the funnel plot to FILE (.svg, .png or .pdf)", NULL},
     {OPT_CONTOURS, NULL, NULL},
     {OPT_DIGITS, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_ASCII, NULL, NULL},
     {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
@@ -102,11 +102,6 @@ int cmd_bias(int argc, char **argv)
         return CLI_USAGE;
     }
     if (c.plot) {
-        size_t n = strlen(c.plot);
-        if (n < 4 || strcmp(c.plot + n - 4, ".svg") != 0) {
-            cli_errorf(cmd, "--plot %s: the funnel plot is written as SVG (FILE.svg)", c.plot);
-            return CLI_USAGE;
-        }
         if (cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE;
     }
 

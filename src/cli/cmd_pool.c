@@ -20,6 +20,8 @@ static const cli_optuse pool_opts[] = {
     {OPT_PERMUTATIONS, "permutation test of the estimate (metafor's permutest(): sign flips):\n"
                        "N random ones or exact (all 2^k, k <= 24; used anyway when 2^k <= N)", NULL},
     {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
+    {OPT_LABELS, NULL, NULL},  {OPT_FAVOURS, NULL, NULL}, {OPT_XLAB, NULL, NULL},
+    {OPT_TITLE, NULL, NULL},   {OPT_DPI, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec pool_spec = {
@@ -149,8 +151,6 @@ typedef struct pool_run {
     size_t na;                  /* analyses: 1, or the groups + the overall one */
     double *y, *v, *wt;         /* packed effects, variances, weights (2k each) */
     double *cells;              /* packed tables for --method MH/PETO (4 per study), or NULL */
-    unsigned char *corr;        /* packed double-zero flags (tables kept with 1/2 added), or NULL */
-    const char **ne;            /* labels of tables left out as not estimable, by analysis */
     mp_mh_result *mh;           /* MH/Peto result of each analysis, or NULL */
     const char **plab;          /* packed labels */
     size_t *off;                /* analysis a is [off[a], off[a+1]) of the packed arrays */
@@ -159,11 +159,25 @@ typedef struct pool_run {
     mp_perm_result perm;        /* --permutations: the test */
     int have_perm;              /* perm holds a result */
     mp_report r;                /* the report */
+    mp_arms arms;               /* arm-level data of the rows (events/total, mean (SD) n) */
+    unsigned char *left_out;    /* rows the effects stage left out ("not estimable" rows) */
+    double *parm;               /* packed arm-level rows (MP_ARM_NV per study), or NULL */
+    unsigned char *pcor;        /* packed "1/2 added" flags */
+    const char **ne_lab;        /* not-estimable rows of every analysis: labels, */
+    size_t *ne_before;          /* positions among the studies, */
+    double *ne_arm;             /* arm-level data */
 } pool_run;
 
 static void pool_run_free(pool_run *P)
 {
     mp_perm_result_free(&P->perm);
+    mp_arms_free(&P->arms);
+    free(P->left_out);
+    free(P->parm);
+    free(P->pcor);
+    free(P->ne_lab);
+    free(P->ne_before);
+    free(P->ne_arm);
     mp_msgs_free(&P->warn);
     free(P->off);
     free(P->an);
@@ -171,8 +185,6 @@ static void pool_run_free(pool_run *P)
     free(P->v);
     free(P->wt);
     free(P->cells);
-    free(P->corr);
-    free(P->ne);
     free(P->mh);
     free(P->plab);
     free(P->lab);
@@ -201,6 +213,23 @@ static int load_inputs(pool_run *P)
     int rc = cli_load(cmd, c->file, c, &P->t, &P->e);
     if (rc != CLI_OK) return rc;
     mp_table *t = P->t;
+    size_t nr = mp_table_nrows(t);
+    /* the rows the effects stage left out are shown as "not estimable" */
+    P->left_out = malloc(nr ? nr : 1);
+    if (!P->left_out) { cli_errorf(cmd, "out of memory"); return CLI_FAIL; }
+    for (size_t i = 0; i < nr; i++) P->left_out[i] = !P->e.used[i];
+    /* arm-level columns for the forest plot: a cell that is not a number in
+     * a column the analysis does not use only costs the columns (warned) */
+    mp_error aerr;
+    mp_error_clear(&aerr);
+    mp_status as = mp_effects_arms(t, &P->e, &P->arms, &aerr);
+    if (as == MP_ENOMEM) { cli_errorf(cmd, "out of memory"); return CLI_FAIL; }
+    if (as != MP_OK) {
+        char b[800];
+        mp_error_format(&aerr, b, sizeof b);
+        cli_errorf(cmd, "warning: arm-level columns not shown: %s", b);
+        mp_msgs_add(&P->e.warnings, "arm-level columns not shown: %s", b);
+    }
     if (c->rep.by && (P->bycol = mp_table_col(t, c->rep.by)) < 0) {
         cli_errorf(cmd, "%s: no column '%s' for --by", mp_table_name(t), c->rep.by);
         return CLI_USAGE;
@@ -243,51 +272,61 @@ static int pack_analyses(pool_run *P)
     P->an = calloc(P->na, sizeof *P->an);
     P->off = malloc((P->na + 1) * sizeof *P->off);
     if (!P->lab || !P->y || !P->v || !P->wt || !P->plab || !P->an || !P->off) goto nomem;
-    if (P->e.zero00 && !(P->corr = malloc(2 * k))) goto nomem;
     if (P->c.mh && (!(P->cells = malloc(8 * k * sizeof *P->cells)) ||
                     !(P->mh = calloc(P->na, sizeof *P->mh))))
         goto nomem;
-    size_t pos = 0;
+    int arms = P->arms.kind != MP_ARMS_NONE;
+    P->pcor = calloc(2 * k, 1);
+    P->ne_lab = malloc((nr ? nr : 1) * sizeof *P->ne_lab);
+    P->ne_before = malloc((nr ? nr : 1) * sizeof *P->ne_before);
+    if (!P->pcor || !P->ne_lab || !P->ne_before) goto nomem;
+    if (arms) {
+        P->parm = malloc(2 * k * MP_ARM_NV * sizeof *P->parm);
+        P->ne_arm = malloc((nr ? nr : 1) * MP_ARM_NV * sizeof *P->ne_arm);
+        if (!P->parm || !P->ne_arm) goto nomem;
+    }
+    size_t pos = 0, nne = 0;
     for (size_t a = 0; a < P->na; a++) {
         mp_report_analysis *A = &P->an[a];
         int grouped = P->bycol >= 0 && a < ng; /* a subgroup, not the overall analysis */
+        int shown = grouped || P->bycol < 0;   /* its studies are drawn */
         A->group = grouped ? P->g.name[a] : NULL;
         A->yi = P->y + pos;
         A->vi = P->v + pos;
         A->weight = P->wt + pos;
         A->label = P->plab + pos;
-        A->corrected = P->corr ? P->corr + pos : NULL;
+        A->corrected = P->pcor + pos;
+        A->arm = arms ? P->parm + MP_ARM_NV * pos : NULL;
+        A->ne_label = P->ne_lab + nne;
+        A->ne_before = P->ne_before + nne;
+        A->ne_arm = arms ? P->ne_arm + MP_ARM_NV * nne : NULL;
         P->off[a] = pos;
         for (size_t i = 0; i < nr; i++) {
-            if (!P->e.used[i] || (grouped && P->g.of_row[i] != a)) continue;
+            if (!P->e.used[i]) {
+                /* not estimable: shown where its study would be, in its group */
+                if (!shown || !P->left_out[i] ||
+                    (grouped && (mp_table_is_missing(P->t, i, (size_t)P->bycol) ||
+                                 strcmp(mp_table_cell(P->t, i, (size_t)P->bycol), A->group) != 0)))
+                    continue;
+                P->ne_lab[nne] = P->lab[i];
+                P->ne_before[nne] = pos - P->off[a];
+                if (arms) memcpy(P->ne_arm + MP_ARM_NV * nne, P->arms.v + MP_ARM_NV * i,
+                                 MP_ARM_NV * sizeof *P->ne_arm);
+                nne++;
+                A->n_ne++;
+                continue;
+            }
+            if (grouped && P->g.of_row[i] != a) continue;
             P->y[pos] = P->e.yi[i];
             P->v[pos] = P->e.vi[i];
             if (P->cells) memcpy(P->cells + 4 * pos, P->e.cells + 4 * i, 4 * sizeof *P->cells);
-            if (P->corr) P->corr[pos] = P->e.zero00[i];
             P->plab[pos] = P->lab[i];
+            P->pcor[pos] = P->e.corrected ? P->e.corrected[i] : 0;
+            if (arms) memcpy(P->parm + MP_ARM_NV * pos, P->arms.v + MP_ARM_NV * i,
+                             MP_ARM_NV * sizeof *P->parm);
             pos++;
         }
         A->k = pos - P->off[a];
-    }
-    /* tables left out as not estimable (--drop00 yes): listed in their
-     * subgroup's block (the overall analysis of --by lists no studies) */
-    size_t nne = 0;
-    for (size_t i = 0; P->e.zero00 && i < nr; i++) nne += P->e.zero00[i] == 2;
-    if (nne) {
-        if (!(P->ne = malloc(nne * sizeof *P->ne))) goto nomem;
-        size_t q = 0;
-        for (size_t a = 0; a < ng; a++) {
-            mp_report_analysis *A = &P->an[a];
-            A->ne_label = P->ne + q;
-            for (size_t i = 0; i < nr; i++) {
-                if (P->e.zero00[i] != 2) continue;
-                if (P->bycol >= 0 && (mp_table_is_missing(P->t, i, (size_t)P->bycol) ||
-                                      strcmp(mp_table_cell(P->t, i, (size_t)P->bycol), A->group) != 0))
-                    continue;
-                P->ne[q++] = P->lab[i];
-                A->n_ne++;
-            }
-        }
     }
     P->off[P->na] = pos;
     return CLI_OK;
@@ -409,7 +448,8 @@ static void make_report(pool_run *P)
                      .source = P->e.source, .opt = &P->c.rep, .a = P->an, .n = ng,
                      .overall = P->bycol >= 0 ? &P->an[ng] : NULL, .warnings = &P->warn,
                      .pooling = P->c.mh,
-                     .transf_hm = cli_hmean(P->e.size, P->e.used, P->e.n)};
+                     .transf_hm = cli_hmean(P->e.size, P->e.used, P->e.n),
+                     .arms = P->arms.kind};
     r->tau2_common = P->c.tau2_common && P->bycol >= 0;
     if (r->tau2_common && ng >= 2) {
         r->has_subgroup_test = common_tau2(P) == CLI_OK;
@@ -461,8 +501,9 @@ static int write_outputs(pool_run *P)
         if (cmp) mp_compare_print(stdout, cmp, r);
     }
     if (c->methods) mp_report_methods(c->format == CLI_FMT_TABLE ? stdout : stderr, r);
-    if (c->plot && mp_report_svg(c->plot, r) != MP_OK) {
-        cli_errorf(P->cmd, "%s: cannot write the plot: %s", c->plot, strerror(errno));
+    mp_status ps = c->plot ? mp_report_svg(c->plot, r) : MP_OK;
+    if (ps != MP_OK) {
+        cli_errorf(P->cmd, "%s: cannot write the plot: %s", c->plot, cli_plot_error(ps));
         status = CLI_FAIL;
     }
     if (cmp && !mp_compare_reproduced(cmp) && status == CLI_OK) status = CLI_NOTREPRODUCED;

@@ -20,7 +20,9 @@ static const cli_optuse traj_opts[] = {
     {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, "variance of Hedges' g: LS, UB, RevMan, CMA [LS]", NULL},
     {OPT_DROP00, NULL, NULL},  {OPT_LEVEL, NULL, NULL},
     {OPT_FORMAT, "table or json [table]", NULL},
-    {OPT_PLOT, "draw the trajectory as SVG to FILE", NULL},
+    {OPT_PLOT, "draw the trajectory to FILE: .svg, .png or .pdf by the\n"
+               "extension (PNG and PDF need a build with librsvg and cairo)", NULL},
+    {OPT_DPI, NULL, NULL},     {OPT_TITLE, "title of the plot [Trajectory: FILE]", NULL},
     {OPT_TIME_UNIT, NULL, NULL},
     {OPT_MAXITER, "iteration limit of the optimiser [1000]", NULL},
     {OPT_DIGITS, NULL, NULL},
@@ -252,8 +254,10 @@ static int write_outputs(traj_run *T)
     if (A->c.plot) {
         char title[300];
         snprintf(title, sizeof title, "Trajectory: %s", file);
-        if (mp_report_traj_svg(A->c.plot, &T->R, T->win, A->unit, title) != MP_OK) {
-            cli_errorf(T->cmd, "%s: cannot write the plot: %s", A->c.plot, strerror(errno));
+        if (A->c.rep.title) snprintf(title, sizeof title, "%s", A->c.rep.title);
+        mp_status ps = mp_report_traj_plot(A->c.plot, &T->R, T->win, A->unit, title, A->c.rep.dpi);
+        if (ps != MP_OK) {
+            cli_errorf(T->cmd, "%s: cannot write the plot: %s", A->c.plot, cli_plot_error(ps));
             return CLI_FAIL;
         }
     }

@@ -47,7 +47,9 @@ static const cli_option options[] = {
      "all, metafor's mods = ~ factor(COL); the test is its QM) [separate]"},
     {OPT_STUDY, "study", "COL", "column with study labels [study]"},
     {OPT_FORMAT, "format", "F", "table, json or csv [table]"},
-    {OPT_PLOT, "plot", "FILE", "also draw the forest plot to FILE (.svg)"},
+    {OPT_PLOT, "plot", "FILE",
+     "also draw the forest plot to FILE: .svg, .png or .pdf by the\n"
+     "extension (PNG and PDF need a build with librsvg and cairo)"},
     {OPT_COMPARE, "compare", "FILE",
      "set the result beside published numbers (exit 3 if not reproduced)"},
     {OPT_WIDTH, "width", "N", "table width in columns [80, or the terminal's]"},
@@ -94,6 +96,14 @@ static const cli_option options[] = {
     {OPT_PERMUTATIONS, "permutations", "N",
      "permutation test (metafor's permutest()): N random permutations or\n"
      "exact (every one; used anyway when there are at most N)"},
+    {OPT_LABELS, "labels", "A,B",
+     "names of the two groups over the arm-level columns of the\n"
+     "forest plot (events/total, mean (SD) n) [Treatment,Control]"},
+    {OPT_FAVOURS, "favours", "L,R", "texts under the left and right side of the axis,\n"
+                                    "e.g. \"Favours ketamine,Favours placebo\""},
+    {OPT_XLAB, "xlab", "TEXT", "axis title [named after the measure]"},
+    {OPT_TITLE, "title", "TEXT", "title above the plot and the table"},
+    {OPT_DPI, "dpi", "N", "resolution of a PNG --plot in dots per inch [150]"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -192,18 +202,54 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
     case OPT_BY: c->rep.by = arg; return 0;
     case OPT_STUDY: c->study = arg; c->study_given = 1; return 0;
     case OPT_PLOT: {
-        /* the picture's format is the file's extension; until PNG and PDF
-         * are rendered, anything but .svg is refused rather than written as
-         * SVG under a misleading name */
-        const char *dot = strrchr(arg, '.');
-        if (!dot || strchr(dot, '/') || strcasecmp(dot, ".svg") != 0) {
-            cli_errorf(cmd, "--plot '%s': the picture is written as SVG: name it FILE.svg "
-                            "(PNG and PDF are not available in this build)", arg);
+        /* the picture's format is the file's extension (mp_report_render):
+         * an unknown one, or PNG/PDF in a build without librsvg and cairo,
+         * is refused rather than written as SVG under a misleading name */
+        mp_plot_format pf = mp_report_plot_format(arg);
+        if (pf == MP_PLOT_UNKNOWN) {
+            cli_errorf(cmd, "--plot '%s': unknown picture format: name it FILE.svg, FILE.png "
+                            "or FILE.pdf", arg);
+            return -1;
+        }
+        if (pf != MP_PLOT_SVG && !mp_report_render_available()) {
+            cli_errorf(cmd, "--plot '%s': this build writes SVG only (built without librsvg "
+                            "and cairo): name it FILE.svg", arg);
             return -1;
         }
         c->plot = arg;
         return 0;
     }
+    case OPT_LABELS:
+    case OPT_FAVOURS: {
+        /* "A,B": split at the first comma; both sides non-empty */
+        const char *comma = strchr(arg, ',');
+        char (*buf)[256] = c->pair_buf[id == OPT_FAVOURS];
+        size_t n0 = comma ? (size_t)(comma - arg) : 0;
+        if (!comma || n0 == 0 || !comma[1] || n0 >= sizeof buf[0] ||
+            strlen(comma + 1) >= sizeof buf[1]) {
+            cli_errorf(cmd, "--%s needs two texts separated by a comma (\"%s\"), got '%s'",
+                       id == OPT_LABELS ? "labels" : "favours",
+                       id == OPT_LABELS ? "Ketamine,Placebo" : "Favours ketamine,Favours placebo",
+                       arg);
+            return -1;
+        }
+        memcpy(buf[0], arg, n0);
+        buf[0][n0] = '\0';
+        snprintf(buf[1], sizeof buf[1], "%s", comma + 1);
+        const char **dst = id == OPT_LABELS ? c->rep.arm_label : c->rep.favours;
+        dst[0] = buf[0];
+        dst[1] = buf[1];
+        return 0;
+    }
+    case OPT_XLAB: c->rep.xlab = arg; return 0;
+    case OPT_TITLE: c->rep.title = arg; return 0;
+    case OPT_DPI:
+        if (!cli_parse_double(arg, &x) || !(x >= 10 && x <= 2400)) {
+            cli_errorf(cmd, "--dpi must be a number from 10 to 2400, got '%s'", arg);
+            return -1;
+        }
+        c->rep.dpi = x;
+        return 0;
     case OPT_COMPARE: c->compare = arg; return 0;
     case OPT_WIDTH:
         if (!cli_parse_int(arg, 40, 1000, &l)) {
@@ -379,8 +425,96 @@ static void opt_label(const cli_option *o, char *buf, size_t n)
     snprintf(buf, n, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 }
 
+cli_help_mode cli_help_as = CLI_HELP_TEXT;
+FILE *cli_help_out = NULL;
+
+void cli_roff(FILE *f, const char *s)
+{
+    int bol = 1; /* at the beginning of a line */
+    for (; *s; s++) {
+        if (bol && (*s == '.' || *s == '\'')) fputs("\\&", f);
+        bol = *s == '\n';
+        if (*s == '\\') fputs("\\e", f);
+        else if (*s == '-') fputs("\\-", f);
+        else fputc(*s, f);
+    }
+}
+
+/* s with every run of blanks and line breaks made one space, to f. */
+static void roff_flow(FILE *f, const char *s)
+{
+    char buf[2048];
+    size_t n = 0;
+    for (; *s && n + 1 < sizeof buf; s++) {
+        if (*s == ' ' || *s == '\n') {
+            if (n && buf[n - 1] != ' ') buf[n++] = ' ';
+        } else buf[n++] = *s;
+    }
+    while (n && buf[n - 1] == ' ') n--;
+    buf[n] = '\0';
+    cli_roff(f, buf);
+}
+
+/* The man page of a command (section 1), from the same entries as --help. */
+static void help_man(FILE *f, const cli_spec *spec)
+{
+    char up[64];
+    size_t i = 0;
+    for (; spec->name[i] && i + 1 < sizeof up; i++)
+        up[i] = (char)(spec->name[i] >= 'a' && spec->name[i] <= 'z' ? spec->name[i] - 32 : spec->name[i]);
+    up[i] = '\0';
+    fprintf(f, ".TH METAPOOL\\-%s 1 \"\" \"metapool %s\" \"metapool manual\"\n", up,
+            MP_VERSION_STRING);
+    fprintf(f, ".SH NAME\nmetapool\\-%s \\- ", spec->name);
+    size_t first = strcspn(spec->about, "(\n");
+    char head[256];
+    snprintf(head, sizeof head, "%.*s", (int)first, spec->about);
+    roff_flow(f, head);
+    fputs("\n.SH SYNOPSIS\n.B ", f);
+    roff_flow(f, spec->usage);
+    fputs("\n.SH DESCRIPTION\n", f);
+    roff_flow(f, spec->about);
+    fputs("\n.SH OPTIONS\n", f);
+    char lab[64];
+    for (const cli_optuse *u = spec->opts; u->id; u++) {
+        const cli_option *o = find_option(u->id);
+        if (!o) continue;
+        fputs(".TP\n\\fB", f);
+        snprintf(lab, sizeof lab, "--%s", o->name);
+        cli_roff(f, lab);
+        fputs("\\fR", f);
+        if (o->arg) { fputs(" \\fI", f); cli_roff(f, o->arg); fputs("\\fR", f); }
+        fputc('\n', f);
+        roff_flow(f, u->help ? u->help : o->help);
+        if (u->required) fputs(" (required)", f);
+        fputc('\n', f);
+    }
+    fputs(".TP\n.B \\-h, \\-\\-help\nthis help\n", f);
+    if (spec->notes) {
+        fputs(".SH NOTES\n.nf\n", f);
+        cli_roff(f, spec->notes);
+        fputs("\n.fi\n", f);
+    }
+    fputs(".SH EXIT STATUS\n0 success, 1 the analysis could not be done, 2 bad usage or bad "
+          "input, 3 (with \\-\\-compare) a published number was not reproduced.\n"
+          ".SH SEE ALSO\n.BR metapool (1)\n", f);
+}
+
 void cli_help(FILE *f, const cli_spec *spec)
 {
+    if (cli_help_as != CLI_HELP_TEXT && cli_help_out) f = cli_help_out;
+    if (cli_help_as == CLI_HELP_MAN) { help_man(f, spec); return; }
+    if (cli_help_as == CLI_HELP_WORDS) {
+        /* for the bash completion: every option, then those taking a value */
+        for (int pass = 0; pass < 2; pass++) {
+            for (const cli_optuse *u = spec->opts; u->id; u++) {
+                const cli_option *o = find_option(u->id);
+                if (o && (!pass || o->arg)) fprintf(f, "--%s ", o->name);
+            }
+            fputs(pass ? "\n" : "--help\n", f);
+        }
+        return;
+    }
     fprintf(f, "About:   %s\nUsage:   %s\nOptions:\n", spec->about, spec->usage);
     size_t w = 14; /* the label column: at least as wide as "--compare FILE" */
     char lab[64];

@@ -28,6 +28,7 @@ void mp_effects_free(mp_effects *e)
     free(e->cells);
     free(e->size);
     free(e->zero00);
+    free(e->corrected);
     mp_msgs_free(&e->warnings);
     memset(e, 0, sizeof *e);
 }
@@ -63,7 +64,8 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
     out->yi = malloc(bytes);
     out->vi = malloc(bytes);
     out->used = malloc(n);
-    if (!out->yi || !out->vi || !out->used) { mp_effects_free(out); return MP_FAIL(MP_ENOMEM); }
+    out->corrected = calloc(n, 1);
+    if (!out->yi || !out->vi || !out->used || !out->corrected) { mp_effects_free(out); return MP_FAIL(MP_ENOMEM); }
     /* the raw tables for Mantel-Haenszel and Peto pooling, the sizes for the
      * harmonic-mean back-transformations (PFT, IRFT) */
     if (p.src == MP_SRC_COUNTS || p.src == MP_SRC_RATES) {
@@ -136,6 +138,7 @@ mp_status mp_effects_compute(const mp_table *t, const mp_es_opts *o, mp_effects 
         out->yi[i] = r.yi;
         out->vi[i] = r.vi;
         out->used[i] = 1;
+        out->corrected[i] = (unsigned char)r.corrected;
         out->k++;
         if (check_asym) mp_es_asym_add(&asym, x[MP_ESC_YI], x[MP_ESC_CILB], x[MP_ESC_CIUB]);
         if (out->cells) {

@@ -54,6 +54,7 @@ typedef struct mp_es_row {
     double size;     /* ni (PFT) or ti (IRFT) for the back-transformation, else NaN */
     int zero00;      /* 1: a table without events in both arms (kept with 1/2 added when the
                         row is used, left out as not estimable with drop00) */
+    int corrected;   /* 1: 1/2 was added to every cell of the row's table (a zero cell) */
     int bad;         /* MP_ESC_* column of a domain error, or -1 */
     char msg[160];   /* the error ("column 'vi': ...") or why the row is left out */
 } mp_es_row;

@@ -197,6 +197,7 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
 {
     const long *col = p->col;
     r->bad = -1;
+    r->corrected = 0;
     r->msg[0] = '\0';
     r->size = NAN;
     r->zero00 = 0;
@@ -285,6 +286,8 @@ int mp_es_plan_row(const mp_es_plan *p, const double *x, mp_es_row *r)
         int zero2 = (p->measure == MP_MEASURE_OR || p->measure == MP_MEASURE_RR ||
                      p->measure == MP_MEASURE_PETO) &&
                     ((a == 0 && c == 0) || (b == 0 && d == 0));
+        /* mp_es_2x2 adds 1/2 to every cell of a table with a zero cell */
+        r->corrected = a == 0 || b == 0 || c == 0 || d == 0;
         if (zero2 && !p->drop00) { /* metafor's escalc()/rma() default: keep, 1/2 added */
             s = mp_es_2x2(p->measure, a + 0.5, b + 0.5, c + 0.5, d + 0.5, &yi, &vi);
             snprintf(r->msg, sizeof r->msg, "%s in both arms: kept with 1/2 added to every cell",

@@ -427,8 +427,9 @@ static void xml_text(FILE *f, const char *s)
 mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int contours)
 {
     if (!path || !b || (b->k && (!b->yi || !b->vi))) return MP_FAIL(MP_EINVAL);
-    FILE *f = fopen(path, "w");
-    if (!f) return MP_FAIL(MP_EIO);
+    rp_plot plot;
+    if (rp_plot_open(&plot, path) != MP_OK) return MP_FAIL(MP_EIO);
+    FILE *f = plot.f;
     const mp_trimfill_result *tf = b->tf && b->tf_st == MP_OK ? b->tf : NULL;
     size_t nf = tf ? tf->k0 : 0;
     double est = b->fit ? b->fit->estimate : NAN;
@@ -547,7 +548,5 @@ mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int co
     fputs("</svg>\n", f);
 #undef SX
 #undef SY
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return MP_FAIL(MP_EIO);
-    return MP_OK;
+    return rp_plot_close(&plot);
 }

@@ -192,8 +192,9 @@ mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r, const ch
             if (cnt[h] > maxc) maxc = cnt[h];
         }
     }
-    FILE *f = fopen(path, "w");
-    if (!f) { free(cnt); free(hl); return MP_EIO; }
+    rp_plot plot;
+    if (rp_plot_open(&plot, path) != MP_OK) { free(cnt); free(hl); return MP_EIO; }
+    FILE *f = plot.f;
     const double W = ML + PW + MR, H = MT + PH + MB;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\" "
@@ -269,7 +270,5 @@ mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r, const ch
     fputs("</svg>\n", f);
     free(cnt);
     free(hl);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return MP_EIO;
-    return MP_OK;
+    return rp_plot_close(&plot);
 }

@@ -78,7 +78,42 @@ typedef struct tbl {
     double wmax;            /* largest study weight of the block being drawn */
     line ln;
     int oom;                /* allocation failed: output stops */
+    size_t narm;            /* arm-level columns shown (0, 1 for xi/ni, 2 arms) */
+    size_t AW[2];           /* their widths */
+    const double *cur_arm;  /* arm-level numbers of the row being written, or NULL */
+    int cur_mark;           /* the row's study had 1/2 added: mark it */
+    int cur_ne;             /* the row is a study that was not estimable */
+    int any_mark, any_ne;   /* footnotes needed */
 } tbl;
+
+/* One arm's cell: "events/total" (2x2 data, xi/ni) or "mean (SD) n". */
+static void arm_cell(const mp_report *r, const double *v, size_t arm, char *buf, size_t n)
+{
+    char a[32], b[32], c[32];
+    const double *x = v + (r->arms == MP_ARMS_MEANS ? 3 * arm : 2 * arm);
+#define NUM(dst, val) do { if (isfinite(val)) snprintf(dst, sizeof dst, "%.6g", val); else snprintf(dst, sizeof dst, "NA"); } while (0)
+    NUM(a, x[0]);
+    NUM(b, x[1]);
+    if (r->arms == MP_ARMS_MEANS) {
+        NUM(c, x[2]);
+        snprintf(buf, n, "%s (%s) %s", a, b, c);
+    } else {
+        snprintf(buf, n, "%s/%s", a, b);
+    }
+#undef NUM
+}
+
+/* The heading of an arm column and the line under it. */
+static const char *arm_head(const mp_report *r, size_t arm)
+{
+    if (r->arms == MP_ARMS_PROP) return "Events";
+    const char *nm = r->opt->arm_label[arm];
+    return nm ? nm : (arm ? "Control" : "Treatment");
+}
+static const char *arm_sub(const mp_report *r)
+{
+    return r->arms == MP_ARMS_MEANS ? "mean (SD) n" : "n/N";
+}
 
 static void ln_put(tbl *t, const char *s)
 {
@@ -303,7 +338,22 @@ static void ann_parts(const tbl *t, double est, double lb, double ub, char e[64]
 static void row(tbl *t, const char *label, int lcolor, const cell *c, const char *weight,
                 double est, double lb, double ub, int show_est)
 {
-    ln_field(t, label, t->L, 0, lcolor);
+    if (t->cur_mark && t->L > 2) { /* "label †": the mark is never cut off */
+        size_t lc = rp_cols(label), w = lc + 2 <= t->L ? lc : t->L - 2;
+        ln_field(t, label, w, 0, lcolor);
+        ln_spaces(t, 1);
+        ln_text(t, t->r->opt->ascii ? "*" : "\u2020");
+        ln_spaces(t, t->L - w - 2);
+    } else {
+        ln_field(t, label, t->L, 0, lcolor);
+    }
+    for (size_t j = 0; j < t->narm; j++) {
+        char b[128];
+        ln_spaces(t, 2);
+        if (t->cur_arm) arm_cell(t->r, t->cur_arm, j, b, sizeof b);
+        else b[0] = '\0';
+        ln_field(t, b, t->AW[j], 1, C_NONE);
+    }
     if (t->P) {
         ln_spaces(t, 2);
         for (size_t i = 0; i < t->P; i++) {
@@ -315,7 +365,10 @@ static void row(tbl *t, const char *label, int lcolor, const cell *c, const char
         ln_spaces(t, 2);
         ln_field(t, weight ? weight : "", t->W, 1, C_NONE);
     }
-    if (t->A && (isfinite(est) || isfinite(lb) || isfinite(ub) || show_est)) {
+    if (t->A && t->cur_ne) {
+        ln_spaces(t, 2);
+        ln_field(t, "not estimable", t->A, 1, C_DIM);
+    } else if (t->A && (isfinite(est) || isfinite(lb) || isfinite(ub) || show_est)) {
         char e[64], l[64], u[64], buf[256];
         ann_parts(t, est, lb, ub, e, l, u);
         if (!show_est) memset(e, 0, 1);
@@ -340,43 +393,34 @@ static void study_rows(tbl *t, const mp_report_analysis *a, cell *c)
     t->wmax = 0;
     for (size_t i = 0; i < a->k; i++)
         if (a->weight[i] > t->wmax) t->wmax = a->weight[i];
-    for (size_t i = 0; i < a->k; i++) {
+    size_t ne = 0;
+    for (size_t i = 0; i <= a->k; i++) {
+        /* studies left out, where they are in the input: "not estimable" */
+        while (ne < a->n_ne && a->ne_label && a->ne_before && a->ne_before[ne] <= i) {
+            char *lab = rp_clean(a->ne_label[ne], t->r->opt->ascii);
+            if (!lab) { t->oom = 1; return; }
+            if (t->P) cells_base(t, c);
+            t->cur_arm = t->narm && a->ne_arm ? a->ne_arm + MP_ARM_NV * ne : NULL;
+            t->cur_ne = t->any_ne = 1;
+            row(t, lab, C_DIM, c, NULL, NAN, NAN, NAN, 0);
+            t->cur_ne = 0;
+            t->cur_arm = NULL;
+            free(lab);
+            ne++;
+        }
+        if (i == a->k) break;
         char *lab = rp_clean(a->label[i], t->r->opt->ascii);
         char w[64];
         if (!lab) { t->oom = 1; return; }
-        if (a->corrected && a->corrected[i]) { /* a double-zero table kept with 1/2 added */
-            size_t ll = strlen(lab);
-            char *m = realloc(lab, ll + 8);
-            if (!m) { free(lab); t->oom = 1; return; }
-            lab = m;
-            snprintf(lab + ll, 8, " %s", rp_mark(t->r->opt->ascii));
-        }
         weight_str(t, w, sizeof w, a->weight[i]);
         if (t->P) cells_study(t, c, a->yi[i], a->vi[i], a->weight[i]);
         double h = z * sqrt(a->vi[i]);
+        t->cur_arm = t->narm && a->arm ? a->arm + MP_ARM_NV * i : NULL;
+        t->cur_mark = a->corrected && a->corrected[i];
+        t->any_mark |= t->cur_mark;
         row(t, lab, C_NONE, c, w, a->yi[i], a->yi[i] - h, a->yi[i] + h, 1);
-        free(lab);
-    }
-}
-
-/* Tables left out as not estimable (--drop00 yes): listed by name, as RevMan does. */
-static void ne_rows(tbl *t, const mp_report_analysis *a, cell *c)
-{
-    for (size_t i = 0; i < a->n_ne; i++) {
-        char *lab = rp_clean(a->ne_label[i], t->r->opt->ascii);
-        if (!lab) { t->oom = 1; return; }
-        if (t->P) cells_base(t, c);
-        ln_field(t, lab, t->L, 0, C_DIM);
-        if (t->P) {
-            ln_spaces(t, 2);
-            for (size_t j = 0; j < t->P; j++) {
-                ln_color(t, c[j].c);
-                ln_text(t, c[j].s);
-            }
-        }
-        if (t->W) { ln_spaces(t, 2); ln_field(t, "", t->W, 1, C_NONE); }
-        if (t->A) { ln_spaces(t, 2); ln_field(t, "not estimable", t->A, 1, C_DIM); }
-        ln_end(t);
+        t->cur_arm = NULL;
+        t->cur_mark = 0;
         free(lab);
     }
 }
@@ -571,6 +615,7 @@ static void axis_rows(tbl *t)
     free(c);
     /* tick labels, centred under their ticks, never overlapping */
     size_t off = t->L + 2, end = (size_t)t->width, pos = 0;
+    for (size_t j = 0; j < t->narm; j++) off += 2 + t->AW[j];
     ln_spaces(t, off);
     pos = off;
     for (size_t i = 0; i < tk.n; i++) {
@@ -583,10 +628,31 @@ static void axis_rows(tbl *t)
         pos = (size_t)st + len;
     }
     ln_end(t);
+    /* favours: either side of the line of no effect (RevMan), each cut to
+     * the room on its side */
+    if (r->opt->favours[0] || r->opt->favours[1]) {
+        long rcol = ref_col(t);
+        size_t mid = rcol >= 0 ? (size_t)rcol : t->P / 2, room_r = t->P > mid + 2 ? t->P - mid - 2 : 0;
+        char *lf = rp_clean(r->opt->favours[0] ? r->opt->favours[0] : "", r->opt->ascii);
+        char *rf = rp_clean(r->opt->favours[1] ? r->opt->favours[1] : "", r->opt->ascii);
+        if (!lf || !rf) { free(lf); free(rf); t->oom = 1; return; }
+        size_t wl = mid > 1 ? mid - 1 : 0;   /* ends two columns left of the line */
+        ln_spaces(t, off);
+        ln_field(t, lf, wl, 1, C_NONE);
+        ln_spaces(t, mid - wl + 2);
+        ln_field(t, rf, rp_cols(rf) < room_r ? rp_cols(rf) : room_r, 0, C_NONE);
+        ln_end(t);
+        free(lf);
+        free(rf);
+    }
     /* axis title */
-    char eff[32], title[96];
+    char eff[32], title[256];
     rp_effect_short(r, eff, sizeof eff);
-    if (t->expo) snprintf(title, sizeof title, "%s (log scale)", eff);
+    if (r->opt->xlab) {
+        char *x = rp_clean(r->opt->xlab, r->opt->ascii);
+        snprintf(title, sizeof title, "%s", x ? x : "");
+        free(x);
+    } else if (t->expo) snprintf(title, sizeof title, "%s (log scale)", eff);
     else if (rp_transf(r) == MP_TRANSF_NONE && mp_measure_transf(r->measure) != MP_TRANSF_NONE &&
              !mp_measure_is_log(r->measure))
         snprintf(title, sizeof title, "%s (%s scale)", eff, mp_measure_name(r->measure));
@@ -615,13 +681,23 @@ static void measure_fields(tbl *t, const mp_report_analysis *a, int studies, siz
             t->wl = maxz(t->wl, strlen(l));
             t->wu = maxz(t->wu, strlen(u));
             char *c = rp_clean(a->label[i], t->r->opt->ascii);
-            if (c) *lab = maxz(*lab, rp_cols(c) + (a->corrected && a->corrected[i] ? 2 : 0));
+            if (c) *lab = maxz(*lab, rp_cols(c));
             free(c);
         }
-    for (size_t i = 0; studies && i < a->n_ne; i++) {
-        char *c = rp_clean(a->ne_label[i], t->r->opt->ascii);
+    for (size_t j = 0; studies && a->ne_label && j < a->n_ne; j++) {
+        char *c = rp_clean(a->ne_label[j], t->r->opt->ascii);
         if (c) *lab = maxz(*lab, rp_cols(c));
         free(c);
+    }
+    for (size_t q = 0; studies && t->narm && q < 2; q++) {
+        const double *v = q ? a->ne_arm : a->arm;
+        size_t m = q ? (a->ne_label ? a->n_ne : 0) : a->k;
+        char b[128];
+        for (size_t i = 0; v && i < m; i++)
+            for (size_t j = 0; j < t->narm; j++) {
+                arm_cell(t->r, v + MP_ARM_NV * i, j, b, sizeof b);
+                t->AW[j] = maxz(t->AW[j], rp_cols(b));
+            }
     }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
@@ -661,6 +737,12 @@ static void layout(tbl *t, char *group_title_max)
     const mp_report *r = t->r;
     size_t lab = strlen("Study");
     (void)group_title_max;
+    t->narm = r->arms == MP_ARMS_NONE ? 0 : r->arms == MP_ARMS_PROP ? 1 : 2;
+    for (size_t j = 0; j < t->narm; j++) {
+        char *h = rp_clean(arm_head(r, j), r->opt->ascii);
+        t->AW[j] = maxz(h ? rp_cols(h) : 0, strlen(arm_sub(r)));
+        free(h);
+    }
     for (size_t g = 0; g < r->n; g++) measure_fields(t, &r->a[g], 1, &lab);
     if (r->overall) {
         measure_fields(t, r->overall, 0, &lab);
@@ -670,12 +752,18 @@ static void layout(tbl *t, char *group_title_max)
     rp_effect_short(r, eff, sizeof eff);
     snprintf(head, sizeof head, "%s [%g%% CI]", eff, r->opt->pool.level);
     t->A = maxz(t->we + 2 + t->wl + 2 + t->wu + 1, rp_cols(head));
-    for (size_t g = 0; g < r->n; g++)
-        if (r->a[g].n_ne) t->A = maxz(t->A, strlen("not estimable"));
     weight_str(t, w, sizeof w, 100.0);
     t->W = maxz(strlen("Weight"), strlen(w));
-    size_t width = (size_t)t->width;
+    /* the arm-level columns stay when the plot keeps its least width and
+     * the labels theirs; otherwise they go first */
     const size_t Lmin = 12, Pmin = 20, Pmax = 160;
+    size_t armw = 0;
+    for (size_t j = 0; j < t->narm; j++) armw += 2 + t->AW[j];
+    if (t->narm && (size_t)t->width < armw + t->A + 2 + t->W + 2 + 2 + maxz(Lmin, lab < 24 ? lab : 24) + Pmin) {
+        t->narm = 0;
+        armw = 0;
+    }
+    size_t width = (size_t)t->width - armw;
     for (int attempt = 0; attempt < 3; attempt++) {
         size_t fixed = t->A + 2 + (t->W ? t->W + 2 : 0) + (attempt < 2 ? 2 : 0);
         size_t avail = width > fixed ? width - fixed : 0;
@@ -712,16 +800,38 @@ void mp_report_table(FILE *f, const mp_report *r)
     char eff[32], head[96];
     rp_effect_short(r, eff, sizeof eff);
     snprintf(head, sizeof head, "%s [%g%% CI]", eff, r->opt->pool.level);
+    if (r->opt->title) {
+        char *ti = rp_clean(r->opt->title, r->opt->ascii);
+        if (ti) text_wrapped(&t, 0, ti, C_BOLD);
+        free(ti);
+        ln_end(&t);
+    }
     ln_field(&t, "Study", t.L, 0, C_BOLD);
+    for (size_t j = 0; j < t.narm; j++) {
+        char *h = rp_clean(arm_head(r, j), r->opt->ascii);
+        ln_spaces(&t, 2);
+        ln_field(&t, h ? h : "", t.AW[j], 1, C_BOLD);
+        free(h);
+    }
     if (t.P) ln_spaces(&t, 2 + t.P);
     if (t.W) { ln_spaces(&t, 2); ln_field(&t, "Weight", t.W, 1, C_BOLD); }
     ln_spaces(&t, 2);
     ln_field(&t, head, t.A, 1, C_BOLD);
     ln_end(&t);
-    size_t total = t.L + (t.P ? 2 + t.P : 0) + (t.W ? 2 + t.W : 0) + 2 + t.A;
+    if (t.narm) { /* what the arm cells hold */
+        ln_spaces(&t, t.L);
+        for (size_t j = 0; j < t.narm; j++) {
+            ln_spaces(&t, 2);
+            ln_field(&t, arm_sub(r), t.AW[j], 1, C_DIM);
+        }
+        ln_end(&t);
+    }
+    size_t armw = 0;
+    for (size_t j = 0; j < t.narm; j++) armw += 2 + t.AW[j];
+    size_t total = t.L + armw + (t.P ? 2 + t.P : 0) + (t.W ? 2 + t.W : 0) + 2 + t.A;
     long rc = t.P ? ref_col(&t) : -1;
     for (size_t i = 0; i < total; i++)
-        ln_text(&t, rc >= 0 && i == t.L + 2 + (size_t)rc ? t.g->rule_ref : t.g->hline);
+        ln_text(&t, rc >= 0 && i == t.L + armw + 2 + (size_t)rc ? t.g->rule_ref : t.g->hline);
     ln_end(&t);
 
     char buf[1024];
@@ -735,7 +845,6 @@ void mp_report_table(FILE *f, const mp_report *r)
             free(gt);
         }
         study_rows(&t, a, c);
-        ne_rows(&t, a, c);
         spacer(&t, c);
         pooled_rows(&t, a, c);
         if (r->overall) {
@@ -775,10 +884,14 @@ void mp_report_table(FILE *f, const mp_report *r)
     }
     model_text(&t, buf, sizeof buf);
     text_wrapped(&t, 0, buf, C_DIM);
-    if (rp_any_corrected(r)) {
-        snprintf(buf, sizeof buf, "%s %s.", rp_mark(r->opt->ascii), RP_CORRECTED_NOTE);
+    if (t.any_mark) {
+        snprintf(buf, sizeof buf, "%s A zero cell: 1/2 added to every cell of the study's table "
+                 "(metafor's escalc(), add = 1/2, to = \"only0\").", r->opt->ascii ? "*" : "\u2020");
         text_wrapped(&t, 0, buf, C_DIM);
     }
+    if (t.any_ne)
+        text_wrapped(&t, 0, "Not estimable: left out of the analysis (no events, or no non-events, "
+                     "in both arms under the drop00 rule, or a missing value).", C_DIM);
     free(c);
     free(t.ln.s);
 }

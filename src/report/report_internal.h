@@ -33,13 +33,6 @@ void rp_make_ticks_r(const mp_report *r, double lo, double hi, double len, doubl
 const char *rp_transf_note(const mp_report *r, char *buf, size_t n);
 /* Axis title on the displayed scale ("Proportion", "Odds Ratio (log scale)"). */
 const char *rp_axis_title(const mp_report *r, char *buf, size_t n);
-/* The mark of a corrected table ("\u2020", "*" in ASCII) and the note that
- * explains it; rp_any_corrected() says whether any study of r carries it. */
-const char *rp_mark(int ascii);
-int rp_any_corrected(const mp_report *r);
-#define RP_CORRECTED_NOTE "no events (or only events) in both arms: kept with 1/2 added to every " \
-    "cell, as metafor's rma() does (--drop00 yes leaves such tables out)"
-
 /* The pooled row's label: "Mantel-Haenszel", "Peto" or "Fixed effect". */
 const char *rp_fe_label(const mp_report *r);
 /* Upper (1 - level/100)/2 normal quantile, the multiplier of the study CIs
@@ -100,6 +93,21 @@ size_t rp_prefix(const char *s, size_t cols);
 /* How the subgroups were fitted, for the subgroup-test line: "common tau2",
  * "separate tau2" (UTF-8 or ASCII), or "fixed effect" for the FE model. */
 const char *rp_tau2_mode(const mp_report *r);
+
+/* Where a picture goes: rp_plot_open() gives a stream to write the SVG
+ * document to (the file itself for a .svg path, memory otherwise);
+ * rp_plot_close() closes it and, for .png and .pdf, renders the document
+ * there with mp_report_render() at MP_REPORT_DPI.  MP_OK, MP_EIO (errno) or
+ * mp_report_render's statuses; nothing is left at path on failure. */
+typedef struct rp_plot {
+    FILE *f;            /* write the SVG here */
+    const char *path;   /* destination */
+    char *mem;          /* the document, when rendered */
+    size_t len;         /* its length */
+    int render;         /* 1: PNG or PDF by the extension */
+} rp_plot;
+mp_status rp_plot_open(rp_plot *p, const char *path);
+mp_status rp_plot_close(rp_plot *p);
 
 /* Names for text.  Short effect name shown in headers ("RR", "log RR",
  * "SMD", "Estimate"); long name ("risk ratio"); axis title. */

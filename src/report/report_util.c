@@ -321,15 +321,6 @@ const char *rp_axis_title(const mp_report *r, char *buf, size_t n)
     return buf;
 }
 
-const char *rp_mark(int ascii) { return ascii ? "*" : "\u2020"; }
-
-int rp_any_corrected(const mp_report *r)
-{
-    for (size_t g = 0; g < r->n; g++)
-        for (size_t i = 0; r->a[g].corrected && i < r->a[g].k; i++)
-            if (r->a[g].corrected[i]) return 1;
-    return 0;
-}
 
 const char *rp_fe_label(const mp_report *r)
 {
@@ -505,6 +496,9 @@ void mp_report_opts_init(mp_report_opts *o)
     o->es_level = o->pool.level;
     o->digits = 2;
     o->transf = 1;
+    o->arm_label[0] = "Treatment";
+    o->arm_label[1] = "Control";
+    o->dpi = MP_REPORT_DPI;
 }
 
 const char *rp_tau2_mode(const mp_report *r)

@@ -65,8 +65,9 @@ static void text(FILE *f, double x, double y, const char *anchor, const char *cl
 static mp_status write_svg(const char *path, const char *title, const char *file, const char *body,
                            size_t n, double w, double h)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return MP_EIO;
+    rp_plot plot;
+    if (rp_plot_open(&plot, path) != MP_OK) return MP_EIO;
+    FILE *f = plot.f;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%.0f\">\n",
@@ -80,9 +81,7 @@ static mp_status write_svg(const char *path, const char *title, const char *file
     fputs("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n", f);
     fwrite(body, 1, n, f);
     fputs("</svg>\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return MP_EIO;
-    return MP_OK;
+    return rp_plot_close(&plot);
 }
 
 /* ---- forest plot of leave1out / cumul -------------------------------------- */

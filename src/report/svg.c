@@ -8,8 +8,17 @@
  * as a bar with end caps, the line of no effect, a dashed line at the
  * overall estimate), weights and "estimate [CI]" on the right, an axis with
  * ticks (log-scaled for ratio measures, labels on the ratio scale), one
- * block per subgroup with --by.  CIs beyond the axis are clipped and end in
- * an arrow.  Every study gets exactly one element of class "study-marker",
+ * block per subgroup with --by.  Study CIs end in whisker caps; CIs beyond
+ * the axis are clipped and end in an arrow whose tip is at the axis limit
+ * (inside the plot area).  With arm-level data (mp_report.arms) the columns
+ * RevMan shows sit between the labels and the plot: events and total per
+ * arm (2x2 data), mean, SD and total per arm (means), events and total (one
+ * group), headed by the group names (mp_report_opts.arm_label).  Studies
+ * left out of an analysis are rows marked "Not estimable"; studies whose
+ * table had 1/2 added get a dagger and a footnote.  The favours labels sit
+ * under the axis either side of the line of no effect (RevMan), the axis
+ * title and the plot title come from the options when given.
+ * Every study gets exactly one element of class "study-marker",
  * every pooled fixed/random row one of class "diamond" (plus "fixed" or
  * "random"), so that tests and style sheets can find them.  Text is
  * XML-escaped and made valid UTF-8. */
@@ -48,7 +57,35 @@ typedef struct svg {
     double z;                 /* study CI multiplier */
     size_t lab_cols;          /* label column width, characters */
     char vlines[1024];        /* vertical lines, drawn first (under the marks) */
+    size_t narm;              /* arm-level sub-columns (0 = none) */
+    double armx[MP_ARM_NV];   /* right edge of each sub-column */
+    double armw[MP_ARM_NV];   /* width of each sub-column */
+    int any_corrected;        /* a study had 1/2 added: footnote */
+    int any_ne;               /* a study was not estimable: footnote */
 } svg;
+
+/* Arm-level sub-columns: headers and which numbers of a row they show. */
+static size_t arm_cols(mp_arm_kind k, const char **head, size_t *idx)
+{
+    static const char *const ch[] = {"Events", "Total", "Events", "Total"};
+    static const size_t ci[] = {0, 1, 2, 3};
+    static const char *const mh[] = {"Mean", "SD", "Total", "Mean", "SD", "Total"};
+    static const size_t mi[] = {0, 1, 2, 3, 4, 5};
+    size_t n = k == MP_ARMS_COUNTS ? 4 : k == MP_ARMS_MEANS ? 6 : k == MP_ARMS_PROP ? 2 : 0;
+    for (size_t j = 0; j < n; j++) {
+        head[j] = k == MP_ARMS_MEANS ? mh[j] : ch[j];
+        idx[j] = k == MP_ARMS_MEANS ? mi[j] : ci[j];
+    }
+    return n;
+}
+
+/* An arm-level number as the data gave it: up to 6 significant digits
+ * (counts print as integers), "NA" when missing. */
+static void arm_num(char *buf, size_t n, double x)
+{
+    if (!isfinite(x)) snprintf(buf, n, "NA");
+    else snprintf(buf, n, "%.6g", x);
+}
 
 /* XML-escaped, valid-UTF-8 text, cut to `cols` characters with an ellipsis
  * (cols 0 = no limit). */
@@ -106,17 +143,22 @@ static void annotation(const svg *s, double est, double lb, double ub, int show_
     text(s, s->xa, base, "end", "num", u, 0);
 }
 
+/* An arrowhead whose tip is at x (the axis limit) and whose base lies
+ * inside the plot area, so that it never overruns the axis. */
 static void arrow(const svg *s, double x, int left, const char *color)
 {
-    double d = left ? -1 : 1;
+    double d = left ? 1 : -1; /* from the tip into the plot */
     fprintf(s->f,
             "<polygon class=\"arrow\" points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f\" fill=\"%s\"/>\n",
-            x + d * 6, s->y, x, s->y - 4, x, s->y + 4, color);
+            x, s->y, x + d * 7, s->y - 4, x + d * 7, s->y + 4, color);
 }
 
 /* Horizontal interval [a, b] at the current row, clipped with arrows. */
+/* Horizontal interval [a, b] at the current row: whisker caps of half
+ * height `caps` px (0 = none) at the ends, an arrow instead where the
+ * interval is clipped at the axis limits. */
 static void interval(const svg *s, double a, double b, const char *cls, const char *color,
-                     double width, int caps)
+                     double width, double caps)
 {
     if (!isfinite(a) || !isfinite(b) || b < s->lo || a > s->hi) return;
     double x1 = X(s, fmax(a, s->lo)), x2 = X(s, fmin(b, s->hi));
@@ -125,13 +167,27 @@ static void interval(const svg *s, double a, double b, const char *cls, const ch
             "stroke-width=\"%.1f\"/>\n",
             cls, x1, s->y, x2, s->y, color, width);
     if (a < s->lo) arrow(s, x1, 1, color);
-    else if (caps)
-        fprintf(s->f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%.1f\"/>\n",
-                x1, s->y - 4, x1, s->y + 4, color, width);
+    else if (caps > 0)
+        fprintf(s->f, "<line class=\"cap\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%.1f\"/>\n",
+                x1, s->y - caps, x1, s->y + caps, color, width);
     if (b > s->hi) arrow(s, x2, 0, color);
-    else if (caps)
-        fprintf(s->f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%.1f\"/>\n",
-                x2, s->y - 4, x2, s->y + 4, color, width);
+    else if (caps > 0)
+        fprintf(s->f, "<line class=\"cap\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%.1f\"/>\n",
+                x2, s->y - caps, x2, s->y + caps, color, width);
+}
+
+/* The arm-level cells of one row (v: MP_ARM_NV numbers, or NULL). */
+static void arm_cells(const svg *s, const double *v)
+{
+    if (!s->narm || !v) return;
+    const char *head[MP_ARM_NV];
+    size_t idx[MP_ARM_NV];
+    arm_cols(s->r->arms, head, idx);
+    char b[64];
+    for (size_t j = 0; j < s->narm; j++) {
+        arm_num(b, sizeof b, v[idx[j]]);
+        text(s, s->armx[j], s->y + FS * 0.35, "end", "arm num", b, 0);
+    }
 }
 
 static void next_row(svg *s) { s->y += ROW; }
@@ -143,6 +199,16 @@ static void weight_text(const svg *s, double w)
     text(s, s->xw, s->y + FS * 0.35, "end", "num", t, 0);
 }
 
+/* A study left out of the analysis: its label and data, "Not estimable". */
+static void ne_row(svg *s, const mp_report_analysis *a, size_t j)
+{
+    text(s, s->xl, s->y + FS * 0.35, NULL, "label not-estimable", a->ne_label[j], s->lab_cols);
+    arm_cells(s, a->ne_arm ? a->ne_arm + MP_ARM_NV * j : NULL);
+    text(s, s->xa, s->y + FS * 0.35, "end", "not-estimable", "Not estimable", 0);
+    s->any_ne = 1;
+    next_row(s);
+}
+
 static void study_rows(svg *s, const mp_report_analysis *a)
 {
     /* square areas are proportional to the weights printed beside them
@@ -150,16 +216,15 @@ static void study_rows(svg *s, const mp_report_analysis *a)
     s->wmax = 0;
     for (size_t i = 0; i < a->k; i++)
         if (a->weight[i] > s->wmax) s->wmax = a->weight[i];
-    for (size_t i = 0; i < a->k; i++) {
+    size_t ne = 0;
+    for (size_t i = 0; i <= a->k; i++) {
+        /* the studies left out, in input order among the others */
+        while (ne < a->n_ne && a->ne_label && a->ne_before && a->ne_before[ne] <= i) ne_row(s, a, ne++);
+        if (i == a->k) break;
         double y = a->yi[i], h = s->z * sqrt(a->vi[i]);
-        if (a->corrected && a->corrected[i]) { /* a double-zero table kept with 1/2 added */
-            char ml[512];
-            snprintf(ml, sizeof ml, "%.500s %s", a->label[i], rp_mark(0));
-            text(s, s->xl, s->y + FS * 0.35, NULL, "label", ml, s->lab_cols);
-        } else {
-            text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
-        }
-        interval(s, y - h, y + h, "ci", "#000", 1.2, 0);
+        text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->label[i], s->lab_cols);
+        arm_cells(s, a->arm ? a->arm + MP_ARM_NV * i : NULL);
+        interval(s, y - h, y + h, "ci", "#000", 1.2, 3.5);
         double side = SQ_MAX * sqrt(s->wmax > 0 ? a->weight[i] / s->wmax : 1.0);
         if (side < SQ_MIN) side = SQ_MIN;
         double cx = X(s, fmin(fmax(y, s->lo), s->hi));
@@ -169,16 +234,10 @@ static void study_rows(svg *s, const mp_report_analysis *a)
                 cx - side / 2, s->y - side / 2, side, side);
         weight_text(s, a->weight[i]);
         annotation(s, y, y - h, y + h, 1);
-        next_row(s);
-    }
-}
-
-/* Tables left out as not estimable (--drop00 yes), listed by name. */
-static void ne_rows(svg *s, const mp_report_analysis *a)
-{
-    for (size_t i = 0; i < a->n_ne; i++) {
-        text(s, s->xl, s->y + FS * 0.35, NULL, "label", a->ne_label[i], s->lab_cols);
-        text(s, s->xa, s->y + FS * 0.35, "end", "num", "not estimable", 0);
+        if (a->corrected && a->corrected[i]) { /* 1/2 added: dagger, footnote */
+            text(s, s->xa + 3, s->y + FS * 0.35, NULL, "corrected", "\u2020", 0);
+            s->any_corrected = 1;
+        }
         next_row(s);
     }
 }
@@ -217,7 +276,7 @@ static void pooled_rows(svg *s, const mp_report_analysis *a)
     next_row(s);
     if (a->k > 1 && isfinite(a->fit.pi_lb) && isfinite(a->fit.pi_ub)) {
         text(s, s->xl, s->y + FS * 0.35, NULL, "label", "Prediction interval", 0);
-        interval(s, a->fit.pi_lb, a->fit.pi_ub, "prediction-interval", "#7a1f1f", 2.0, 1);
+        interval(s, a->fit.pi_lb, a->fit.pi_ub, "prediction-interval", "#7a1f1f", 2.0, 4.0);
         annotation(s, NAN, a->fit.pi_lb, a->fit.pi_ub, 0);
         next_row(s);
     }
@@ -273,8 +332,22 @@ static void axis(svg *s, double ybot)
     fputs("</g>\n", s->f);
     for (size_t i = 0; i < tk.n; i++)
         text(s, X(s, tk.at[i]), ybot + 5 + FS, "middle", "tick-label", tk.label[i], 0);
-    char eff[32], title[128];
     const mp_report *r = s->r;
+    double ytitle = ybot + 5 + 2.3 * FS;
+    if (r->opt->favours[0] || r->opt->favours[1]) {
+        /* RevMan: "Favours A" left of the line of no effect, "Favours B" right */
+        double x0 = (0.0 >= s->lo && 0.0 <= s->hi) ? X(s, 0.0) : s->xp + PLOT_W / 2;
+        if (r->opt->favours[0])
+            text(s, x0 - 8, ytitle, "end", "favours favours-left", r->opt->favours[0], 0);
+        if (r->opt->favours[1])
+            text(s, x0 + 8, ytitle, NULL, "favours favours-right", r->opt->favours[1], 0);
+        ytitle += 1.4 * FS;
+    }
+    if (r->opt->xlab) {
+        text(s, s->xp + PLOT_W / 2, ytitle, "middle", "axis-title", r->opt->xlab, 0);
+        return;
+    }
+    char eff[32], title[128];
     rp_effect_short(r, eff, sizeof eff);
     const char *lng = rp_measure_long(r->measure);
     mp_transf tf = rp_transf(r);
@@ -286,7 +359,14 @@ static void axis(svg *s, double ybot)
     else if (s->expo) snprintf(title, sizeof title, "%c%s (log scale)", lng[0] - 32, lng + 1);
     else if (mp_measure_is_log(r->measure)) snprintf(title, sizeof title, "Log %s", lng);
     else snprintf(title, sizeof title, "%c%s", lng[0] - 32, lng + 1);
-    text(s, s->xp + PLOT_W / 2, ybot + 5 + 2.3 * FS, "middle", "axis-title", title, 0);
+    text(s, s->xp + PLOT_W / 2, ytitle, "middle", "axis-title", title, 0);
+}
+
+/* Height below the axis line taken by tick labels, favours and title. */
+static double axis_height(const svg *s)
+{
+    const mp_report_opts *o = s->r->opt;
+    return 5 + 2.3 * FS + ((o->favours[0] || o->favours[1]) ? 1.4 * FS : 0);
 }
 
 /* Width in px of a formatted number, from DejaVu Sans advance widths (the
@@ -298,6 +378,15 @@ static double num_px(const char *str)
     for (; *str; str++)
         w += (*str >= '0' && *str <= '9') ? 0.636 : *str == '.' ? 0.318 : *str == '-' ? 0.361 : 0.7;
     return w * FS;
+}
+
+/* Width in px of bold text (a header), generously: 0.68 em a character. */
+static double bold_px(const char *str)
+{
+    char *c = rp_clean(str, 0);
+    double w = c ? (double)rp_cols(c) * 0.68 * FS : 0;
+    free(c);
+    return w;
 }
 
 static void measure(svg *s, const mp_report_analysis *a, size_t *lab, double *we, double *wl,
@@ -313,14 +402,27 @@ static void measure(svg *s, const mp_report_analysis *a, size_t *lab, double *we
             MW(a->yi[i] - h, wl);
             MW(a->yi[i] + h, wu);
             char *c = rp_clean(a->label[i], 0);
-            size_t mk = a->corrected && a->corrected[i] ? 2 : 0;
-            if (c && rp_cols(c) + mk > *lab) *lab = rp_cols(c) + mk;
+            if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
             free(c);
         }
-    for (size_t i = 0; studies && i < a->n_ne; i++) {
-        char *c = rp_clean(a->ne_label[i], 0);
+    for (size_t j = 0; studies && a->ne_label && j < a->n_ne; j++) {
+        char *c = rp_clean(a->ne_label[j], 0);
         if (c && rp_cols(c) > *lab) *lab = rp_cols(c);
         free(c);
+    }
+    if (studies && s->narm) { /* arm-level sub-columns: as wide as their widest number */
+        const char *head[MP_ARM_NV];
+        size_t idx[MP_ARM_NV];
+        arm_cols(r->arms, head, idx);
+        for (size_t q = 0; q < 2; q++) {
+            const double *v = q ? a->ne_arm : a->arm;
+            size_t m = q ? (a->ne_label ? a->n_ne : 0) : a->k;
+            for (size_t i = 0; v && i < m; i++)
+                for (size_t j = 0; j < s->narm; j++) {
+                    arm_num(b, sizeof b, v[MP_ARM_NV * i + idx[j]]);
+                    if (num_px(b) > s->armw[j]) s->armw[j] = num_px(b);
+                }
+        }
     }
     mp_pool_result fe;
     rp_fe_view(a, &fe);
@@ -343,12 +445,40 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     s->f = body;
     size_t lab = 21; /* 21 = "Random effects (REML)" */
     double we = 0, wl = 0, wu = 0;
+    {
+        const char *h0[MP_ARM_NV];
+        size_t i0[MP_ARM_NV];
+        s->narm = arm_cols(r->arms, h0, i0);
+        for (size_t j = 0; j < MP_ARM_NV; j++) s->armw[j] = 0;
+    }
     for (size_t g = 0; g < r->n; g++) measure(s, &r->a[g], &lab, &we, &wl, &wu, 1);
     if (r->overall) measure(s, r->overall, &lab, &we, &wl, &wu, 0);
     if (lab > 48) lab = 48;
     s->lab_cols = lab;
     s->xl = MARGIN;
-    s->xp = s->xl + (double)lab * CW + GAP;
+    /* arm-level sub-columns after the labels, each at least as wide as its
+     * header, the two arms' pairs at least as wide as the group names */
+    const char *ahead[MP_ARM_NV];
+    size_t idx[MP_ARM_NV];
+    double xarm0 = s->xl + (double)lab * CW + GAP, x = xarm0;
+    size_t per_arm = r->arms == MP_ARMS_MEANS ? 3 : 2;
+    arm_cols(r->arms, ahead, idx);
+    for (size_t j = 0; j < s->narm; j++) {
+        double w = fmax(s->armw[j], bold_px(ahead[j]));
+        if (j % per_arm == per_arm - 1 && r->arms != MP_ARMS_PROP) {
+            /* the arm's columns together span at least its name */
+            double span = 0;
+            for (size_t q = j + 1 - per_arm; q < j; q++) span += s->armw[q] + GAP * 0.6;
+            const char *nm = r->opt->arm_label[j / per_arm];
+            double need = bold_px(nm ? nm : "") - span;
+            if (w < need) w = need;
+        }
+        s->armw[j] = w;
+        x += w;
+        s->armx[j] = x;
+        x += GAP * 0.6;
+    }
+    s->xp = s->narm ? x - GAP * 0.6 + GAP : xarm0;
     s->xw = s->xp + PLOT_W + GAP + 7 * DW;
     /* "est [lb, ub]": est right-aligned, then "[lb," and "ub]" right-aligned,
      * with one space (0.318 em) between the parts */
@@ -361,10 +491,27 @@ static int draw(svg *s, FILE *body, double *height, double *width)
     snprintf(head, sizeof head, "%s [%g%% CI]", eff, r->opt->pool.level);
     double headw = (double)rp_cols(head) * CW * 1.05, short_by = headw - (s->xa - s->xw - GAP);
     if (short_by > 0) { s->xe += short_by; s->xlb += short_by; s->xa += short_by; }
-    *width = s->xa + MARGIN;
+    *width = s->xa + MARGIN + (r->n ? 12 : 0); /* room for a dagger after the CI */
 
-    /* header */
+    /* title, then the header (group names over the arm-level columns) */
     s->y = MARGIN + ROW / 2;
+    if (r->opt->title) {
+        text(s, s->xl, s->y + FS * 0.35, NULL, "title", r->opt->title, 0);
+        s->y += ROW * 1.4;
+    }
+    if (s->narm && r->arms != MP_ARMS_PROP) {
+        for (size_t g = 0; g < 2; g++) {
+            size_t j0 = g * per_arm, j1 = j0 + per_arm - 1;
+            double left = s->armx[j0] - s->armw[j0], right = s->armx[j1];
+            const char *nm = r->opt->arm_label[g] ? r->opt->arm_label[g] : "";
+            text(s, (left + right) / 2, s->y + FS * 0.35, "middle", "header arm-group", nm, 0);
+            fprintf(body, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#000\" stroke-width=\"0.6\"/>\n",
+                    left, s->y + ROW / 2 - 2, right, s->y + ROW / 2 - 2);
+        }
+        s->y += ROW;
+    }
+    for (size_t j = 0; j < s->narm; j++)
+        text(s, s->armx[j], s->y + FS * 0.35, "end", "header arm-head", ahead[j], 0);
     text(s, s->xl, s->y + FS * 0.35, NULL, "header", "Study", 0);
     text(s, s->xw, s->y + FS * 0.35, "end", "header", "Weight", 0);
     text(s, s->xa, s->y + FS * 0.35, "end", "header", head, 0);
@@ -382,7 +529,6 @@ static int draw(svg *s, FILE *body, double *height, double *width)
             next_row(s);
         }
         study_rows(s, a);
-        ne_rows(s, a);
         pooled_rows(s, a);
         if (r->overall) {
             het_note(s, a, buf, sizeof buf);
@@ -409,7 +555,7 @@ static int draw(svg *s, FILE *body, double *height, double *width)
                  "<line class=\"pooled-line\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#888\" stroke-width=\"0.8\" stroke-dasharray=\"4,3\"/>\n",
                  X(s, est), s->ytop, X(s, est), ybot);
     axis(s, ybot);
-    s->y = ybot + 5 + 2.3 * FS + ROW;
+    s->y = ybot + axis_height(s) + ROW;
     het_note(s, top, buf, sizeof buf);
     note(s, buf);
     test_note(s, top, buf, sizeof buf);
@@ -437,10 +583,6 @@ static int draw(svg *s, FILE *body, double *height, double *width)
                      rp_test(r) == MP_TEST_KNHA ? "Hartung-Knapp-Sidik-Jonkman t test" : "z test",
                      o->level);
         note(s, buf);
-        if (rp_any_corrected(r)) {
-            snprintf(buf, sizeof buf, "%s %s.", rp_mark(0), RP_CORRECTED_NOTE);
-            note(s, buf);
-        }
         mp_transf tf = rp_transf(r);
         if (tf != MP_TRANSF_NONE && tf != MP_TRANSF_EXP) { /* name the back-transformation */
             char tn[160];
@@ -449,14 +591,27 @@ static int draw(svg *s, FILE *body, double *height, double *width)
             note(s, buf);
         }
     }
+    if (s->any_corrected) {
+        note(s, "\u2020 A zero cell: 1/2 added to every cell of the study's table (metafor's "
+                "escalc(), add = 1/2, to = \"only0\").");
+    }
+    if (s->any_ne) {
+        note(s, "Not estimable: left out of the analysis (no events, or no non-events, in both "
+                "arms under the drop00 rule, or a missing value).");
+    }
     *height = s->y + MARGIN;
     /* notes are wider than the table on narrow plots: make room */
     double notew = s->xl + 100 * FS_SMALL * 0.55 + MARGIN;
     if (*width < notew) *width = notew;
+    /* and the title (bold, 3 px larger) */
+    if (r->opt->title) {
+        double tw = s->xl + bold_px(r->opt->title) * (FS + 3) / FS + MARGIN;
+        if (*width < tw) *width = tw;
+    }
     return ferror(body) ? -1 : 0;
 }
 
-mp_status mp_report_svg(const char *path, const mp_report *r)
+mp_status mp_report_svg_string(const mp_report *r, char **out, size_t *outlen)
 {
     svg s;
     memset(&s, 0, sizeof s);
@@ -465,32 +620,52 @@ mp_status mp_report_svg(const char *path, const mp_report *r)
     s.digits = r->opt->digits;
     s.z = rp_zcrit(r->opt->pool.level);
     rp_range(r, &s.lo, &s.hi);
-    char *mem = NULL;
-    size_t memn = 0;
+    *out = NULL;
+    *outlen = 0;
+    char *mem = NULL, *doc = NULL;
+    size_t memn = 0, docn = 0;
     FILE *body = open_memstream(&mem, &memn);
-    if (!body) return MP_EIO;
+    if (!body) return MP_FAIL(MP_ENOMEM);
     double h = 0, w = 0;
     int rc = draw(&s, body, &h, &w);
     if (fclose(body) != 0) rc = -1;
-    if (rc != 0) { free(mem); return MP_EIO; }
-    FILE *f = fopen(path, "w");
-    if (!f) { int e = errno; free(mem); errno = e; return MP_EIO; }
+    if (rc != 0) { free(mem); return MP_FAIL(MP_ENOMEM); }
+    FILE *f = open_memstream(&doc, &docn);
+    if (!f) { free(mem); return MP_FAIL(MP_ENOMEM); }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%.0f\">\n",
             ceil(w), ceil(h), ceil(w), ceil(h), font, FS);
-    fputs("<title>Forest plot", f);
-    if (r->file) { fputs(": ", f); xml_text(f, r->file, 0); }
+    fputs("<title>", f);
+    if (r->opt->title) xml_text(f, r->opt->title, 0);
+    else {
+        fputs("Forest plot", f);
+        if (r->file) { fputs(": ", f); xml_text(f, r->file, 0); }
+    }
     fputs("</title>\n", f);
-    fprintf(f, "<style>.header,.group,.pooled{font-weight:bold}.note{font-size:%.0fpx;fill:#333}"
-               ".tick-label,.axis-title{font-size:%.0fpx}</style>\n",
-            FS_SMALL, FS_SMALL + 1);
+    fprintf(f, "<style>.header,.group,.pooled,.title{font-weight:bold}.title{font-size:%.0fpx}"
+               ".note{font-size:%.0fpx;fill:#333}.not-estimable{fill:#555}"
+               ".tick-label,.axis-title,.favours{font-size:%.0fpx}</style>\n",
+            FS + 3, FS_SMALL, FS_SMALL + 1);
     fputs("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n", f);
     fputs(s.vlines, f);
     fwrite(mem, 1, memn, f);
     fputs("</svg>\n", f);
     free(mem);
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return MP_EIO;
+    if (fclose(f) != 0 || bad) { free(doc); return MP_FAIL(MP_ENOMEM); }
+    *out = doc;
+    *outlen = docn;
     return MP_OK;
+}
+
+mp_status mp_report_svg(const char *path, const mp_report *r)
+{
+    char *doc = NULL;
+    size_t n = 0;
+    mp_status st = mp_report_svg_string(r, &doc, &n);
+    if (st != MP_OK) return st;
+    st = mp_report_render(doc, n, path, r->opt->dpi);
+    free(doc);
+    return st;
 }

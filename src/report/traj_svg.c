@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Minutes per unit. */
@@ -112,8 +113,18 @@ static void vmarker(FILE *f, const frame *fr, double t, const char *what)
 mp_status mp_report_traj_svg(const char *path, const mp_traj_result *r, const mp_pool_result *win,
              const char *unit, const char *title)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return MP_EIO;
+    return mp_report_traj_plot(path, r, win, unit, title, 0);
+}
+
+mp_status mp_report_traj_plot(const char *path, const mp_traj_result *r,
+                              const mp_pool_result *win, const char *unit, const char *title,
+                              double dpi)
+{
+    /* drawn in memory, then written as SVG, PNG or PDF (render.c) */
+    char *mem = NULL;
+    size_t memn = 0;
+    FILE *f = open_memstream(&mem, &memn);
+    if (!f) return MP_ENOMEM;
     const double W = 780, H = 470;
     frame fr = {80, W - 190, 60, H - 70, 0, 0, 0, 0, 1};
     size_t L = r->n_times;
@@ -251,8 +262,10 @@ mp_status mp_report_traj_svg(const char *path, const mp_traj_result *r, const mp
     fputs("</svg>\n", f);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
-        if (!errno) errno = EIO;
-        return MP_EIO;
+        free(mem);
+        return MP_ENOMEM;
     }
-    return MP_OK;
+    mp_status st = mp_report_render(mem, memn, path, dpi);
+    free(mem);
+    return st;
 }

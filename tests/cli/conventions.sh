@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Each check failed before its fix: a 'Study' column was not found (labels
-# "Study 1", ...), --plot x.png wrote SVG into a .png, the pool JSON had no
+# "Study 1", ...), --plot x.png wrote SVG into a .png (now: rendered, and an
+# unknown extension refused), the pool JSON had no
 # "fixed" object, batch gave no Knapp-Hartung warning for FE, and --tau2 was
 # not an option.  Independent values: the FE fit of tests/reference/bcg_rr.json
 # (metafor 3.8-1, rma(yi, vi, method = "FE")).
@@ -29,14 +30,29 @@ printf 'Author,yi,vi\nSmith,1,0.1\nJones,2,0.2\n' >"$T/a.csv"
 grep -q "note: .*'Author' looks like study labels" "$T/err" || bad "no note about the Author column"
 
 # --plot: only .svg until PNG/PDF are rendered
-"$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --plot "$T/x.png" >"$T/out" 2>"$T/err"
+# the picture's format is its extension: an unknown one is a usage error
+# before anything is printed or written (issue 17)
+"$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --plot "$T/x.jpg" >"$T/out" 2>"$T/err"
 st=$?
-[ "$st" = 2 ] || bad "--plot x.png: exit $st, want 2"
-[ -s "$T/out" ] && bad "--plot x.png printed results"
-[ -e "$T/x.png" ] && bad "--plot x.png wrote a file"
-grep -q "name it FILE.svg" "$T/err" || bad "--plot x.png: message: $(cat "$T/err")"
+[ "$st" = 2 ] || bad "--plot x.jpg: exit $st, want 2"
+[ -s "$T/out" ] && bad "--plot x.jpg printed results"
+[ -e "$T/x.jpg" ] && bad "--plot x.jpg wrote a file"
+grep -q "unknown picture format: name it FILE.svg, FILE.png or FILE.pdf" "$T/err" || bad "--plot x.jpg: message: $(cat "$T/err")"
+# .png is rendered when the build has librsvg and cairo, else refused with a message
+if "$BIN" --version | grep -q "PNG, PDF"; then
+    "$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --plot "$T/x.png" >/dev/null 2>"$T/err" || bad "--plot x.png refused: $(cat "$T/err")"
+    head -c 8 "$T/x.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || bad "--plot x.png is not a PNG"
+else
+    "$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --plot "$T/x.png" >"$T/out" 2>"$T/err"
+    st=$?
+    [ "$st" = 2 ] || bad "--plot x.png without librsvg: exit $st, want 2"
+    grep -q "writes SVG only" "$T/err" || bad "--plot x.png without librsvg: message: $(cat "$T/err")"
+fi
 "$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --plot "$T/x.SVG" >/dev/null 2>&1 || bad "--plot x.SVG refused"
 [ -s "$T/x.SVG" ] || bad "--plot x.SVG wrote nothing"
+# shellcheck source=../tools/render_check.sh
+. "$SRC/tests/tools/render_check.sh"
+render_check "$T/x.SVG" >/dev/null || bad "x.SVG does not render"
 
 # the pool JSON carries the fixed-effect result the table prints
 "$BIN" pool "$REF/data/bcg_rr.csv" --measure RR --format json >"$T/j" 2>/dev/null

@@ -92,7 +92,7 @@ expect seed 2 "--seed must be" gosh "$REF/synth10.csv" --seed -4
 expect csv 2 "--format csv is not available" gosh "$REF/synth10.csv" --format csv
 expect highlight-noplot 2 "--highlight needs --plot" gosh "$REF/synth10.csv" --highlight S01
 expect highlight-name 2 "no study of that name" gosh "$REF/synth10.csv" --plot "$TMP/x.svg" --highlight Nobody
-expect plot-ext 2 "name it FILE.svg" gosh "$REF/synth10.csv" --plot "$TMP/x.png"
+expect plot-ext 2 "name it FILE.svg, FILE.png or FILE.pdf" gosh "$REF/synth10.csv" --plot "$TMP/x.gif"
 expect out-dir 2 "nonexistent" gosh "$REF/synth10.csv" --out "$TMP/nonexistent/x.csv"
 expect one-study 1 "at least 2 studies" gosh "$TMP/one.csv"
 expect perm-bad 2 "--permutations must be exact or an integer" pool "$REF/synth10.csv" --permutations x

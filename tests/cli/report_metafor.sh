@@ -90,6 +90,9 @@ done
 
 # SVG: per study, in data order, the texts label, weight, estimate, "[lb,", "ub]"
 "$BIN" pool "$D" --measure RR --plot "$T/p.svg" >/dev/null || { echo "FAIL svg run"; fail=1; }
+# shellcheck source=../tools/render_check.sh
+. "$SRC/tests/tools/render_check.sh"
+render_check "$T/p.svg" || fail=1
 grep -o 'class="label">[^<]*' "$T/p.svg" | sed 's/.*>//; s/&amp;/\&/g' | head -13 >"$T/svglabels"
 if diff "$T/labels" "$T/svglabels" >/dev/null; then echo "ok   svg labels in data order"; else echo "FAIL svg labels"; diff "$T/labels" "$T/svglabels"; fail=1; fi
 grep -o 'class="num">[^<]*' "$T/p.svg" | sed 's/.*>//' | head -52 | paste -d' ' - - - - >"$T/svgnums"

@@ -10,8 +10,10 @@
 # and, for a random-effects method, a random-effects diamond (with k = 1 only
 # the model's own row); with --by there is one analysis per subgroup plus the
 # overall one.  bcg_rr has 13 studies; alloc splits them 7/2/4 (3 groups).
-# xmllint checks well-formedness; rsvg-convert (librsvg2-bin) must turn the
-# file into a PNG (skipped, with a message, only when it is not installed).
+# xmllint checks well-formedness; every SVG is rendered to PNG by rsvg-convert
+# (librsvg2-bin) and checked for size and ink (tests/tools/render_check.sh;
+# skipped, with a message, only when it is not installed); clipped CIs end
+# in arrows inside the plot area.
 set -u
 BIN=$1; SRC=$2
 R=$SRC/tests/reference/data
@@ -20,7 +22,8 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 export LC_ALL=C
 fail=0
 have_xmllint=1; command -v xmllint >/dev/null || { have_xmllint=0; echo "SKIP well-formedness: xmllint not installed"; }
-have_rsvg=1; command -v rsvg-convert >/dev/null || { have_rsvg=0; echo "SKIP PNG rendering: rsvg-convert (librsvg2-bin) not installed"; }
+# shellcheck source=../tools/render_check.sh
+. "$SRC/tests/tools/render_check.sh"
 count() { grep -o "$1" "$2" | wc -l | tr -d ' '; }
 
 # name | markers | diamonds | arrows(min) | args
@@ -50,10 +53,18 @@ while IFS='|' read -r name nm nd na args; do
     if [ "$na" = 0 ] && [ "$got" != 0 ]; then echo "  $got arrows, want none"; bad=1; fi
     grep -q 'class="no-effect"' "$f" || { echo "  no line of no effect"; bad=1; }
     [ "$(count 'class="tick"' "$f")" -ge 2 ] || { echo "  fewer than 2 axis ticks"; bad=1; }
-    if [ $have_rsvg = 1 ]; then
-        if rsvg-convert "$f" -o "$T/$name.png" 2>"$T/rsvg" && head -c 8 "$T/$name.png" | od -An -c | grep -q 'P   N   G'; then :; else
-            echo "  rsvg-convert failed:"; cat "$T/rsvg"; bad=1; fi
-    fi
+    render_check "$f" || bad=1
+    # arrows (clipped CIs) stay inside the plot area: tips at the axis ends
+    python3 - "$f" <<'PY' || bad=1
+import re, sys
+s = open(sys.argv[1]).read()
+ax = re.search(r'<g class="axis"[^>]*>\s*<line x1="([-\d.]+)" y1="[-\d.]+" x2="([-\d.]+)"', s)
+lo, hi = float(ax.group(1)), float(ax.group(2))
+for pts in re.findall(r'class="arrow" points="([^"]+)"', s):
+    xs = [float(p.split(",")[0]) for p in pts.split()]
+    if min(xs) < lo - 0.01 or max(xs) > hi + 0.01:
+        sys.exit("  arrow %s outside the axis [%.2f, %.2f]" % (pts, lo, hi))
+PY
     if [ $bad = 0 ]; then echo "ok   $name"; else echo "FAIL $name"; fail=1; fi
 done <<<"$cases"
 
@@ -63,15 +74,18 @@ ticks=$(grep -o 'class="tick-label">[^<]*' "$T/rr.svg" | sed 's/.*>//' | tr '\n'
 case " $ticks" in *" 0.5 1 2 "*) echo "ok   ratio ticks: $ticks" ;; *) echo "FAIL ratio ticks: $ticks"; fail=1 ;; esac
 grep -q 'Risk ratio (log scale)' "$T/rr.svg" && echo "ok   log axis title" || { echo "FAIL axis title"; fail=1; }
 grep -q 'class="prediction-interval"' "$T/rr.svg" && echo "ok   prediction interval drawn" || { echo "FAIL no PI"; fail=1; }
+render_check "$T/rr.svg" || fail=1
 # labels are XML-escaped (& < > "), long ones cut with an ellipsis
 "$BIN" pool "$E/edge.csv" --plot "$T/e.svg" >/dev/null
 grep -qF 'Tiny &amp; &lt;special&gt; &quot;quotes&quot;' "$T/e.svg" && echo "ok   XML escapes" || { echo "FAIL XML escapes"; fail=1; }
 grep -qF '>A study with a really very long label that goes' "$T/e.svg" && grep -q $'\xe2\x80\xa6</text>' "$T/e.svg" \
     && echo "ok   long label cut with an ellipsis" || { echo "FAIL long label"; fail=1; }
+render_check "$T/e.svg" || fail=1
 # a label with bytes that are not UTF-8 still gives well-formed XML
 printf 'study,yi,vi\n"Caf\xe9 study",0.1,0.1\nB,0.2,0.1\n' >"$T/latin1.csv"
 "$BIN" pool "$T/latin1.csv" --plot "$T/l.svg" >/dev/null
 if [ $have_xmllint = 1 ]; then xmllint --noout "$T/l.svg" && echo "ok   invalid UTF-8 label" || { echo "FAIL invalid UTF-8 label"; fail=1; }; fi
+render_check "$T/l.svg" || fail=1
 # an unwritable path is found before any output: exit 2, one line naming the
 # path and the reason, nothing on stdout
 "$BIN" pool "$R/bcg_rr.csv" --measure RR --plot "$T/no/such/dir/p.svg" >"$T/out" 2>"$T/err"; st=$?

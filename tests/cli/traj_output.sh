@@ -78,6 +78,9 @@ if "$BIN" trajectory "$ISHAK" --time months --struct AR --phi 0.97 --time-unit m
     grep -q "<svg" "$TMP/p.svg" && grep -q "<polygon" "$TMP/p.svg" && grep -q "stroke-dasharray=\"6 4\"" "$TMP/p.svg" \
         && grep -q ">12 mo<" "$TMP/p.svg" && ok || bad "plot content"
     if command -v xmllint >/dev/null; then xmllint --noout "$TMP/p.svg" && ok || bad "plot is not well-formed XML"; fi
+    # shellcheck source=../tools/render_check.sh
+    . "$SRC/tests/tools/render_check.sh"
+    render_check "$TMP/p.svg" 300 200 && ok || bad "plot does not render"
 else
     bad "plot: $(cat "$TMP/err")"
 fi
