@@ -472,21 +472,38 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
         ymin = y[i] < ymin ? y[i] : ymin;
         ymax = y[i] > ymax ? y[i] : ymax;
     }
-    double R = ymax - ymin, vmin = v[0];
-    for (size_t i = 1; i < k; i++) vmin = v[i] < vmin ? v[i] : vmin;
+    double R = ymax - ymin, vmin = v[0], vmax = v[0];
+    for (size_t i = 1; i < k; i++) {
+        vmin = v[i] < vmin ? v[i] : vmin;
+        vmax = v[i] > vmax ? v[i] : vmax;
+    }
     *niter = 0; /* iterations of the root solves; 1 when none was needed */
     *tau2 = 0.0;
     if (!(R > 0)) { *niter = 1; return MP_OK; } /* all effects equal: the score is negative everywhere */
     double *yc = ws->a;
     for (size_t i = 0; i < k; i++) yc[i] = y[i] - fe->mu;
     double T = (kind == EQ_REML ? 2.0 : 1.0) * R * R;
+    {
+        /* A second bound, much smaller at large k: with S = sum (y - ybar)^2,
+         * sum w^2 r^2 <= w_max Q <= w_max^2 S, sum w^2/sum w <= w_max and
+         * sum w >= k/(vmax + tau2); for tau2 >= vmax (so vmin + tau2 and
+         * vmax + tau2 are within 2 tau2) the score is negative once
+         * 2 S < k tau2 (ML) or 2 S + 4 tau2 < k tau2 (REML, k > 4). */
+        double my = 0, S = 0;
+        for (size_t i = 0; i < k; i++) my += y[i];
+        my /= (double)k;
+        for (size_t i = 0; i < k; i++) S += (y[i] - my) * (y[i] - my);
+        double d = kind == EQ_REML ? (double)k - 4.0 : (double)k;
+        if (d > 0) T = fmin(T, fmax(vmax, 2.0 * S / d) * (1.0 + 1e-9));
+    }
     for (int i = 0; i < 64 && !(score_fast(kind, yc, v, k, T) < 0); i++) T *= 2.0;
     if (!isfinite(T)) return MP_FAIL(MP_ENOCONV);
     double t0 = fmin(ML_GRID_LO * vmin, 0.5 * T);
     int n = 1;
     while (n < ML_GRID_MAX && t0 * ldexp(1.0, n) < T) n++;
     /* the brackets of the local maxima: the score changes from + to - */
-    double blo[ML_MAX_MODES], bhi[ML_MAX_MODES], prev_t = 0.0, prev_g = g0, t = t0;
+    double blo[ML_MAX_MODES], bhi[ML_MAX_MODES], bst[ML_MAX_MODES], prev_t = 0.0, prev_g = g0,
+        t = t0;
     int nb = 0, zero = !(g0 > 0);
     for (int j0 = 0; j0 <= n; j0 += ML_GRID_BLOCK) {
         double tg[ML_GRID_BLOCK], gg[ML_GRID_BLOCK];
@@ -496,7 +513,11 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
         for (int j = 0; j < m; j++) {
             if (prev_g > 0 && !(gg[j] > 0)) {
                 if (nb == ML_MAX_MODES) return MP_FAIL(MP_ENOCONV);
+                /* start Newton where the chord through the two scores
+                 * crosses zero (the HE start is not in every bracket) */
+                double f = prev_g / (prev_g - gg[j]);
                 blo[nb] = prev_t;
+                bst[nb] = prev_t + (f > 0 && f < 1 ? f : 0.5) * (tg[j] - prev_t);
                 bhi[nb++] = tg[j];
             }
             prev_t = tg[j];
@@ -511,8 +532,7 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
     for (int b = 0; b < nb; b++) {
         double root, lo = blo[b], hi = bhi[b];
         size_t it = 0;
-        mp_status s1 = solve_eq(kind, y, v, k, lo, hi, lo > 0 ? sqrt(lo * hi) : 0.5 * hi, o, ws,
-                                &root, &it);
+        mp_status s1 = solve_eq(kind, y, v, k, lo, hi, bst[b], o, ws, &root, &it);
         *niter += it;
         if (s1 != MP_OK) { st = s1; continue; }
         if (!zero && nb == 1) { best = root; have = 1; break; }
