@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "design.h"
 #include "report.h"
+#include "formula.h"
 #include "metapool/version.h"
 
 #endif
