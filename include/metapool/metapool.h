@@ -17,6 +17,8 @@
 #include "design.h"
 #include "report.h"
 #include "formula.h"
+#include "mv.h"
+#include "robust.h"
 #include "metapool/version.h"
 
 #endif

@@ -116,6 +116,48 @@ MP_EXPORT void mp_report_reg_csv(FILE *f, const mp_design *d, const mp_reg_resul
 MP_EXPORT void mp_report_reg_json(FILE *f, mp_measure measure, const mp_design *d,
                                   const mp_reg_result *r, const mp_msgs *w);
 
+/** What `reg` may add to its JSON, table and CSV (NULL pointers / zero
+ *  counts leave a part out): cluster-robust inference, a multilevel model's
+ *  variance components, predictions. */
+typedef struct mp_report_reg_extra {
+    const char *vcov;          /**< "CR1" or "CR2" (robust inference), or NULL */
+    size_t n_clusters;         /**< clusters of the robust inference */
+    const double *coef_df;     /**< p df per coefficient (robust), or NULL */
+    double QM_ddf;             /**< denominator df of the robust QM (F test) */
+    const double *sigma2;      /**< ncomp variance components (multilevel), or NULL */
+    const char *const *sigma2_names; /**< their names */
+    const size_t *n_levels;    /**< their numbers of levels */
+    size_t ncomp;
+    double logLik;             /**< multilevel: (restricted) log-likelihood */
+    const char *random;        /**< multilevel: the --random SPEC */
+    const mp_reg_pred *pred;   /**< predictions, or NULL */
+    const char *const *pred_names; /**< names of the echoed moderator columns */
+    const char *const *pred_cells; /**< pred->n x npred_names cells, row-major */
+    size_t npred_names;
+    int transf;                /**< 1: the table shows predictions exp()'d (log ratio measures) */
+} mp_report_reg_extra;
+
+/** mp_report_reg_json() with the parts of `x` (may be NULL). */
+MP_EXPORT void mp_report_reg_json_ex(FILE *f, mp_measure measure, const mp_design *d,
+                                     const mp_reg_result *r, const mp_report_reg_extra *x,
+                                     const mp_msgs *w);
+/** mp_report_reg_table() with the parts of `x` (may be NULL). */
+MP_EXPORT void mp_report_reg_table_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
+                                      const mp_report_reg_extra *x, int digits);
+
+/** `pool --random`: the intercept-only multilevel model as a pool-like JSON
+ *  object (estimate, se, stat, pval, ci, pi, sigma2, sigma2_names,
+ *  n_levels, logLik, QE with Q aliases); r holds the one coefficient, pi the
+ *  prediction interval (may be NULL). */
+MP_EXPORT void mp_report_mv_pool_json(FILE *f, mp_measure measure, const mp_reg_result *r,
+                                      const mp_report_reg_extra *x, const mp_reg_pred *pi,
+                                      const mp_msgs *w);
+/** The table of `pool --random` (variance components, QE, the estimate,
+ *  back-transformed when transf is set in x). */
+MP_EXPORT void mp_report_mv_pool_table(FILE *f, const mp_reg_result *r,
+                                       const mp_report_reg_extra *x, const mp_reg_pred *pi,
+                                       int digits);
+
 /* ---- time trajectories (metapool trajectory) ---- */
 
 /** The trajectory table: fixed effects, between-study structure, the

@@ -23,6 +23,7 @@ int cmd_reg(int argc, char **argv);
 int cmd_trajectory(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 
+
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
 
@@ -34,6 +35,7 @@ typedef enum cli_opt_id {
     OPT_STUDY, OPT_FORMAT, OPT_PLOT, OPT_COMPARE, OPT_WIDTH, OPT_DIGITS, OPT_TRANSF,
     OPT_ASCII, OPT_METHODS, OPT_MAXITER, OPT_TOL, OPT_MODS, OPT_TIME, OPT_MODEL,
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
+    OPT_RANDOM, OPT_CLUSTER, OPT_VCOV, OPT_PREDICT,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -56,6 +58,10 @@ typedef struct cli_common {
     long threads;           /* --threads N (batch) [online CPUs, at most 256] */
     int sorted;             /* --sorted (batch) */
     int tau2_common;        /* --tau2 common (pool --by) */
+    const char *random;     /* --random SPEC (reg, pool: multilevel model) */
+    const char *cluster;    /* --cluster COL (reg: cluster-robust inference) */
+    int vcov;               /* --vcov CR1|CR2 (mp_vcov_type; 0 = not given) */
+    const char *predict;    /* --predict FILE (reg) */
     const char *file;       /* the one input FILE (set by cli_parse) */
 } cli_common;
 
@@ -77,6 +83,8 @@ typedef struct cli_spec {
 } cli_spec;
 
 void cli_common_init(cli_common *c);
+/* The multilevel model of `pool --random` (intercept only; cmd_reg.c). */
+int cli_reg_multilevel_pool(cli_common *c);
 /* Parse argv (argv[0] = the command name) against spec into c: one input
  * FILE (c->file), options validated, required ones present, colour decided.
  * Returns CLI_GO_ON to go on, or the exit status to return at once (CLI_OK

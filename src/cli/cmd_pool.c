@@ -17,7 +17,7 @@ static const cli_optuse pool_opts[] = {
     {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
     {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
     {OPT_METHODS, NULL, NULL}, {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
-    {0, NULL, NULL}};
+    {OPT_RANDOM, NULL, NULL},  {0, NULL, NULL}};
 
 static const cli_spec pool_spec = {
     "pool",
@@ -392,6 +392,7 @@ int cmd_pool(int argc, char **argv)
     cli_common_init(&P.c);
     int status = cli_parse(&pool_spec, argc, argv, &P.c);
     if (status != CLI_GO_ON) return status;
+    if (P.c.random) return cli_reg_multilevel_pool(&P.c);
     status = load_inputs(&P);
     if (status == CLI_OK) status = pack_analyses(&P);
     if (status == CLI_OK) status = fit_analyses(&P);
