@@ -15,7 +15,7 @@
  * the order written), and the variables of an interaction are listed in the
  * order in which the variables first appear in the formula, so `b:a + a` has
  * the terms "a" and "b:a".  Variable labels are those R deparses:
- * "factor(x)", "I(x^2)", "I(a * b)". */
+ * "factor(x)", "I(x^2)", "I(a * b)", "I(x/2)". */
 #ifndef MP_FORMULA_H
 #define MP_FORMULA_H
 

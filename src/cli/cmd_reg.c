@@ -25,7 +25,7 @@ static const cli_optuse reg_opts[] = {
     {OPT_DIGITS, "decimals shown in the table [4]", NULL},
     {OPT_MAXITER, "iteration limit of REML, ML, EB and PM [1000]", NULL},
     {OPT_RANDOM, NULL, NULL}, {OPT_CLUSTER, NULL, NULL}, {OPT_VCOV, NULL, NULL},
-    {OPT_PREDICT, NULL, NULL}, {OPT_TRANSF, NULL, NULL},
+    {OPT_PREDICT, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_METHODS, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec reg_spec = {
@@ -292,8 +292,13 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
         mp_report_reg_table_ex(stdout, &d, &r, &x, c->rep.digits);
     }
     if (c->methods) {
+        if (!c->random)
+            printf("\nA %s meta-regression on %s was fitted as metafor's rma() fits it (Viechtbauer "
+                   "2010)%s.\n", r.method == MP_METHOD_FE ? "fixed-effect" : "mixed-effects", formula,
+                   r.method == MP_METHOD_FE ? "" : ", with the residual heterogeneity estimated by the "
+                                                   "method named in the table");
         if (c->random)
-            printf("The multilevel model was fitted by %s with random intercepts (%s) as metafor's "
+            printf("\nThe multilevel model was fitted by %s with random intercepts (%s) as metafor's "
                    "rma.mv() fits it; QE tests residual heterogeneity.\n",
                    r.method == MP_METHOD_ML ? "maximum likelihood" : "restricted maximum likelihood",
                    c->random);

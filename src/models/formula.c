@@ -8,7 +8,7 @@
  * set of pairwise unions of their terms, A*B = A + B + A:B.  A term is a
  * bit set over the variables; the empty term is the intercept.  I()
  * expressions are parsed into a small tree and deparsed as R deparses them
- * (blanks around + - * /, none around ^), which gives R's column names.
+ * (blanks around + - *, none around / and ^), which gives R's column names.
  * The rules users see are in include/metapool/formula.h. */
 #include "metapool/formula.h"
 #include "internal.h"
@@ -342,7 +342,7 @@ static void deparse(const mp_fvar *v, size_t i, char *buf, size_t n)
     char *o = buf + l;
     size_t r = l < n ? n - l : 0;
     static const char *const bin[] = {[MP_FX_ADD] = " + ", [MP_FX_SUB] = " - ",
-                                      [MP_FX_MUL] = " * ", [MP_FX_DIV] = " / ", [MP_FX_POW] = "^"};
+                                      [MP_FX_MUL] = " * ", [MP_FX_DIV] = "/", [MP_FX_POW] = "^"};
     switch (e->op) {
     case MP_FX_NUM: {
         char t[64];

@@ -91,6 +91,25 @@ mp_status mp_mv_random_build(const mp_table *t, const size_t *rows, size_t k, co
         goto done;
     }
     out->k = k;
+    /* an empty name between separators ("a//b", "a,,b", "/a", "a/") */
+    {
+        int prev_sep = 1, blank = 1;
+        for (size_t i = 0; i <= len; i++) {
+            char ch = spec[i];
+            if (ch == '/' || ch == ',' || ch == '\0') {
+                if ((blank && (ch != '\0' || !prev_sep || i > 0)) || (ch == '\0' && blank)) {
+                    mp_error_set(err, NULL, 0, 0, "--random: empty column name in '%.200s'", spec);
+                    st = MP_FAIL(MP_EINVAL);
+                    goto done;
+                }
+                prev_sep = 1;
+                blank = 1;
+            } else if (ch != ' ' && ch != '\t') {
+                blank = 0;
+                prev_sep = 0;
+            }
+        }
+    }
     memcpy(buf, spec, len + 1);
     char *save = NULL;
     size_t nitems = 0;
