@@ -400,7 +400,31 @@ static int mv_eval(mvw *w, const double *th, double *ll, double *score)
             for (size_t c = 0; c < p; c++) w->A[i + c * k] = w->X[i + c * k] / R;
             w->A[i + p * k] = w->y[i] / R;
         }
-        if (q > 0) {
+        if (q == 1) {
+            /* one grouped level in the block (nested models): scalars */
+            double K = 0, K2 = 0, *T = w->T;
+            for (size_t c = 0; c < p1; c++) T[c] = 0;
+            for (size_t a = 0; a < n; a++) {
+                size_t i = B->row[a];
+                double ri = w->Rinv[i];
+                K += ri;
+                K2 += ri * ri;
+                for (size_t c = 0; c < p1; c++) T[c] += w->A[i + c * k];
+            }
+            double d2 = th[B->lcomp[0]], M = 1 + d2 * K;
+            logdet += log(M);
+            for (size_t c = 0; c < p1; c++) {
+                double f = d2 * T[c] / M;
+                for (size_t a = 0; a < n; a++) {
+                    size_t i = B->row[a];
+                    w->A[i + c * k] -= w->Rinv[i] * f;
+                }
+            }
+            if (score) {
+                w->trq[B->lcomp[0]] += K - d2 * K * K / M;
+                trvinv -= d2 * K2 / M;
+            }
+        } else if (q > 0) {
             double *K = w->K, *K2 = w->K2, *M = w->M, *T = w->T, *S = w->S, *dg = w->dg;
             memset(K, 0, q * q * sizeof *K);
             memset(K2, 0, q * q * sizeof *K2);
@@ -840,6 +864,19 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
                 else th[r] = (r == s0 - 1) ? t0 : 0.05 * t0;
             }
             bfgs_stage(&w, th);
+            if (s0 > 0 && any) {
+                /* polish another start only if its quasi-Newton optimum is
+                 * not the one found already (by likelihood or location) */
+                double llb;
+                int same = mv_eval(&w, th, &llb, NULL) != 0 || llb < bestll - 1e-6 * (1 + fabs(bestll));
+                if (!same) {
+                    same = 1;
+                    for (size_t r = 0; r < nc; r++)
+                        if (fabs(th[r] - best[r]) > 1e-3 * (best[r] + 1e-3 * scale)) same = 0;
+                    if (llb > bestll + 1e-9 * (1 + fabs(bestll))) same = 0;
+                }
+                if (same) continue;
+            }
             double ll = -INFINITY;
             size_t it = 0;
             int conv = newton_stage(&w, th, &ll, o->maxiter, o->epsrel, scale, &it);
