@@ -89,6 +89,13 @@ MP_EXPORT mp_status mp_design_build_formula(const mp_table *t, const mp_effects 
 MP_EXPORT mp_status mp_design_newrows(const mp_design *d, const mp_table *nt, double **X,
                                       size_t *n, mp_error *err);
 
+/** The one table column every term of d's formula reads, for a plot against
+ *  it: *col its name; *factor 1 if it enters as a factor, then *nlev and
+ *  *lev its levels in design order (pointers into d).  MP_OK, or MP_EINVAL
+ *  when the formula reads no column or more than one. */
+MP_EXPORT mp_status mp_design_axis(const mp_design *d, const char **col, int *factor,
+                                   size_t *nlev, const char *const **lev);
+
 /** Free the arrays and warnings of `d`. NULL-safe. */
 MP_EXPORT void mp_design_free(mp_design *d);
 

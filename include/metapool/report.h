@@ -158,6 +158,18 @@ MP_EXPORT void mp_report_mv_pool_table(FILE *f, const mp_reg_result *r,
                                        const mp_report_reg_extra *x, const mp_reg_pred *pi,
                                        int digits);
 
+/** Bubble plot of `reg --plot FILE.svg` (metafor's regplot()): the effects
+ *  against the one column the formula reads (mp_design_axis()), circle area
+ *  proportional to the weight 1/(v + tau2), the fitted line with its
+ *  confidence band (predictions with beta, vb, crit from df: NaN = normal)
+ *  or, for a factor, the group means with their CIs; t is the table the
+ *  design was built from; transf labels the effect axis on the exp scale.
+ *  MP_OK; MP_EINVAL (not an .svg path, no single column to plot against:
+ *  err says why); MP_EIO (cannot write); MP_ENOMEM. */
+MP_EXPORT mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_design *d,
+                                         const double *beta, const double *vb, double level,
+                                         double df, double tau2, int transf, mp_error *err);
+
 /* ---- time trajectories (metapool trajectory) ---- */
 
 /** The trajectory table: fixed effects, between-study structure, the

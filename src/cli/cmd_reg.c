@@ -26,6 +26,8 @@ static const cli_optuse reg_opts[] = {
     {OPT_MAXITER, "iteration limit of REML, ML, EB and PM [1000]", NULL},
     {OPT_RANDOM, NULL, NULL}, {OPT_CLUSTER, NULL, NULL}, {OPT_VCOV, NULL, NULL},
     {OPT_PREDICT, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_METHODS, NULL, NULL},
+    {OPT_PLOT, "bubble plot as SVG: effects against the one moderator column,\n"
+               "area by weight, the fitted line with its CI (group means for a factor)", NULL},
     {0, NULL, NULL}};
 
 static const cli_spec reg_spec = {
@@ -113,6 +115,14 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
     if (c->random && c->pool.test == MP_TEST_KNHA) {
         cli_errorf(cmd, "--test knha is not defined for --random models (metafor's rma.mv); use z");
         return CLI_USAGE;
+    }
+    if (c->plot && !pool_mode) {
+        size_t pl = strlen(c->plot);
+        if (pl < 4 || strcmp(c->plot + pl - 4, ".svg") != 0) {
+            cli_errorf(cmd, "--plot %s: the bubble plot is written as SVG (FILE.svg)", c->plot);
+            return CLI_USAGE;
+        }
+        if (cli_check_writable(cmd, c->plot) != 0) return CLI_USAGE;
     }
     int status = cli_load(cmd, c->file, c, &t, &e);
     if (status != CLI_OK) return status;
@@ -279,6 +289,16 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
     }
     x.transf = c->rep.transf && mp_measure_is_log(e.measure);
 
+    if (c->plot && !pool_mode) {
+        mp_error_clear(&err);
+        s = mp_report_reg_bubble(c->plot, t, &d, r.beta, r.vb, r.level, pdf, tau2pi, x.transf, &err);
+        if (s != MP_OK) {
+            if (err.msg[0]) cli_errorf(cmd, "--plot: %s", err.msg);
+            else cli_errorf(cmd, "%s: cannot write the plot: %s", c->plot, mp_strerror(s));
+            status = s == MP_EINVAL ? CLI_USAGE : CLI_FAIL;
+            goto out;
+        }
+    }
     if (pool_mode) {
         double one = 1;
         mp_reg_predict(r.beta, r.vb, 1, &one, 1, tau2pi, NAN, r.level, &pip);

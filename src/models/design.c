@@ -680,3 +680,26 @@ out:
     free(X);
     return st;
 }
+
+mp_status mp_design_axis(const mp_design *d, const char **col, int *factor, size_t *nlev,
+                         const char *const **lev)
+{
+    if (!d || !d->enc || !col || !factor || !nlev || !lev) return MP_FAIL(MP_EINVAL);
+    const struct mp_design_enc *E = d->enc;
+    const char *c0 = NULL;
+    size_t fv = (size_t)-1;
+    for (size_t j = 0; j < E->f.nvar; j++)
+        for (size_t c = 0; c < E->f.var[j].ncols; c++) {
+            if (!c0) c0 = E->f.var[j].cols[c];
+            else if (strcmp(c0, E->f.var[j].cols[c]) != 0) return MP_FAIL(MP_EINVAL);
+            if (E->factor[j]) fv = j;
+        }
+    if (!c0) return MP_FAIL(MP_EINVAL);
+    /* a column both as a factor and as a number (factor(x) + x) has no one axis */
+    if (fv != (size_t)-1 && E->f.nvar > 1) return MP_FAIL(MP_EINVAL);
+    *col = c0;
+    *factor = fv != (size_t)-1;
+    *nlev = *factor ? E->nlev[fv] : 0;
+    *lev = *factor ? (const char *const *)E->lev[fv] : NULL;
+    return MP_OK;
+}

@@ -56,6 +56,18 @@ printf 'ablat,alloc\n20,random\n' >"$TMP/new.csv"
 printf 'ablat,alloc\n20,lottery\n' >"$TMP/badlev.csv"
 printf 'ablat\n20\n' >"$TMP/nocol.csv"
 
+# bubble plots: one circle per study, the line and band, or the group means
+"$BIN" reg "$BCG" --mods "ablat + I(ablat^2)" --plot "$TMP/b.svg" >/dev/null 2>&1 || bad "bubble plot failed"
+[ "$(grep -c 'class="bubble"' "$TMP/b.svg")" -eq 13 ] && ok || bad "13 bubbles"
+grep -q 'class="fit"' "$TMP/b.svg" && grep -q 'class="band"' "$TMP/b.svg" && ok || bad "fit line and band"
+"$BIN" reg "$BCG" --mods alloc --plot "$TMP/g.svg" >/dev/null 2>&1 || bad "factor bubble plot failed"
+[ "$(grep -c 'class="group-mean"' "$TMP/g.svg")" -eq 3 ] && ok || bad "3 group means"
+"$BIN" reg "$K" --mods year --random district/school --plot "$TMP/m.svg" >/dev/null 2>&1 &&
+    [ "$(grep -c 'class="bubble"' "$TMP/m.svg")" -eq 56 ] && ok || bad "multilevel bubble plot"
+
+expect plot-png 2 "SVG" reg "$BCG" --mods ablat --plot "$TMP/b.png"
+expect plot-two-columns 2 "one column" reg "$BCG" --mods "ablat + year" --plot "$TMP/b2.svg"
+expect plot-unwritable 2 "cannot write" reg "$BCG" --mods ablat --plot "$TMP/nodir/b.svg"
 expect unsupported-term 2 "unsupported term 'log(year)'" reg "$BCG" --mods "ablat + log(year)"
 expect bad-operator 2 "unsupported term operator" reg "$BCG" --mods "ablat %in% alloc"
 expect bad-vcov 2 "unknown --vcov 'CR3'" reg "$K" --mods year --cluster district --vcov CR3
