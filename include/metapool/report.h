@@ -141,6 +141,9 @@ typedef struct mp_report_reg_extra {
 MP_EXPORT void mp_report_reg_json_ex(FILE *f, mp_measure measure, const mp_design *d,
                                      const mp_reg_result *r, const mp_report_reg_extra *x,
                                      const mp_msgs *w);
+/** mp_report_reg_csv() with the per-coefficient df of `x` (may be NULL). */
+MP_EXPORT void mp_report_reg_csv_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
+                                    const mp_report_reg_extra *x);
 /** mp_report_reg_table() with the parts of `x` (may be NULL). */
 MP_EXPORT void mp_report_reg_table_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
                                       const mp_report_reg_extra *x, int digits);

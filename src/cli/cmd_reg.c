@@ -116,6 +116,11 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
         cli_errorf(cmd, "--test knha is not defined for --random models (metafor's rma.mv); use z");
         return CLI_USAGE;
     }
+    if (pool_mode && (c->rep.by || c->compare || c->plot || c->format == CLI_FMT_CSV)) {
+        cli_errorf(cmd, "--random does not combine with %s (yet)",
+                   c->rep.by ? "--by" : c->compare ? "--compare" : c->plot ? "--plot" : "--format csv");
+        return CLI_USAGE;
+    }
     if (c->plot && !pool_mode) {
         size_t pl = strlen(c->plot);
         if (pl < 4 || strcmp(c->plot + pl - 4, ".svg") != 0) {
@@ -307,7 +312,7 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
     } else if (c->format == CLI_FMT_JSON) {
         mp_report_reg_json_ex(stdout, e.measure, &d, &r, &x, &warn);
     } else if (c->format == CLI_FMT_CSV) {
-        mp_report_reg_csv(stdout, &d, &r);
+        mp_report_reg_csv_ex(stdout, &d, &r, &x);
     } else {
         mp_report_reg_table_ex(stdout, &d, &r, &x, c->rep.digits);
     }

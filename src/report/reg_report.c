@@ -135,10 +135,17 @@ void mp_report_reg_json_ex(FILE *f, mp_measure measure, const mp_design *d, cons
 
 void mp_report_reg_csv(FILE *f, const mp_design *d, const mp_reg_result *r)
 {
+    mp_report_reg_csv_ex(f, d, r, NULL);
+}
+
+void mp_report_reg_csv_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
+                          const mp_report_reg_extra *xt)
+{
     fputs("name,estimate,se,stat,df,pval,ci_lb,ci_ub\n", f);
     for (size_t j = 0; j < r->p; j++) {
         mp_csv_field(f, d->names[j], ',');
-        const double x[] = {r->beta[j], r->se[j], r->stat[j], r->df, r->pval[j], r->ci_lb[j],
+        const double x[] = {r->beta[j], r->se[j], r->stat[j],
+                            xt && xt->coef_df ? xt->coef_df[j] : r->df, r->pval[j], r->ci_lb[j],
                             r->ci_ub[j]};
         for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
             fputc(',', f);

@@ -68,6 +68,9 @@ grep -q 'class="fit"' "$TMP/b.svg" && grep -q 'class="band"' "$TMP/b.svg" && ok 
 expect plot-png 2 "SVG" reg "$BCG" --mods ablat --plot "$TMP/b.png"
 expect plot-two-columns 2 "one column" reg "$BCG" --mods "ablat + year" --plot "$TMP/b2.svg"
 expect plot-unwritable 2 "cannot write" reg "$BCG" --mods ablat --plot "$TMP/nodir/b.svg"
+expect random-by 2 "does not combine with --by" pool "$K" --random district/school --by district
+"$BIN" reg "$K" --mods year --cluster district --vcov CR2 --format csv >"$TMP/c" 2>/dev/null
+grep -q '^year,.*,3.3016265' "$TMP/c" && ok || bad "CR2 df in the CSV"
 expect unsupported-term 2 "unsupported term 'log(year)'" reg "$BCG" --mods "ablat + log(year)"
 expect bad-operator 2 "unsupported term operator" reg "$BCG" --mods "ablat %in% alloc"
 expect bad-vcov 2 "unknown --vcov 'CR3'" reg "$K" --mods year --cluster district --vcov CR3
