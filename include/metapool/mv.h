@@ -78,6 +78,7 @@ typedef struct mp_mv_result {
     double QM, QM_df, QM_pval;
     size_t niter;        /**< Newton iterations of the final polish */
     int converged;       /**< 1 if the score vanished (or pointed out of a 0 bound) */
+    size_t nfixed;       /**< components with a single level, fixed at 0 as metafor does */
 } mp_mv_result;
 
 /** Fit y = X b + random effects by o->method.  y, v (k, v > 0), X (k x p,
@@ -86,7 +87,8 @@ typedef struct mp_mv_result {
  *  (GSL BFGS on log sigma2) from several starts, then Newton steps on the
  *  exact score (Hessian by central differences of the score), with
  *  components at the boundary 0 held there when the score points outwards;
- *  the best of the starts is kept.
+ *  the best of the starts is kept.  A component with a single level is
+ *  fixed at 0 (res->nfixed counts them), as metafor does with a warning.
  *  Returns MP_OK; MP_EINVAL; MP_EDOM (non-finite data, v <= 0); MP_ETOOFEW
  *  (k <= p); MP_ESING (X not of full rank); MP_ENOCONV (res->converged = 0,
  *  estimates at the last point); MP_ENOMEM. */

@@ -160,14 +160,21 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
         mo.maxiter = c->pool.maxiter;
         s = mp_mv_fit(d.y, d.v, d.X, d.k, d.p, &re, &mo, &mv);
         if (s == MP_ENOCONV) {
-            cli_errorf(cmd, "%s: the %s fit of the multilevel model did not converge", mp_table_name(t),
-                       mp_method_name(mo.method));
+            cli_errorf(cmd, "%s: the %s fit of the multilevel model did not converge (limit of %zu "
+                       "Newton steps; see --maxiter)", mp_table_name(t), mp_method_name(mo.method),
+                       mo.maxiter);
             status = CLI_FAIL;
             goto out;
         } else if (s != MP_OK) {
             cli_errorf(cmd, "%s: the model could not be fitted: %s", mp_table_name(t), mp_strerror(s));
             status = CLI_FAIL;
             goto out;
+        }
+        if (mv.nfixed) {
+            const char *m = "a --random component with a single level has its sigma2 fixed at 0 "
+                            "(as metafor does)";
+            mp_msgs_add(&warn, "%s", m);
+            cli_errorf(cmd, "warning: %s", m);
         }
         /* a view of the multilevel fit as a regression result */
         borrowed = 1;

@@ -775,6 +775,39 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
     size_t bad;
     mp_status st = mp_reg_check_rank(X, k, p, 0.0, &bad);
     if (st != MP_OK) return st;
+    /* a component with a single level is not identifiable beside the fixed
+     * effects: metafor fixes its sigma2 to 0 (with a warning); fit without it */
+    size_t nsingle = 0;
+    for (size_t r = 0; r < re->ncomp; r++) nsingle += re->nlev[r] == 1;
+    if (nsingle) {
+        if (nsingle == re->ncomp) return MP_FAIL(MP_EINVAL);
+        size_t nk = re->ncomp - nsingle, j = 0;
+        mp_mv_random sub = {nk, k, malloc(nk * sizeof(char *)), malloc(nk * sizeof(size_t *)),
+                            malloc(nk * sizeof(size_t))};
+        double *s2 = malloc(re->ncomp * sizeof *s2);
+        if (!sub.names || !sub.level || !sub.nlev || !s2) {
+            free(sub.names); free(sub.level); free(sub.nlev); free(s2);
+            return MP_FAIL(MP_ENOMEM);
+        }
+        for (size_t r = 0; r < re->ncomp; r++)
+            if (re->nlev[r] != 1) {
+                sub.names[j] = re->names[r];
+                sub.level[j] = re->level[r];
+                sub.nlev[j++] = re->nlev[r];
+            }
+        st = mp_mv_fit(y, v, X, k, p, &sub, o, res);
+        if (res->sigma2) {
+            for (size_t r = 0, q = 0; r < re->ncomp; r++) s2[r] = re->nlev[r] == 1 ? 0.0 : res->sigma2[q++];
+            free(res->sigma2);
+            res->sigma2 = s2;
+            res->ncomp = re->ncomp;
+            res->nfixed = nsingle;
+        } else {
+            free(s2);
+        }
+        free(sub.names); free(sub.level); free(sub.nlev);
+        return st;
+    }
     const size_t nc = re->ncomp;
     res->k = k; res->p = p; res->ncomp = nc; res->method = o->method; res->level = o->level;
     res->t_test = o->t_test;

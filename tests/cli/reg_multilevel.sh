@@ -71,6 +71,11 @@ expect plot-unwritable 2 "cannot write" reg "$BCG" --mods ablat --plot "$TMP/nod
 expect random-by 2 "does not combine with --by" pool "$K" --random district/school --by district
 "$BIN" reg "$K" --mods year --cluster district --vcov CR2 --format csv >"$TMP/c" 2>/dev/null
 grep -q '^year,.*,3.3016265' "$TMP/c" && ok || bad "CR2 df in the CSV"
+expect no-convergence 1 "did not converge" pool "$K" --random district/school --maxiter 1
+printf 'yi,vi,s,o\n.1,.01,a,x\n.3,.02,a,x\n.2,.03,b,x\n.5,.01,b,x\n.4,.02,c,x\n.1,.02,c,x\n' >"$TMP/single.csv"
+"$BIN" pool "$TMP/single.csv" --random s,o --format json >"$TMP/j" 2>"$TMP/e" &&
+    grep -q "fixed at 0" "$TMP/e" && grep -q '"sigma2": \[0.0108965422' "$TMP/j" && ok ||
+    bad "single-level component fixed at 0 (metafor: 0.01089654, warning)"
 expect unsupported-term 2 "unsupported term 'log(year)'" reg "$BCG" --mods "ablat + log(year)"
 expect bad-operator 2 "unsupported term operator" reg "$BCG" --mods "ablat %in% alloc"
 expect bad-vcov 2 "unknown --vcov 'CR3'" reg "$K" --mods year --cluster district --vcov CR3

@@ -11,7 +11,6 @@ options(digits = 17)
 wcsv <- function(d, f) write.csv(d, file.path("data", f), row.names = FALSE)
 fmt <- function(x) if (is.character(x)) x else formatC(x, digits = 17, format = "g")
 ctl.uni <- list(threshold = 1e-13, maxiter = 10000, stepadj = 0.5, tol = 1e-15)
-ctl.mv <- list(optimizer = "nlminb", rel.tol = 1e-15, x.tol = 1e-15, iter.max = 1e5, eval.max = 1e5)
 
 cases <- data.frame()
 exp <- data.frame(id = character(), key = character(), value = character())
@@ -162,6 +161,15 @@ wcsv(s0, "synth_boundary.csv")
 s0 <- read.csv("data/synth_boundary.csv")
 r <- rmamv(yi, vi, random = list(~ 1 | study/es, ~ 1 | outcome), data = s0)
 addcase("m_boundary", "synth_boundary.csv", "1", random = "study/es,outcome"); addfit("m_boundary", r)
+
+## 5. a single-level random factor: metafor fixes its sigma2 to 0 (with a warning)
+d1 <- data.frame(yi = c(.1, .3, .2, .5, .4, .1, .35, .15), vi = c(.01, .02, .03, .01, .02, .02, .015, .025),
+                 s = c("a", "a", "b", "b", "c", "c", "d", "d"), o = "x")
+wcsv(d1, "single_level.csv")
+d1 <- read.csv("data/single_level.csv")
+r <- suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | s, ~ 1 | o), data = d1,
+    control = list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-15)))
+addcase("m_single_level", "single_level.csv", "1", random = "s,o"); addfit("m_single_level", r)
 
 write.csv(cases, "cases.csv", row.names = FALSE)
 write.csv(exp, "expected.csv", row.names = FALSE)
