@@ -5,14 +5,17 @@
  * Expected values: tests/reference/multilevel/expected.csv, made by
  * tests/reference/multilevel/gen.R with R 4.2, metafor 3.8-1 (rma, rma.mv
  * converged past its defaults: nlminb, then optim BFGS and Nelder-Mead at
- * reltol 1e-15, the best likelihood kept), predict(), robust() with
+ * reltol 1e-15, the best likelihood kept, components at the boundary refitted
+ * fixed at 0), predict(), robust() with
  * adjust = TRUE (CR1) and clubSandwich = TRUE (clubSandwich 0.5.8, CR2).
  * The cases (cases.csv) cover terms on dat.bcg (interactions without main
  * effects, I() products, no intercept, ML with knha), predictions, the
  * three-level model of dat.assink2016 (REML, ML, moderators, predictions,
  * robust on rma.uni and rma.mv with a 3-df HTZ test) and a synthetic
  * unbalanced nested-plus-crossed design (study/es, outcome), with one
- * variance component on its boundary.  Tolerance 1e-6 relative plus 1e-9
+ * variance component on its boundary, four nested levels, nested plus
+ * crossed with a factor moderator by ML (two components at 0) and its
+ * predictions, and a single-level random factor (fixed at 0 as metafor).  Tolerance 1e-6 relative plus 1e-9
  * absolute (the reference checker's), 1e-5 where the note says so. */
 #include "testutil.h"
 #include "metapool/metapool.h"
