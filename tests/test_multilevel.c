@@ -143,9 +143,12 @@ static void fit_case(const mp_table *cases, size_t ci, fitted *F)
         snprintf(path, sizeof path, "data/%s", nd);
         ck_assert_int_eq(mp_table_read(ml_path(path), &nt, &err), MP_OK);
         ck_assert_msg(mp_design_newrows(&F->d, nt, &Xn, &n, &err) == MP_OK, "%s", err.msg);
-        ck_assert_int_eq(mp_reg_predict(F->r.beta, F->r.vb, F->d.p, Xn, n, tau2pi,
-                                        F->r.test == MP_TEST_KNHA ? F->r.df : NAN, 95, &F->pr),
-                         MP_OK);
+        if (F->is_rb)
+            ck_assert_int_eq(mp_robust_predict(&F->rb, F->r.beta, Xn, n, tau2pi, 95, &F->pr), MP_OK);
+        else
+            ck_assert_int_eq(mp_reg_predict(F->r.beta, F->r.vb, F->d.p, Xn, n, tau2pi,
+                                            F->r.test == MP_TEST_KNHA ? F->r.df : NAN, 95, &F->pr),
+                             MP_OK);
         free(Xn);
         mp_table_free(nt);
     }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include "status.h"
 #include "table.h"
+#include "reg.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,7 @@ typedef struct mp_robust_result {
     double *vb;                         /**< p x p robust covariance */
     double *se, *stat, *df, *pval, *ci_lb, *ci_ub; /**< p each: t tests on df */
     double QM, QM_df, QM_ddf, QM_pval;  /**< F test of coefficients b0..p-1 (NaN if none) */
+    struct mp_robust_work *work;        /**< CR2: what contrast df need (opaque) */
 } mp_robust_result;
 
 /** Robust inference for the GLS fit beta of y on X (k x p, column-major)
@@ -54,6 +56,20 @@ MP_EXPORT mp_status mp_robust(const double *X, const double *y, size_t k, size_t
                               const double *beta, const size_t *cluster, size_t J,
                               mp_vblock_fn vblock, void *ctx, double w_scale, mp_vcov_type type,
                               size_t b0, double level, mp_robust_result *out);
+
+/** Satterthwaite df of the contrast c'beta (c: p values): J - p for CR1,
+ *  clubSandwich's Satterthwaite approximation for CR2 (as for a coefficient,
+ *  with the contrast in place of the unit vector).  NaN on bad input. */
+MP_EXPORT double mp_robust_contrast_df(const mp_robust_result *rb, const double *c);
+
+/** Predictions at the n rows of Xnew (n x p) with the robust covariance, as
+ *  metafor's predict() of a robust() fit: t quantiles with the df of each
+ *  row's contrast (CR2: Satterthwaite per row; CR1: J - p); the prediction
+ *  interval adds tau2.  MP_OK, MP_EINVAL, MP_ENOMEM (free with
+ *  mp_reg_pred_free()). */
+MP_EXPORT mp_status mp_robust_predict(const mp_robust_result *rb, const double *beta,
+                                      const double *Xnew, size_t n, double tau2, double level,
+                                      mp_reg_pred *out);
 
 /** Cluster ids 0..J-1 of the table rows rows[0..k-1] from column `col`
  *  (distinct cell texts, sorted).  MP_OK; MP_EINVAL (no such column: err);

@@ -271,7 +271,9 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
     double tau2pi = c->random ? 0 : r.tau2;
     if (c->random)
         for (size_t q = 0; q < re.ncomp; q++) tau2pi += mv.sigma2[q];
-    double pdf = c->cluster ? (double)(x.n_clusters - d.p) : r.test == MP_TEST_KNHA ? r.df : NAN;
+    /* the df of prediction intervals: metafor's predict() on a robust fit
+     * uses its ddf, the first coefficient's for CR2 (clubSandwich) */
+    double pdf = c->cluster ? rb.df[0] : r.test == MP_TEST_KNHA ? r.df : NAN;
     if (c->predict) {
         s = mp_table_read(c->predict, &nt, &err);
         if (s == MP_OK) s = mp_design_newrows(&d, nt, &Xn, &pr.n, &err);
@@ -282,7 +284,9 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
             goto out;
         }
         size_t n = pr.n;
-        if ((s = mp_reg_predict(r.beta, r.vb, d.p, Xn, n, tau2pi, pdf, r.level, &pr)) != MP_OK) {
+        s = c->cluster ? mp_robust_predict(&rb, r.beta, Xn, n, tau2pi, r.level, &pr)
+                       : mp_reg_predict(r.beta, r.vb, d.p, Xn, n, tau2pi, pdf, r.level, &pr);
+        if (s != MP_OK) {
             cli_errorf(cmd, "predictions failed: %s", mp_strerror(s));
             status = CLI_FAIL;
             goto out;

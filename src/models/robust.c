@@ -33,9 +33,26 @@ mp_status mp_vcov_parse(const char *s, mp_vcov_type *out)
     return MP_FAIL(MP_EINVAL);
 }
 
+struct mp_robust_work {
+    size_t J, p, k;
+    size_t *start;   /* J + 1 cluster offsets */
+    double *gm;      /* p x k: g_j blocks */
+    double *hh;      /* p x p x J */
+};
+
+static void work_free(struct mp_robust_work *w)
+{
+    if (!w) return;
+    free(w->start);
+    free(w->gm);
+    free(w->hh);
+    free(w);
+}
+
 void mp_robust_result_free(mp_robust_result *r)
 {
     if (!r) return;
+    work_free(r->work);
     free(r->vb); free(r->se); free(r->stat); free(r->df); free(r->pval); free(r->ci_lb); free(r->ci_ub);
     memset(r, 0, sizeof *r);
 }
@@ -78,6 +95,81 @@ mp_status mp_robust_cluster_ids(const mp_table *t, const size_t *rows, size_t k,
     *J = k ? n + 1 : 0;
     free(ki);
     return MP_OK;
+}
+
+/* Satterthwaite df of c'beta from the g and h matrices (clubSandwich's
+ * get_P_array and Satterthwaite with the contrast c):
+ * P[j,j'] = delta gg_j - h_j . h_j', df = (tr P)^2 / ||P||_F^2. */
+static double satt_df(const struct mp_robust_work *w, const double *c)
+{
+    const size_t p = w->p;
+    double tr = 0, f2 = 0;
+    double *Kg = calloc(p * p, sizeof *Kg), *hv = malloc(p * sizeof *hv);
+    if (!Kg || !hv) { free(Kg); free(hv); return NAN; }
+    for (size_t j = 0; j < w->J; j++) {
+        size_t n = w->start[j + 1] - w->start[j];
+        const double *g = w->gm + p * w->start[j], *h = w->hh + j * p * p;
+        double gg = 0, hc = 0;
+        for (size_t a = 0; a < n; a++) {
+            double s = 0;
+            for (size_t i = 0; i < p; i++) s += c[i] * g[i + a * p];
+            gg += s * s;
+        }
+        for (size_t x = 0; x < p; x++) {
+            double s = 0;
+            for (size_t i = 0; i < p; i++) s += c[i] * h[i + x * p];
+            hv[x] = s;
+            hc += s * s;
+        }
+        tr += gg - hc;
+        f2 += gg * gg - 2 * gg * hc;
+        for (size_t x = 0; x < p; x++)
+            for (size_t z = 0; z < p; z++) Kg[x + z * p] += hv[x] * hv[z];
+    }
+    for (size_t x = 0; x < p * p; x++) f2 += Kg[x] * Kg[x];
+    free(Kg);
+    free(hv);
+    return tr * tr / f2;
+}
+
+double mp_robust_contrast_df(const mp_robust_result *rb, const double *c)
+{
+    if (!rb || !c || !rb->p) return NAN;
+    if (rb->type == MP_VCOV_CR1) return (double)(rb->n_clusters - rb->p);
+    if (!rb->work) return NAN;
+    return satt_df(rb->work, c);
+}
+
+mp_status mp_robust_predict(const mp_robust_result *rb, const double *beta, const double *Xnew,
+                            size_t n, double tau2, double level, mp_reg_pred *out)
+{
+    if (!out) return MP_FAIL(MP_EINVAL);
+    memset(out, 0, sizeof *out);
+    if (!rb || !beta || !rb->vb || (n && !Xnew)) return MP_FAIL(MP_EINVAL);
+    const size_t p = rb->p;
+    double *row = malloc(p * sizeof *row);
+    if (!row) return MP_FAIL(MP_ENOMEM);
+    mp_status st = MP_OK;
+    mp_reg_pred one;
+    for (size_t i = 0; i < n && st == MP_OK; i++) {
+        for (size_t j = 0; j < p; j++) row[j] = Xnew[i + j * n];
+        double df = mp_robust_contrast_df(rb, row);
+        st = mp_reg_predict(beta, rb->vb, p, row, 1, tau2, df, level, &one);
+        if (st != MP_OK) break;
+        if (i == 0) {
+            /* allocate the output through a call of the full size, then fill */
+            st = mp_reg_predict(beta, rb->vb, p, Xnew, n, tau2, df, level, out);
+            if (st != MP_OK) { mp_reg_pred_free(&one); break; }
+        }
+        out->ci_lb[i] = one.ci_lb[0];
+        out->ci_ub[i] = one.ci_ub[0];
+        out->pi_lb[i] = one.pi_lb[0];
+        out->pi_ub[i] = one.pi_ub[0];
+        mp_reg_pred_free(&one);
+    }
+    free(row);
+    if (st != MP_OK) mp_reg_pred_free(out);
+    return st;
 }
 
 /* x^(-1/2) of a symmetric n x n matrix (clubSandwich's matrix_power: eigen
@@ -320,24 +412,13 @@ mp_status mp_robust(const double *X, const double *y, size_t k, size_t p, const 
         if (type == MP_VCOV_CR1) {
             out->df[c] = (double)(J - p);
         } else {
-            /* Satterthwaite: P[c1,c2] = delta gg_c1 - h_c1 . h_c2 over clusters */
-            double tr = 0, f2 = 0;
-            double *Kg = calloc(p * p, sizeof *Kg);
-            if (!Kg) { st = MP_FAIL(MP_ENOMEM); goto out; }
-            for (size_t j = 0; j < J; j++) {
-                size_t n = start[j + 1] - start[j];
-                const double *g = gm + goff[j], *h = hh + j * p * p;
-                double gg = 0, hc = 0;
-                for (size_t a = 0; a < n; a++) gg += g[c + a * p] * g[c + a * p];
-                for (size_t x = 0; x < p; x++) hc += h[c + x * p] * h[c + x * p];
-                tr += gg - hc;
-                f2 += gg * gg - 2 * gg * hc;
-                for (size_t x = 0; x < p; x++)
-                    for (size_t z = 0; z < p; z++) Kg[x + z * p] += h[c + x * p] * h[c + z * p];
-            }
-            for (size_t x = 0; x < p * p; x++) f2 += Kg[x] * Kg[x];
-            free(Kg);
-            out->df[c] = tr * tr / f2;
+            /* Satterthwaite with the unit vector of coefficient c */
+            struct mp_robust_work wk = {J, p, k, start, gm, hh};
+            double *e1 = calloc(p, sizeof *e1);
+            if (!e1) { st = MP_FAIL(MP_ENOMEM); goto out; }
+            e1[c] = 1;
+            out->df[c] = satt_df(&wk, e1);
+            free(e1);
         }
         out->pval[c] = 2 * gsl_cdf_tdist_Q(fabs(out->stat[c]), out->df[c]);
         double crit = gsl_cdf_tdist_Qinv(alpha / 2, out->df[c]);
@@ -461,6 +542,13 @@ mp_status mp_robust(const double *X, const double *y, size_t k, size_t p, const 
             free(Om); free(On); free(gt); free(ht); free(Ks);
         }
         out->QM_pval = out->QM_ddf > 0 ? gsl_cdf_fdist_Q(out->QM, (double)q, out->QM_ddf) : NAN;
+    }
+    if (type == MP_VCOV_CR2) {
+        out->work = malloc(sizeof *out->work);
+        if (!out->work) { st = MP_FAIL(MP_ENOMEM); goto out; }
+        out->work->J = J; out->work->p = p; out->work->k = k;
+        out->work->start = start; out->work->gm = gm; out->work->hh = hh;
+        start = NULL; gm = NULL; hh = NULL;
     }
 out:
     free(start); free(ord); free(pos); free(M); free(meat); free(L); free(e);

@@ -144,6 +144,19 @@ addcase("r_uni_CR2", "assink2016.csv", "deltype + year", cluster = "study", vcov
 addcoef("r_uni_CR2", rownames(rr$beta), c(rr$beta), rr$se, rr$zval, rr$pval, rr$ci.lb, rr$ci.ub, rr$ddf)
 add("r_uni_CR2", "QM", rr$QM); add("r_uni_CR2", "QM_pval", rr$QMp); add("r_uni_CR2", "QM_ddf", rr$QMdf[2])
 
+# predictions from robust fits (metafor's predict() uses the robust vb and ddf[1])
+ndr <- data.frame(year = c(0, 3))
+wcsv(ndr, "assink_new_year.csv")
+ru1 <- rma(yi, vi, mods = ~ year, data = a, method = "REML", control = ctl.uni)
+for (v in c("CR1", "CR2")) {
+    rr <- if (v == "CR1") robust(ru1, cluster = a$study, adjust = TRUE) else robust(ru1, cluster = a$study, clubSandwich = TRUE)
+    id <- paste0("r_uni_", v, "_pred")
+    addcase(id, "assink2016.csv", "year", cluster = "study", vcov = v, newdata = "assink_new_year.csv")
+    addcoef(id, rownames(rr$beta), c(rr$beta), rr$se, rr$zval, rr$pval, rr$ci.lb, rr$ci.ub,
+            if (v == "CR1") rep(rr$ddf[1], 2) else rr$ddf)
+    addpred(id, predict(rr, newmods = ndr$year))
+}
+
 ## 4. synthetic: nested plus crossed (study/es, outcome), unbalanced, with a moderator
 set.seed(2026915)
 ns <- 18
