@@ -509,7 +509,6 @@ static void bench_mv(void)
         for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
             size_t k = ks[ki];
             if (smoke && k > 1000) continue;
-            if (crossed && k > 10000) continue; /* one block of k/10 + 10 levels: q^3 per evaluation */
             gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
             gsl_rng_set(r, 700 + k + (size_t)crossed);
             double *y = malloc(k * sizeof *y), *v = malloc(k * sizeof *v), *X = malloc(2 * k * sizeof *X);

@@ -11,9 +11,10 @@
  * No k x k matrix is formed.  Components whose levels each hold one row (the
  * innermost level of a nesting, `es` in study/es) add to the diagonal; the
  * others are handled by the Woodbury identity per connected block of rows
- * (rows that share a level of some component), so nested models cost
- * O(k) per likelihood evaluation and crossed ones O(k q + q^3) with q the
- * number of levels of the block. */
+ * (rows that share a level of some component), in two stages: the
+ * component with the most levels in the block by one scalar step per level,
+ * the qo levels of the others on top by a dense qo x qo system.  Nested
+ * models cost O(k) per likelihood evaluation, crossed ones O(k + qo^3). */
 #ifndef MP_MV_H
 #define MP_MV_H
 

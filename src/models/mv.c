@@ -8,7 +8,11 @@
  *   REML: -1/2 [(k-p) log 2pi + log|V| + log|X'V^-1 X| + r'V^-1 r] + 1/2 log|X'X|
  * with r = y - X b(V).  V = R + Z D Z' where R is diagonal (v plus the
  * components whose levels hold one row each) and Z the 0/1 indicators of
- * the levels of the other components.  Per block of connected rows,
+ * the levels of the other components.  Per block of connected rows the
+ * component s with the most levels is taken first (V1 = R + s2_s Z_s Z_s',
+ * one scalar Woodbury step per level), the other levels on top of V1 as
+ * below with R replaced by V1 (two-stage Woodbury; the formulas in the
+ * comments of mv_eval).  In one stage,
  * V^-1 = R^-1 - R^-1 Z D^1/2 M^-1 D^1/2 Z' R^-1 with M = I + D^1/2 Z'R^-1 Z D^1/2
  * (the Woodbury identity written with D^1/2 so that a component at 0 is
  * allowed; Henderson's mixed-model equations in another form) and
@@ -209,10 +213,19 @@ typedef struct block {
     size_t *row;      /* n global rows */
     size_t *lvl;      /* n x ng local levels (row-major: lvl[i*ng + g]) */
     size_t *lcomp;    /* q: component of each local level */
+    /* two-stage Woodbury: V1 = R + sigma2_s Z_s Z_s' (one scalar sub-block per
+     * level of the component s with the most levels in the block), then the
+     * qo levels of the other grouped components on top */
+    size_t scomp;     /* the component s */
+    size_t ns, qo;    /* levels of s in the block; levels of the others */
+    size_t *sstart;   /* ns + 1 offsets into sorder */
+    size_t *sorder;   /* n block-row positions, grouped by s level */
+    size_t *olv;      /* n x (ng - 1): 0-based o-level of each row's other components */
+    size_t *ocomp;    /* qo: component of each o-level */
 } block;
 
 typedef struct mvw {
-    size_t k, p, nc, ng, nb, qmax;
+    size_t k, p, nc, ng, nb, qmax, nsmax;
     const double *y, *v, *X;
     const mp_mv_random *re;
     int reml;
@@ -225,6 +238,9 @@ typedef struct mvw {
     double *e;        /* k */
     double *Rinv;     /* k */
     double *K, *K2, *M, *G, *G2, *T, *S, *Bl, *esum, *dg; /* per block */
+    double *Wm, *wv, *w2v;   /* two-stage: qo x qo, qo, qo */
+    size_t *touch;           /* qo */
+    double *sK, *sK2, *sM, *sT; /* per s level: ns, ns, ns, ns x (p+1) */
     double *Sf, *H, *beta; /* (p+1)^2, p^2, p */
     double *trq;      /* per component: trace term */
     double *qd;       /* per component: quadratic term */
@@ -238,6 +254,10 @@ static void mvw_free(mvw *w)
             free(w->b[b].row);
             free(w->b[b].lvl);
             free(w->b[b].lcomp);
+            free(w->b[b].sstart);
+            free(w->b[b].sorder);
+            free(w->b[b].olv);
+            free(w->b[b].ocomp);
         }
     free(w->b);
     free(w->unique);
@@ -260,6 +280,14 @@ static void mvw_free(mvw *w)
     free(w->beta);
     free(w->trq);
     free(w->qd);
+    free(w->Wm);
+    free(w->wv);
+    free(w->w2v);
+    free(w->touch);
+    free(w->sK);
+    free(w->sK2);
+    free(w->sM);
+    free(w->sT);
 }
 
 static size_t uf_find(size_t *par, size_t i)
@@ -343,6 +371,44 @@ static mp_status mvw_init(mvw *w)
         for (size_t g = 0; g < w->ng; g++)
             for (size_t i = 0; i < B->n; i++) B->lcomp[B->lvl[i * w->ng + g]] = w->gcomp[g];
         if (q > w->qmax) w->qmax = q;
+        if (q == 0) continue;
+        /* s: the grouped component with the most levels in the block */
+        size_t sg = 0, best = 0;
+        for (size_t g = 0; g < w->ng; g++) {
+            size_t c = 0;
+            for (size_t l = 0; l < q; l++) c += B->lcomp[l] == w->gcomp[g];
+            if (c > best) { best = c; sg = g; }
+        }
+        B->scomp = w->gcomp[sg];
+        size_t *sid = malloc(q * sizeof *sid);
+        const size_t no = w->ng - 1;
+        B->olv = malloc((B->n * (no ? no : 1)) * sizeof *B->olv);
+        B->ocomp = malloc(q * sizeof *B->ocomp);
+        B->sorder = malloc(B->n * sizeof *B->sorder);
+        if (!sid || !B->olv || !B->ocomp || !B->sorder) { free(sid); goto nomem; }
+        B->ns = B->qo = 0;
+        for (size_t l = 0; l < q; l++) {
+            if (B->lcomp[l] == B->scomp) sid[l] = B->ns++;
+            else { sid[l] = B->qo; B->ocomp[B->qo++] = B->lcomp[l]; }
+        }
+        B->sstart = calloc(B->ns + 1, sizeof *B->sstart);
+        if (!B->sstart) { free(sid); goto nomem; }
+        for (size_t a = 0; a < B->n; a++) {
+            size_t t = 0;
+            for (size_t g = 0; g < w->ng; g++) {
+                size_t l = B->lvl[a * w->ng + g];
+                if (g == sg) B->sstart[sid[l] + 1]++;
+                else B->olv[a * no + t++] = sid[l];
+            }
+        }
+        for (size_t j = 0; j < B->ns; j++) B->sstart[j + 1] += B->sstart[j];
+        size_t *pos = malloc((B->ns ? B->ns : 1) * sizeof *pos);
+        if (!pos) { free(sid); goto nomem; }
+        memcpy(pos, B->sstart, B->ns * sizeof *pos);
+        for (size_t a = 0; a < B->n; a++) B->sorder[pos[sid[B->lvl[a * w->ng + sg]]]++] = a;
+        free(pos);
+        free(sid);
+        if (B->ns > w->nsmax) w->nsmax = B->ns;
     }
     free(par); free(first); free(bid); free(cnt); free(map);
     const size_t p1 = w->p + 1, qm = w->qmax ? w->qmax : 1;
@@ -364,6 +430,17 @@ static mp_status mvw_init(mvw *w)
     w->beta = malloc(w->p * sizeof(double));
     w->trq = malloc(nc * sizeof(double));
     w->qd = malloc(nc * sizeof(double));
+    const size_t nsm = w->nsmax ? w->nsmax : 1;
+    w->Wm = malloc(mp_mul_size(qm * qm, sizeof(double)));
+    w->wv = calloc(qm, sizeof(double));
+    w->w2v = calloc(qm, sizeof(double));
+    w->touch = malloc(qm * sizeof(size_t));
+    w->sK = malloc(nsm * sizeof(double));
+    w->sK2 = malloc(nsm * sizeof(double));
+    w->sM = malloc(nsm * sizeof(double));
+    w->sT = malloc(mp_mul_size(nsm, p1 * sizeof(double)));
+    if (!w->Wm || !w->wv || !w->w2v || !w->touch || !w->sK || !w->sK2 || !w->sM || !w->sT)
+        return MP_FAIL(MP_ENOMEM);
     if (!w->A || !w->e || !w->Rinv || !w->K || !w->K2 || !w->M || !w->G || !w->G2 || !w->T ||
         !w->S || !w->Bl || !w->esum || !w->dg || !w->Sf || !w->H || !w->beta || !w->trq || !w->qd)
         return MP_FAIL(MP_ENOMEM);
@@ -425,60 +502,138 @@ static int mv_eval(mvw *w, const double *th, double *ll, double *score)
                 trvinv -= d2 * K2 / M;
             }
         } else if (q > 0) {
-            double *K = w->K, *K2 = w->K2, *M = w->M, *T = w->T, *S = w->S, *dg = w->dg;
-            memset(K, 0, q * q * sizeof *K);
-            memset(K2, 0, q * q * sizeof *K2);
-            memset(T, 0, q * p1 * sizeof *T);
-            for (size_t a = 0; a < n; a++) {
-                size_t i = B->row[a];
-                const size_t *lv = B->lvl + a * ng;
-                double ri = w->Rinv[i];
-                for (size_t g = 0; g < ng; g++) {
-                    for (size_t h = 0; h < ng; h++) {
-                        K[lv[g] + lv[h] * q] += ri;
-                        K2[lv[g] + lv[h] * q] += ri * ri;
-                    }
-                    for (size_t c = 0; c < p1; c++) T[lv[g] + c * q] += w->A[i + c * k];
+            /* stage 1: V1 = R + sigma2_s Z_s Z_s', one scalar Woodbury per s level */
+            const size_t ns = B->ns, qo = B->qo, no = ng - 1;
+            const double d2 = th[B->scomp];
+            double *sK = w->sK, *sK2 = w->sK2, *sM = w->sM, *sT = w->sT;
+            double trS = 0;
+            for (size_t j = 0; j < ns; j++) {
+                double Kj = 0, K2j = 0;
+                for (size_t c = 0; c < p1; c++) sT[j * p1 + c] = 0;
+                for (size_t x = B->sstart[j]; x < B->sstart[j + 1]; x++) {
+                    size_t i = B->row[B->sorder[x]];
+                    double ri = w->Rinv[i];
+                    Kj += ri;
+                    K2j += ri * ri;
+                    for (size_t c = 0; c < p1; c++) sT[j * p1 + c] += w->A[i + c * k];
+                }
+                sK[j] = Kj;
+                sK2[j] = K2j;
+                sM[j] = 1 + d2 * Kj;
+                logdet += log(sM[j]);
+                trS += Kj / sM[j];
+                trvinv -= d2 * K2j / sM[j];
+                for (size_t x = B->sstart[j]; x < B->sstart[j + 1]; x++) {
+                    size_t i = B->row[B->sorder[x]];
+                    for (size_t c = 0; c < p1; c++) w->A[i + c * k] -= w->Rinv[i] * d2 * sT[j * p1 + c] / sM[j];
                 }
             }
-            for (size_t l = 0; l < q; l++) dg[l] = sqrt(th[B->lcomp[l]]);
-            for (size_t l = 0; l < q; l++)
-                for (size_t m = 0; m < q; m++) M[l + m * q] = (l == m) + dg[l] * K[l + m * q] * dg[m];
-            if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)q, M, (lapack_int)q) != 0) return -1;
-            for (size_t l = 0; l < q; l++) logdet += 2.0 * log(M[l + l * q]);
-            for (size_t c = 0; c < p1; c++)
-                for (size_t l = 0; l < q; l++) S[l + c * q] = dg[l] * T[l + c * q];
-            if (LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)q, (lapack_int)p1, M, (lapack_int)q,
-                               S, (lapack_int)q) != 0)
-                return -1;
-            for (size_t a = 0; a < n; a++) {
-                size_t i = B->row[a];
-                const size_t *lv = B->lvl + a * ng;
-                for (size_t c = 0; c < p1; c++) {
-                    double s = 0;
-                    for (size_t g = 0; g < ng; g++) s += dg[lv[g]] * S[lv[g] + c * q];
-                    w->A[i + c * k] -= w->Rinv[i] * s;
-                }
-            }
-            if (score) {
-                /* diag of Z'V^-1Z = K - K D^1/2 M^-1 D^1/2 K (the V^-1 part of
-                 * tr(Q Z_r Z_r')), and tr(V^-1) = tr(R^-1) - tr(M^-1 D^1/2 Z'R^-2 Z D^1/2) */
-                double *G = w->G, *G2 = w->G2;
-                for (size_t m = 0; m < q; m++)
-                    for (size_t l = 0; l < q; l++) {
-                        G[l + m * q] = dg[l] * K[l + m * q];
-                        G2[l + m * q] = dg[l] * K2[l + m * q] * dg[m];
+            if (qo == 0) {
+                if (score) w->trq[B->scomp] += trS;
+            } else {
+                /* stage 2: Woodbury with the qo other levels on top of V1:
+                 * Ko = Zo'V1^-1 Zo, K2o = Zo'V1^-2 Zo, Wm = sum_j w_j w_j' / M_j^2 */
+                double *Ko = w->K, *K2o = w->K2, *M = w->M, *T = w->T, *S = w->S, *dg = w->dg, *Wm = w->Wm;
+                double *wv = w->wv, *w2v = w->w2v;
+                size_t *touch = w->touch;
+                memset(Ko, 0, qo * qo * sizeof *Ko);
+                memset(K2o, 0, qo * qo * sizeof *K2o);
+                memset(Wm, 0, qo * qo * sizeof *Wm);
+                memset(T, 0, qo * p1 * sizeof *T);
+                for (size_t a = 0; a < n; a++) {
+                    size_t i = B->row[a];
+                    const size_t *lo = B->olv + a * no;
+                    double ri = w->Rinv[i];
+                    for (size_t t = 0; t < no; t++) {
+                        for (size_t u = 0; u < no; u++) {
+                            Ko[lo[t] + lo[u] * qo] += ri;
+                            K2o[lo[t] + lo[u] * qo] += ri * ri;
+                        }
+                        for (size_t c = 0; c < p1; c++) T[lo[t] + c * qo] += w->A[i + c * k];
                     }
-                if (LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)q, (lapack_int)q, M, (lapack_int)q,
-                                   G, (lapack_int)q) != 0 ||
-                    LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)q, (lapack_int)q, M, (lapack_int)q,
-                                   G2, (lapack_int)q) != 0)
+                }
+                for (size_t j = 0; j < ns; j++) {
+                    size_t nt = 0;
+                    for (size_t x = B->sstart[j]; x < B->sstart[j + 1]; x++) {
+                        size_t a = B->sorder[x], i = B->row[a];
+                        double ri = w->Rinv[i];
+                        for (size_t t = 0; t < no; t++) {
+                            size_t l = B->olv[a * no + t];
+                            if (wv[l] == 0 && w2v[l] == 0) touch[nt++] = l;
+                            wv[l] += ri;
+                            w2v[l] += ri * ri;
+                        }
+                    }
+                    double cj = d2 / sM[j], mj2 = 1 / (sM[j] * sM[j]);
+                    for (size_t x = 0; x < nt; x++)
+                        for (size_t y2 = 0; y2 < nt; y2++) {
+                            size_t l = touch[x], m = touch[y2];
+                            Ko[l + m * qo] -= cj * wv[l] * wv[m];
+                            K2o[l + m * qo] += -cj * wv[l] * w2v[m] - w2v[l] * cj * wv[m] +
+                                               sK2[j] * cj * cj * wv[l] * wv[m];
+                            Wm[l + m * qo] += wv[l] * wv[m] * mj2;
+                        }
+                    for (size_t x = 0; x < nt; x++) wv[touch[x]] = w2v[touch[x]] = 0;
+                }
+                for (size_t l = 0; l < qo; l++) dg[l] = sqrt(th[B->ocomp[l]]);
+                for (size_t l = 0; l < qo; l++)
+                    for (size_t m = 0; m < qo; m++) M[l + m * qo] = (l == m) + dg[l] * Ko[l + m * qo] * dg[m];
+                if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)qo, M, (lapack_int)qo) != 0) return -1;
+                for (size_t l = 0; l < qo; l++) logdet += 2.0 * log(M[l + l * qo]);
+                for (size_t c = 0; c < p1; c++)
+                    for (size_t l = 0; l < qo; l++) S[l + c * qo] = dg[l] * T[l + c * qo];
+                if (LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)qo, (lapack_int)p1, M, (lapack_int)qo,
+                                   S, (lapack_int)qo) != 0)
                     return -1;
-                for (size_t l = 0; l < q; l++) {
-                    double s = 0;
-                    for (size_t m = 0; m < q; m++) s += K[l + m * q] * dg[m] * G[m + l * q];
-                    w->trq[B->lcomp[l]] += K[l + l * q] - s;
-                    trvinv -= G2[l + l * q];
+                /* A -= V1^-1 Zo D^1/2 S, with V1^-1 applied per s level */
+                for (size_t j = 0; j < ns; j++) {
+                    for (size_t c = 0; c < p1; c++) sT[j * p1 + c] = 0;
+                    for (size_t x = B->sstart[j]; x < B->sstart[j + 1]; x++) {
+                        size_t a = B->sorder[x], i = B->row[a];
+                        for (size_t c = 0; c < p1; c++) {
+                            double u = 0;
+                            for (size_t t = 0; t < no; t++) {
+                                size_t l = B->olv[a * no + t];
+                                u += dg[l] * S[l + c * qo];
+                            }
+                            sT[j * p1 + c] += w->Rinv[i] * u;
+                        }
+                    }
+                    for (size_t x = B->sstart[j]; x < B->sstart[j + 1]; x++) {
+                        size_t a = B->sorder[x], i = B->row[a];
+                        for (size_t c = 0; c < p1; c++) {
+                            double u = 0;
+                            for (size_t t = 0; t < no; t++) {
+                                size_t l = B->olv[a * no + t];
+                                u += dg[l] * S[l + c * qo];
+                            }
+                            w->A[i + c * k] -= w->Rinv[i] * (u - d2 * sT[j * p1 + c] / sM[j]);
+                        }
+                    }
+                }
+                if (score) {
+                    double *G = w->G, *G2 = w->G2;
+                    for (size_t m = 0; m < qo; m++)
+                        for (size_t l = 0; l < qo; l++) {
+                            G[l + m * qo] = dg[l] * Ko[l + m * qo];
+                            G2[l + m * qo] = dg[l] * K2o[l + m * qo] * dg[m];
+                            Wm[l + m * qo] *= dg[l] * dg[m];
+                        }
+                    if (LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)qo, (lapack_int)qo, M, (lapack_int)qo,
+                                       G, (lapack_int)qo) != 0 ||
+                        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)qo, (lapack_int)qo, M, (lapack_int)qo,
+                                       G2, (lapack_int)qo) != 0 ||
+                        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)qo, (lapack_int)qo, M, (lapack_int)qo,
+                                       Wm, (lapack_int)qo) != 0)
+                        return -1;
+                    for (size_t l = 0; l < qo; l++) {
+                        double s2 = 0;
+                        for (size_t m = 0; m < qo; m++) s2 += Ko[l + m * qo] * dg[m] * G[m + l * qo];
+                        w->trq[B->ocomp[l]] += Ko[l + l * qo] - s2;
+                        trvinv -= G2[l + l * qo];
+                        trS -= Wm[l + l * qo];
+                    }
+                    w->trq[B->scomp] += trS;
                 }
             }
         }
