@@ -15,8 +15,10 @@
  * unbalanced nested-plus-crossed design (study/es, outcome), with one
  * variance component on its boundary, four nested levels, nested plus
  * crossed with a factor moderator by ML (two components at 0) and its
- * predictions, and a single-level random factor (fixed at 0 as metafor).  Tolerance 1e-6 relative plus 1e-9
- * absolute (the reference checker's), 1e-5 where the note says so. */
+ * predictions, a single-level random factor (fixed at 0 as metafor), and
+ * profile-likelihood CIs of the variance components (confint(), uniroot
+ * tol 1e-12; they agree to 5e-12).  Tolerance 1e-6 relative plus 1e-9
+ * absolute (the reference checker's). */
 #include "testutil.h"
 #include "metapool/metapool.h"
 
@@ -64,6 +66,7 @@ typedef struct fitted {
     mp_mv_random re;
     mp_robust_result rb;
     mp_reg_pred pr;
+    double ci_lb[8], ci_ub[8]; /* profile CIs of sigma2 */
     int is_mv, is_rb;
 } fitted;
 
@@ -98,6 +101,10 @@ static void fit_case(const mp_table *cases, size_t ci, fitted *F)
         ck_assert_msg(mp_mv_fit(F->d.y, F->d.v, F->d.X, F->d.k, F->d.p, &F->re, &mo, &F->mv) == MP_OK,
                       "%s: rma.mv fit failed", id);
         ck_assert_int_eq(F->mv.converged, 1);
+        ck_assert_uint_le(F->re.ncomp, 8);
+        ck_assert_int_eq(mp_mv_profile_ci(F->d.y, F->d.v, F->d.X, F->d.k, F->d.p, &F->re, &mo, &F->mv,
+                                          F->ci_lb, F->ci_ub),
+                         MP_OK);
         mp_reg_result *r = &F->r;
         r->k = F->mv.k; r->p = F->mv.p; r->beta = F->mv.beta; r->se = F->mv.se; r->stat = F->mv.stat;
         r->pval = F->mv.pval; r->ci_lb = F->mv.ci_lb; r->ci_ub = F->mv.ci_ub; r->vb = F->mv.vb;
@@ -198,6 +205,8 @@ static double lookup(const fitted *F, const char *key, const char **str)
         if (!strcmp(field, "pi_ub")) return F->pr.pi_ub[j];
     }
     if (sscanf(key, "sigma2:%zu", &j) == 1) return F->mv.sigma2[j - 1];
+    if (sscanf(key, "sigma2_ci_lb:%zu", &j) == 1) return F->ci_lb[j - 1];
+    if (sscanf(key, "sigma2_ci_ub:%zu", &j) == 1) return F->ci_ub[j - 1];
     if (sscanf(key, "sigma2_name:%zu", &j) == 1) { *str = F->re.names[j - 1]; return 0; }
     if (sscanf(key, "n_levels:%zu", &j) == 1) return (double)F->re.nlev[j - 1];
     if (!strcmp(key, "QE")) return r->QE;

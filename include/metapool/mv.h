@@ -97,6 +97,18 @@ MP_EXPORT mp_status mp_mv_fit(const double *y, const double *v, const double *X,
                               size_t p, const mp_mv_random *re, const mp_mv_opts *o,
                               mp_mv_result *res);
 
+/** Profile-likelihood confidence intervals of the variance components, as
+ *  metafor's confint() of an rma.mv fit: for each sigma2_r the values where
+ *  the (restricted) log-likelihood maximised over the other components
+ *  falls qchisq(level, 1)/2 below fit->logLik (o->level; Brent's method,
+ *  relative 1e-11).  lb[r] is 0 when the profile at 0 stays above that
+ *  line; ub[r] is Inf when no crossing exists below 2^80 times the start.
+ *  fit must come from mp_mv_fit() with the same data and options.  Returns
+ *  MP_OK; MP_EINVAL; MP_ENOCONV (a profile fit failed); MP_ENOMEM. */
+MP_EXPORT mp_status mp_mv_profile_ci(const double *y, const double *v, const double *X, size_t k,
+                                     size_t p, const mp_mv_random *re, const mp_mv_opts *o,
+                                     const mp_mv_result *fit, double *lb, double *ub);
+
 /** The marginal covariance V of the rows rows[0..n-1] (n x n, column-major)
  *  at variance components sigma2: diag(v) + sum_r sigma2_r [same level]. */
 MP_EXPORT void mp_mv_marginal(const mp_mv_random *re, const double *v, const double *sigma2,

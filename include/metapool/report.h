@@ -129,6 +129,7 @@ typedef struct mp_report_reg_extra {
     const size_t *n_levels;    /**< their numbers of levels */
     size_t ncomp;
     double logLik;             /**< multilevel: (restricted) log-likelihood */
+    const double *sigma2_ci_lb, *sigma2_ci_ub; /**< profile-likelihood CIs of sigma2, or NULL */
     const char *random;        /**< multilevel: the --random SPEC */
     const mp_reg_pred *pred;   /**< predictions, or NULL */
     const char *const *pred_names; /**< names of the echoed moderator columns */

@@ -90,7 +90,7 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
     mp_robust_result rb;
     mp_reg_pred pr, pip;
     mp_msgs warn = {0};
-    double *Xn = NULL, *coef_df = NULL;
+    double *Xn = NULL, *coef_df = NULL, *s2lb = NULL, *s2ub = NULL;
     const char **pcells = NULL, **pnames = NULL;
     size_t *cl = NULL;
     int borrowed = 0;
@@ -191,6 +191,17 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
         x.ncomp = re.ncomp;
         x.logLik = mv.logLik;
         x.random = c->random;
+        s2lb = malloc(re.ncomp * sizeof *s2lb);
+        s2ub = malloc(re.ncomp * sizeof *s2ub);
+        if (!s2lb || !s2ub) { status = CLI_FAIL; goto out; }
+        if (mp_mv_profile_ci(d.y, d.v, d.X, d.k, d.p, &re, &mo, &mv, s2lb, s2ub) == MP_OK) {
+            x.sigma2_ci_lb = s2lb;
+            x.sigma2_ci_ub = s2ub;
+        } else {
+            const char *m = "the profile-likelihood CIs of the variance components could not be computed";
+            mp_msgs_add(&warn, "%s", m);
+            cli_errorf(cmd, "warning: %s", m);
+        }
     } else {
         mp_reg_opts o;
         mp_reg_opts_init(&o);
@@ -356,6 +367,8 @@ out:
     mp_reg_pred_free(&pip);
     free(Xn);
     free(coef_df);
+    free(s2lb);
+    free(s2ub);
     free(pcells);
     free(pnames);
     free(cl);

@@ -26,7 +26,9 @@
 #include "internal.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
+#include <gsl/gsl_roots.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -226,6 +228,7 @@ typedef struct block {
 
 typedef struct mvw {
     size_t k, p, nc, ng, nb, qmax, nsmax;
+    size_t fixed;     /* a component held where it is (profile likelihood), or (size_t)-1 */
     const double *y, *v, *X;
     const mp_mv_random *re;
     int reml;
@@ -819,7 +822,7 @@ static int newton_stage(mvw *w, double *th, double *llout, size_t maxiter, doubl
     for (it = 0; it < maxiter; it++) {
         size_t nf = 0;
         for (size_t r = 0; r < nc; r++) {
-            fr[r] = th[r] > 0 || s[r] > 0;
+            fr[r] = r != w->fixed && (th[r] > 0 || s[r] > 0);
             if (fr[r]) idx[nf++] = r;
         }
         if (nf == 0) { conv = 1; break; }
@@ -980,6 +983,7 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
     }
     w.k = k; w.p = p; w.nc = nc; w.y = y; w.v = v; w.X = X; w.re = re;
     w.reml = o->method == MP_METHOD_REML;
+    w.fixed = (size_t)-1;
     if ((st = mvw_init(&w)) != MP_OK) goto out;
     /* log|X'X| (metafor's REML likelihood includes +1/2 of it) */
     for (size_t a = 0; a < p; a++)
@@ -1138,5 +1142,119 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
 out:
     mvw_free(&w);
     free(th); free(best); free(XtX);
+    return st;
+}
+
+
+/* ---- profile-likelihood intervals of the variance components ---- */
+
+typedef struct profctx {
+    mvw *w;
+    double *th;      /* warm start, updated */
+    size_t r, maxiter;
+    double target, scale;
+    int fail;
+} profctx;
+
+/* Profile log-likelihood at sigma2_r = x (the others maximised), minus the target. */
+static double prof_f(double x, void *par)
+{
+    profctx *c = par;
+    c->th[c->r] = x;
+    double ll = -INFINITY;
+    size_t it;
+    if (c->w->nc == 1) {
+        if (mv_eval(c->w, c->th, &ll, NULL) != 0) { c->fail = 1; return NAN; }
+    } else if (!newton_stage(c->w, c->th, &ll, c->maxiter, 1e-12, c->scale, &it) && !isfinite(ll)) {
+        c->fail = 1;
+        return NAN;
+    }
+    return ll - c->target;
+}
+
+static double prof_root(profctx *c, double a, double b)
+{
+    gsl_function F = {prof_f, c};
+    gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (!sv) return NAN;
+    double x = NAN;
+    if (gsl_root_fsolver_set(sv, &F, a, b) == GSL_SUCCESS) {
+        for (int i = 0; i < 200 && !c->fail; i++) {
+            if (gsl_root_fsolver_iterate(sv) != GSL_SUCCESS) break;
+            double lo = gsl_root_fsolver_x_lower(sv), hi = gsl_root_fsolver_x_upper(sv);
+            x = gsl_root_fsolver_root(sv);
+            if (gsl_root_test_interval(lo, hi, 0, 1e-11) == GSL_SUCCESS) break;
+        }
+    }
+    gsl_root_fsolver_free(sv);
+    return c->fail ? NAN : x;
+}
+
+mp_status mp_mv_profile_ci(const double *y, const double *v, const double *X, size_t k, size_t p,
+                           const mp_mv_random *re, const mp_mv_opts *o, const mp_mv_result *fit,
+                           double *lb, double *ub)
+{
+    if (!y || !v || !X || !re || !o || !fit || !lb || !ub || !fit->sigma2 || fit->ncomp != re->ncomp ||
+        re->k != k || fit->p != p || !(o->level > 0 && o->level < 100))
+        return MP_FAIL(MP_EINVAL);
+    const size_t nc = re->ncomp;
+    for (size_t r = 0; r < nc; r++) lb[r] = ub[r] = NAN;
+    mvw w;
+    memset(&w, 0, sizeof w);
+    w.k = k; w.p = p; w.nc = nc; w.y = y; w.v = v; w.X = X; w.re = re;
+    w.reml = o->method == MP_METHOD_REML;
+    w.fixed = (size_t)-1;
+    mp_status st = MP_OK;
+    double *XtX = malloc(p * p * sizeof *XtX), *th = malloc(nc * sizeof *th);
+    if (!XtX || !th) { st = MP_FAIL(MP_ENOMEM); goto out; }
+    if ((st = mvw_init(&w)) != MP_OK) goto out;
+    for (size_t a = 0; a < p; a++)
+        for (size_t b = 0; b < p; b++) {
+            double sacc = 0;
+            for (size_t i = 0; i < k; i++) sacc += X[i + a * k] * X[i + b * k];
+            XtX[a + b * p] = sacc;
+        }
+    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)p, XtX, (lapack_int)p) != 0) { st = MP_FAIL(MP_ESING); goto out; }
+    for (size_t c = 0; c < p; c++) w.logdetXtX += 2 * log(XtX[c + c * p]);
+    /* the crossing level: metafor's confint(): ll_max - qchisq(level, 1) / 2 */
+    double crit = gsl_cdf_chisq_Qinv(1 - o->level / 100, 1);
+    double total = 0;
+    for (size_t r = 0; r < nc; r++) total += fit->sigma2[r];
+    double scale = total > 0 ? total : 1e-4;
+    for (size_t r = 0; r < nc; r++) {
+        if (re->nlev[r] == 1) { lb[r] = ub[r] = 0; continue; }
+        w.fixed = r;
+        profctx c = {&w, th, r, o->maxiter, fit->logLik - crit / 2, scale, 0};
+        double s0 = fit->sigma2[r];
+        /* lower bound: 0 when the profile at 0 stays above the target */
+        memcpy(th, fit->sigma2, nc * sizeof *th);
+        double f0 = prof_f(0, &c);
+        if (c.fail) { st = MP_FAIL(MP_ENOCONV); goto out; }
+        if (f0 >= 0 || s0 <= 0) lb[r] = 0;
+        else {
+            memcpy(th, fit->sigma2, nc * sizeof *th);
+            lb[r] = prof_root(&c, 0, s0);
+        }
+        /* upper bound: bracket by doubling */
+        memcpy(th, fit->sigma2, nc * sizeof *th);
+        double lo = s0, hi = s0 > 0 ? 2 * s0 : scale, fh = prof_f(hi, &c);
+        int n = 0;
+        while (!c.fail && fh > 0 && n < 80) {
+            lo = hi;
+            hi *= 2;
+            fh = prof_f(hi, &c);
+            n++;
+        }
+        if (c.fail || fh > 0) { ub[r] = INFINITY; c.fail = 0; }
+        else {
+            memcpy(th, fit->sigma2, nc * sizeof *th);
+            ub[r] = prof_root(&c, lo, hi);
+        }
+        if (c.fail || !isfinite(lb[r])) { st = MP_FAIL(MP_ENOCONV); goto out; }
+    }
+out:
+    mvw_free(&w);
+    free(XtX);
+    free(th);
     return st;
 }

@@ -58,6 +58,17 @@ static void json_extra(FILE *f, const mp_report_reg_extra *x)
         fputs("], \"n_levels\": [", f);
         for (size_t r = 0; r < x->ncomp; r++) fprintf(f, "%s%zu", r ? ", " : "", x->n_levels[r]);
         fputs("], ", f);
+        if (x->sigma2_ci_lb && x->sigma2_ci_ub) {
+            const double *ci[2] = {x->sigma2_ci_lb, x->sigma2_ci_ub};
+            for (int b = 0; b < 2; b++) {
+                fprintf(f, "\"sigma2_ci_%s\": [", b ? "ub" : "lb");
+                for (size_t r = 0; r < x->ncomp; r++) {
+                    if (r) fputs(", ", f);
+                    mp_json_num(f, ci[b][r]);
+                }
+                fputs("], ", f);
+            }
+        }
         json_key_num(f, "logLik", x->logLik);
         fputs(",\n", f);
     }
@@ -255,6 +266,25 @@ static void coef_table_df(FILE *f, const mp_design *d, const mp_reg_result *r, c
     fputs("\n---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1\n\n", f);
 }
 
+/* The variance components as metafor prints them, with the profile CIs. */
+static void vc_table(FILE *f, const mp_report_reg_extra *x, int dg)
+{
+    size_t nw = 6;
+    for (size_t c = 0; c < x->ncomp; c++)
+        if (strlen(x->sigma2_names[c]) > nw) nw = strlen(x->sigma2_names[c]);
+    int ci = x->sigma2_ci_lb && x->sigma2_ci_ub;
+    fprintf(f, "            %*s %*s %6s  %-*s", dg + 6, "estim", dg + 6, "sqrt", "nlvls", (int)nw, "factor");
+    if (ci) fprintf(f, "  %*s %*s", dg + 6, "ci.lb", dg + 6, "ci.ub");
+    fputc('\n', f);
+    for (size_t c = 0; c < x->ncomp; c++) {
+        fprintf(f, "sigma^2.%-3zu %*.*f %*.*f %6zu  %-*s", c + 1, dg + 6, dg, x->sigma2[c], dg + 6, dg,
+                sqrt(x->sigma2[c]), x->n_levels[c], (int)nw, x->sigma2_names[c]);
+        if (ci) fprintf(f, "  %*.*f %*.*f", dg + 6, dg, x->sigma2_ci_lb[c], dg + 6, dg, x->sigma2_ci_ub[c]);
+        fputc('\n', f);
+    }
+    if (ci) fputs("(ci: profile likelihood, as metafor's confint())\n", f);
+}
+
 static void pred_table(FILE *f, const mp_report_reg_extra *x, int dg)
 {
     const mp_reg_pred *pr = x->pred;
@@ -292,11 +322,7 @@ void mp_report_reg_table_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
             size_t nw = 6;
             for (size_t c = 0; c < x->ncomp; c++)
                 if (strlen(x->sigma2_names[c]) > nw) nw = strlen(x->sigma2_names[c]);
-            fprintf(f, "            %*s %*s %6s  %-*s\n", dg + 6, "estim", dg + 6, "sqrt", "nlvls",
-                    (int)nw, "factor");
-            for (size_t c = 0; c < x->ncomp; c++)
-                fprintf(f, "sigma^2.%-3zu %*.*f %*.*f %6zu  %-*s\n", c + 1, dg + 6, dg, x->sigma2[c],
-                        dg + 6, dg, sqrt(x->sigma2[c]), x->n_levels[c], (int)nw, x->sigma2_names[c]);
+            vc_table(f, x, dg);
         } else {
             fprintf(f, "\nMixed-Effects Model (k = %zu; tau^2 estimator: %s)\n\n", r->k,
                     mp_method_name(r->method));
@@ -367,11 +393,8 @@ void mp_report_mv_pool_table(FILE *f, const mp_reg_result *r, const mp_report_re
     size_t nw = 6;
     for (size_t c = 0; c < x->ncomp; c++)
         if (strlen(x->sigma2_names[c]) > nw) nw = strlen(x->sigma2_names[c]);
-    fprintf(f, "            %*s %*s %6s  %-*s\n", dg + 6, "estim", dg + 6, "sqrt", "nlvls", (int)nw,
-            "factor");
-    for (size_t c = 0; c < x->ncomp; c++)
-        fprintf(f, "sigma^2.%-3zu %*.*f %*.*f %6zu  %-*s\n", c + 1, dg + 6, dg, x->sigma2[c], dg + 6, dg,
-                sqrt(x->sigma2[c]), x->n_levels[c], (int)nw, x->sigma2_names[c]);
+    (void)nw;
+    vc_table(f, x, dg);
     fmt_p(pb, sizeof pb, r->QE_pval, dg);
     fprintf(f, "\nTest for Heterogeneity:\nQ(df = %.0f) = %.*f, p-val %s%s\n", r->QE_df, dg, r->QE,
             pb[0] == '<' ? "" : "= ", pb);

@@ -37,6 +37,8 @@ grep -q '"estimate": 0.1847131634' "$TMP/j" && ok || bad "pool --random estimate
 grep -q '"sigma2": \[0.0650619424' "$TMP/j" && ok || bad "pool --random sigma2"
 grep -q '"sigma2_names": \["district", "district/school"\]' "$TMP/j" && ok || bad "sigma2_names"
 grep -q '"n_levels": \[11, 56\]' "$TMP/j" && ok || bad "n_levels"
+# metafor confint(): sigma^2.1 0.0222 to 0.2072, sigma^2.2 0.0163 to 0.0628
+grep -q '"sigma2_ci_lb": \[0.0222' "$TMP/j" && grep -q '"sigma2_ci_ub": \[0.2072' "$TMP/j" && ok || bad "profile CIs"
 "$BIN" pool "$K" --random district/school >"$TMP/t" 2>&1 && grep -q "sigma^2.2" "$TMP/t" && ok || bad "pool --random table"
 "$BIN" reg "$K" --mods year --random district/school --methods >"$TMP/t" 2>&1 &&
     grep -q "restricted maximum likelihood" "$TMP/t" && ok || bad "--methods names the model"

@@ -52,6 +52,13 @@ addpred <- function(id, p) {
         add(id, paste0("pred:", i, ":pi_lb"), pl[i]); add(id, paste0("pred:", i, ":pi_ub"), pu[i])
     }
 }
+# profile-likelihood CIs of the variance components (confint(), uniroot tol 1e-12)
+addci <- function(id, r) {
+    for (s in seq_along(r$sigma2)) {
+        ci <- confint(r, sigma2 = s, control = list(tol = 1e-12))$random
+        add(id, paste0("sigma2_ci_lb:", s), ci[1, 2]); add(id, paste0("sigma2_ci_ub:", s), ci[1, 3])
+    }
+}
 # a tight rma.mv: nlminb far past its defaults, checked against optim BFGS from there
 rmamv <- function(yi, vi, mods = ~ 1, random, data, method = "REML") {
     r <- rma.mv(yi, vi, mods = mods, random = random, data = data, method = method)
@@ -115,6 +122,7 @@ wcsv(a, "assink2016.csv")
 a <- read.csv("data/assink2016.csv")
 r <- rmamv(yi, vi, random = ~ 1 | study/esid, data = a, method = "REML")
 addcase("m_assink_pool", "assink2016.csv", "1", random = "study/esid"); addfit("m_assink_pool", r)
+addci("m_assink_pool", r)
 r <- rmamv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = a, method = "REML")
 addcase("m_assink_mods", "assink2016.csv", "deltype + year", random = "study/esid"); addfit("m_assink_mods", r)
 ndy <- data.frame(year = c(-4, 0, 3), deltype = c("general", "overt", "covert"))
@@ -124,6 +132,7 @@ addcase("m_assink_pred", "assink2016.csv", "deltype + year", random = "study/esi
 addfit("m_assink_pred", r); addpred("m_assink_pred", predict(r, newmods = Xn))
 r <- rmamv(yi, vi, mods = ~ year, random = ~ 1 | study/esid, data = a, method = "ML")
 addcase("m_assink_ML", "assink2016.csv", "year", random = "study/esid", method = "ML"); addfit("m_assink_ML", r)
+addci("m_assink_ML", r)
 # robust on the multilevel model (clusters = studies)
 rr <- robust(r <- rmamv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = a), cluster = a$study, adjust = TRUE)
 addcase("r_mv_CR1", "assink2016.csv", "deltype + year", random = "study/esid", cluster = "study", vcov = "CR1")
@@ -175,10 +184,12 @@ r <- rmamv(yi, vi, random = list(~ 1 | study/es, ~ 1 | outcome), data = s)
 addcase("m_synth_pool", "synth_nested_crossed.csv", "1", random = "study/es,outcome"); addfit("m_synth_pool", r)
 r <- rmamv(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = s)
 addcase("m_synth_x", "synth_nested_crossed.csv", "x", random = "study/es,outcome"); addfit("m_synth_x", r)
+addci("m_synth_x", r)
 r <- rmamv(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = s, method = "ML")
 addcase("m_synth_x_ML", "synth_nested_crossed.csv", "x", random = "study/es,outcome", method = "ML"); addfit("m_synth_x_ML", r)
 r <- rmamv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = s)
 addcase("m_synth_crossed", "synth_nested_crossed.csv", "x", random = "study,outcome"); addfit("m_synth_crossed", r)
+addci("m_synth_crossed", r)
 # a component at the boundary: outcome effects absent from the data
 s0 <- s; s0$yi <- round(0.2 + u + rnorm(nrow(s), 0, sqrt(s$vi)), 4)
 wcsv(s0, "synth_boundary.csv")
