@@ -17,7 +17,8 @@
  * crossed with a factor moderator by ML (two components at 0) and its
  * predictions, a single-level random factor (fixed at 0 as metafor), and
  * profile-likelihood CIs of the variance components (confint(), uniroot
- * tol 1e-12; they agree to 5e-12).  Tolerance 1e-6 relative plus 1e-9
+ * tol 1e-12; they agree to 5e-12), and 12 random designs (unbalanced
+ * studies, crossed outcomes, true components 0 or not, REML and ML).  Tolerance 1e-6 relative plus 1e-9
  * absolute (the reference checker's). */
 #include "testutil.h"
 #include "metapool/metapool.h"

@@ -231,6 +231,35 @@ r <- suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | s, ~ 1 | o), data = d1,
     control = list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-15)))
 addcase("m_single_level", "single_level.csv", "1", random = "s,o"); addfit("m_single_level", r)
 
+## 7. random designs: 12 synthetic data sets, unbalanced studies (1-6 effects),
+## 2-6 crossed outcomes, true components 0 or not, REML and ML, one moderator
+set.seed(99)
+for (rep in 1:12) {
+    ns <- sample(4:25, 1)
+    nes <- sample(1:6, ns, replace = TRUE)
+    d <- data.frame(study = rep(paste0("S", 1:ns), nes))
+    d$es <- ave(seq_len(nrow(d)), d$study, FUN = seq_along)
+    no <- sample(2:6, 1)
+    d$out <- sample(paste0("o", 1:no), nrow(d), replace = TRUE)
+    d$x <- round(rnorm(nrow(d)), 2)
+    s1 <- c(0, 0.01, 0.1, 0.5)[sample(4, 1)]; s2 <- c(0, 0.02, 0.2)[sample(3, 1)]; s3 <- c(0, 0.05)[sample(2, 1)]
+    d$vi <- round(runif(nrow(d), 0.005, 0.2), 4)
+    d$yi <- round(0.1 + 0.2 * d$x + rnorm(ns, 0, sqrt(s1))[as.integer(factor(d$study, levels = paste0("S", 1:ns)))] +
+                  rnorm(nrow(d), 0, sqrt(s2)) + rnorm(no, 0, sqrt(s3))[as.integer(factor(d$out))] +
+                  rnorm(nrow(d), 0, sqrt(d$vi)), 4)
+    f <- sprintf("sim%02d.csv", rep)
+    wcsv(d, f)
+    d <- read.csv(file.path("data", f))
+    spec <- c("study/es", "study/es,out", "study,out")[(rep %% 3) + 1]
+    rnd <- switch(spec, "study/es" = ~ 1 | study/es, "study/es,out" = list(~ 1 | study/es, ~ 1 | out),
+                  "study,out" = list(~ 1 | study, ~ 1 | out))
+    meth <- if (rep %% 2) "REML" else "ML"
+    r <- rmamv(yi, vi, mods = ~ x, random = rnd, data = d, method = meth)
+    id <- sprintf("sim%02d", rep)
+    addcase(id, f, "x", random = spec, method = meth)
+    addfit(id, r)
+}
+
 write.csv(cases, "cases.csv", row.names = FALSE)
 write.csv(exp, "expected.csv", row.names = FALSE)
 cat(nrow(cases), "cases,", nrow(exp), "values\n")
