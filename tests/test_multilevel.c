@@ -304,6 +304,12 @@ START_TEST(test_formula)
     ck_assert_int_eq(mp_formula_parse("a + 2", &f, &err), MP_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "'2'"));
     ck_assert_int_eq(mp_formula_parse("a + (b", &f, &err), MP_EINVAL);
+    /* 13 crossed variables expand to 2^13 - 1 terms: refused, not expanded forever */
+    ck_assert_int_eq(mp_formula_parse("a*b*c*d*e*f*g*h*i*j*k*l*m", &f, &err), MP_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "more than 4096 terms"));
+    ck_assert_int_eq(mp_formula_parse("a*b*c*d*e*f*g*h*i*j*k", &f, &err), MP_OK); /* 2047 terms */
+    ck_assert_uint_eq(f.nterm, 2047);
+    mp_formula_free(&f);
     ck_assert_int_eq(mp_formula_parse("", &f, &err), MP_EINVAL);
     ck_assert_int_eq(mp_formula_parse("factor(a, b)", &f, &err), MP_EINVAL);
     ck_assert_int_eq(mp_formula_parse("- 1", &f, &err), MP_EINVAL); /* no terms at all */

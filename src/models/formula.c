@@ -70,6 +70,20 @@ static void fail(parser *P, mp_status st, const char *fmt, ...)
     mp_error_set(P->err, NULL, 0, 0, "%s", buf);
 }
 
+/* Add term t to a; a message and 0 on failure.  A formula of more than
+ * MAXTERMS terms (a*b*c*... of many variables has 2^n) is refused. */
+#define MAXTERMS 4096
+static int add_term(parser *P, tset *a, uint64_t t)
+{
+    if (P->st != MP_OK) return 0;
+    if (a->n >= MAXTERMS) {
+        fail(P, MP_EINVAL, "the formula '%.100s' expands to more than %d terms", P->s, MAXTERMS);
+        return 0;
+    }
+    if (!tset_add(a, t)) { fail(P, MP_ENOMEM, "out of memory%s", ""); return 0; }
+    return 1;
+}
+
 static void skip_ws(parser *P)
 {
     while (P->s[P->i] == ' ' || P->s[P->i] == '\t' || P->s[P->i] == '\n' || P->s[P->i] == '\r')
@@ -419,8 +433,7 @@ double mp_formula_eval(const mp_fvar *v, const double *x)
 static int tset_single(parser *P, tset *out, size_t var)
 {
     if (var == (size_t)-1) return 0;
-    if (!tset_add(out, (uint64_t)1 << var)) { fail(P, MP_ENOMEM, "out of memory%s", ""); return 0; }
-    return 1;
+    return add_term(P, out, (uint64_t)1 << var);
 }
 
 static void p_sum(parser *P, tset *out);
@@ -440,7 +453,7 @@ static void p_atom(parser *P, tset *out)
         double x = strtod(P->s + P->i, &end);
         size_t at = P->i;
         P->i = (size_t)(end - P->s);
-        if (x == 1) { if (!tset_add(out, 0)) fail(P, MP_ENOMEM, "out of memory%s", ""); return; }
+        if (x == 1) { add_term(P, out, 0); return; }
         if (x == 0) { P->no_intercept = 1; return; }
         char buf[64];
         snprintf(buf, sizeof buf, "%.*s", (int)(P->i - at), P->s + at);
@@ -528,7 +541,7 @@ static void p_inter(parser *P, tset *out)
         p_atom(P, &r);
         for (size_t a = 0; P->st == MP_OK && a < out->n; a++)
             for (size_t b = 0; b < r.n; b++)
-                if (!tset_add(&prod, out->t[a] | r.t[b])) { fail(P, MP_ENOMEM, "out of memory%s", ""); break; }
+                if (!add_term(P, &prod, out->t[a] | r.t[b])) break;
         tset_free(&r);
         tset_free(out);
         *out = prod;
@@ -544,10 +557,10 @@ static void p_prod(parser *P, tset *out)
         p_inter(P, &r);
         size_t nl = out->n;
         for (size_t b = 0; P->st == MP_OK && b < r.n; b++)
-            if (!tset_add(out, r.t[b])) fail(P, MP_ENOMEM, "out of memory%s", "");
+            add_term(P, out, r.t[b]);
         for (size_t a = 0; P->st == MP_OK && a < nl; a++)
             for (size_t b = 0; b < r.n; b++)
-                if (!tset_add(out, out->t[a] | r.t[b])) { fail(P, MP_ENOMEM, "out of memory%s", ""); break; }
+                if (!add_term(P, out, out->t[a] | r.t[b])) break;
         tset_free(&r);
     }
 }
@@ -564,8 +577,7 @@ static void p_sum(parser *P, tset *out)
             P->i++;
             tset r = {0};
             p_prod(P, &r);
-            for (size_t b = 0; P->st == MP_OK && b < r.n; b++)
-                if (!tset_add(out, r.t[b])) fail(P, MP_ENOMEM, "out of memory%s", "");
+            for (size_t b = 0; P->st == MP_OK && b < r.n; b++) add_term(P, out, r.t[b]);
             tset_free(&r);
             continue;
         }
