@@ -390,6 +390,10 @@ START_TEST(test_errors)
     ck_assert_int_eq(mp_design_newrows(&d, nt, &Xn, &n, &err), MP_EINVAL);
     mp_table_free(nt);
     mp_design_free(&d);
+    /* an I() of constants is a constant column: collinear with the intercept (R
+     * would drop it; metapool refuses rank deficiency) */
+    ck_assert_int_eq(mp_design_build_formula(t, &e, "I(41)", &d, &err), MP_ESING);
+    ck_assert_ptr_nonnull(strstr(err.msg, "'I(41)'"));
     ck_assert_int_eq(mp_design_build_formula(t, &e, "x + log(x)", &d, &err), MP_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "'log(x)'"));
     mp_effects_free(&e);

@@ -144,7 +144,7 @@ static mp_status term_resolve(const mp_table *t, const mp_fvar *fv, term *tm, mp
     memset(tm, 0, sizeof *tm);
     tm->fv = fv;
     snprintf(tm->name, sizeof tm->name, "%s", fv->label);
-    const char *colname = fv->cols[0];
+    const char *colname = fv->ncols ? fv->cols[0] : ""; /* I(41) reads no column */
     if (fv->kind == MP_FVAR_FACTOR) tm->factor = 1;
     size_t nr = mp_table_nrows(t);
     if (fv->kind == MP_FVAR_EXPR) {
