@@ -90,7 +90,7 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
     mp_robust_result rb;
     mp_reg_pred pr, pip;
     mp_msgs warn = {0};
-    double *Xn = NULL, *coef_df = NULL, *s2lb = NULL, *s2ub = NULL;
+    double *Xn = NULL, *s2lb = NULL, *s2ub = NULL;
     const char **pcells = NULL, **pnames = NULL;
     size_t *cl = NULL;
     int borrowed = 0;
@@ -366,7 +366,6 @@ out:
     mp_reg_pred_free(&pr);
     mp_reg_pred_free(&pip);
     free(Xn);
-    free(coef_df);
     free(s2lb);
     free(s2ub);
     free(pcells);

@@ -811,11 +811,11 @@ static int newton_stage(mvw *w, double *th, double *llout, size_t maxiter, doubl
     int conv = 0, ok = 0;
     double *s = malloc(nc * sizeof *s), *sp = malloc(nc * sizeof *sp), *sm = malloc(nc * sizeof *sm);
     double *Hm = malloc(nc * nc * sizeof *Hm), *d = malloc(nc * sizeof *d), *t1 = malloc(nc * sizeof *t1);
-    double *s1 = malloc(nc * sizeof *s1), *hs = malloc(nc * sizeof *hs);
+    double *s1 = malloc(nc * sizeof *s1);
     int *fr = malloc(nc * sizeof *fr);
     size_t *idx = malloc(nc * sizeof *idx);
     double ll = -INFINITY, ll1;
-    if (!s || !sp || !sm || !Hm || !d || !t1 || !s1 || !hs || !fr || !idx) goto done;
+    if (!s || !sp || !sm || !Hm || !d || !t1 || !s1 || !fr || !idx) goto done;
     if (mv_eval(w, th, &ll, s) != 0) goto done;
     ok = 1;
     size_t it;
@@ -890,7 +890,7 @@ static int newton_stage(mvw *w, double *th, double *llout, size_t maxiter, doubl
     *niter = it;
 done:
     if (ok) *llout = ll;
-    free(s); free(sp); free(sm); free(Hm); free(d); free(t1); free(s1); free(hs); free(fr); free(idx);
+    free(s); free(sp); free(sm); free(Hm); free(d); free(t1); free(s1); free(fr); free(idx);
     return ok && conv;
 }
 
@@ -1001,10 +1001,7 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
     /* the fixed-effect fit: QE, and a moment estimate of the total
      * heterogeneity for the starting values (DL's formula for general X) */
     {
-        mp_mv_random none = {0};
-        (void)none;
-        double *Wx = w.A; /* scratch k x (p+1) */
-        double sw = 0, sw2 = 0;
+        double sw = 0;
         double *xwx = malloc(p * p * sizeof *xwx), *xwy = malloc(p * sizeof *xwy), *xw2x = malloc(p * p * sizeof *xw2x);
         if (!xwx || !xwy || !xw2x) { free(xwx); free(xwy); free(xw2x); st = MP_FAIL(MP_ENOMEM); goto out; }
         for (size_t a = 0; a < p; a++) {
@@ -1013,7 +1010,7 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
         }
         for (size_t i = 0; i < k; i++) {
             double wi = 1 / v[i];
-            sw += wi; sw2 += wi * wi;
+            sw += wi;
             for (size_t a = 0; a < p; a++) {
                 xwy[a] += X[i + a * k] * wi * y[i];
                 for (size_t b = 0; b < p; b++) {
@@ -1022,7 +1019,6 @@ mp_status mp_mv_fit(const double *y, const double *v, const double *X, size_t k,
                 }
             }
         }
-        (void)Wx; (void)sw2;
         double qe = NAN, trc = 0;
         if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)p, xwx, (lapack_int)p) == 0) {
             LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)p, 1, xwx, (lapack_int)p, xwy, (lapack_int)p);
