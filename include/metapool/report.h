@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "traj.h"
 #include "reg.h"
+#include "robust.h"
 #include "design.h"
 
 #ifdef __cplusplus
@@ -167,12 +168,15 @@ MP_EXPORT void mp_report_mv_pool_table(FILE *f, const mp_reg_result *r,
  *  proportional to the weight 1/(v + tau2), the fitted line with its
  *  confidence band (predictions with beta, vb, crit from df: NaN = normal)
  *  or, for a factor, the group means with their CIs; t is the table the
- *  design was built from; transf labels the effect axis on the exp scale.
+ *  design was built from; transf labels the effect axis on the exp scale;
+ *  rb (or NULL): a robust fit whose covariance and per-point df the band
+ *  uses (mp_robust_predict()).
  *  MP_OK; MP_EINVAL (not an .svg path, no single column to plot against:
  *  err says why); MP_EIO (cannot write); MP_ENOMEM. */
 MP_EXPORT mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_design *d,
                                          const double *beta, const double *vb, double level,
-                                         double df, double tau2, int transf, mp_error *err);
+                                         double df, double tau2, int transf,
+                                         const mp_robust_result *rb, mp_error *err);
 
 /* ---- time trajectories (metapool trajectory) ---- */
 

@@ -318,7 +318,8 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
 
     if (c->plot && !pool_mode) {
         mp_error_clear(&err);
-        s = mp_report_reg_bubble(c->plot, t, &d, r.beta, r.vb, r.level, pdf, tau2pi, x.transf, &err);
+        s = mp_report_reg_bubble(c->plot, t, &d, r.beta, r.vb, r.level, pdf, tau2pi, x.transf,
+                                 c->cluster ? &rb : NULL, &err);
         if (s != MP_OK) {
             if (err.msg[0]) cli_errorf(cmd, "--plot: %s", err.msg);
             else cli_errorf(cmd, "%s: cannot write the plot: %s", c->plot, mp_strerror(s));

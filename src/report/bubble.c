@@ -48,7 +48,7 @@ static void xml(FILE *f, const char *s)
 /* Predictions at the values of one column given as CSV cells. */
 static mp_status predict_at(const mp_design *d, const char *col, char **cells, size_t n,
                             const double *beta, const double *vb, double level, double df,
-                            mp_reg_pred *pr, mp_error *err)
+                            const mp_robust_result *rb, mp_reg_pred *pr, mp_error *err)
 {
     size_t len = strlen(col) + 8;
     for (size_t i = 0; i < n; i++) len += strlen(cells[i]) + 4;
@@ -61,7 +61,9 @@ static mp_status predict_at(const mp_design *d, const char *col, char **cells, s
     size_t m = 0;
     mp_status st = mp_table_read_mem("plot", csv, o, &t, err);
     if (st == MP_OK) st = mp_design_newrows(d, t, &X, &m, err);
-    if (st == MP_OK) st = mp_reg_predict(beta, vb, d->p, X, m, 0, df, level, pr);
+    if (st == MP_OK)
+        st = rb ? mp_robust_predict(rb, beta, X, m, 0, level, pr)
+                : mp_reg_predict(beta, vb, d->p, X, m, 0, df, level, pr);
     free(X);
     mp_table_free(t);
     free(csv);
@@ -70,7 +72,7 @@ static mp_status predict_at(const mp_design *d, const char *col, char **cells, s
 
 mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_design *d,
                                const double *beta, const double *vb, double level, double df,
-                               double tau2, int transf, mp_error *err)
+                               double tau2, int transf, const mp_robust_result *rb, mp_error *err)
 {
     if (!path || !t || !d || !beta || !vb || d->k == 0) return MP_FAIL(MP_EINVAL);
     size_t pl = strlen(path);
@@ -135,7 +137,7 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
     if (factor)
         for (size_t g = 0; g < ncell; g++)
             if (strlen(lev[g]) > 60) { st = MP_FAIL(MP_EINVAL); goto out; }
-    if ((st = predict_at(d, col, cells, ncell, beta, vb, level, df, &pr, err)) != MP_OK) goto out;
+    if ((st = predict_at(d, col, cells, ncell, beta, vb, level, df, rb, &pr, err)) != MP_OK) goto out;
     if (factor) { xlo = 0.5; xhi = (double)nlev + 0.5; }
     else if (xhi == xlo) { xlo -= 1; xhi += 1; }
     else { double m = 0.04 * (xhi - xlo); xlo -= m; xhi += m; }
