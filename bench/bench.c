@@ -44,6 +44,9 @@
 #ifdef MP_BENCH_HAVE_TRAJ
 #include "metapool/traj.h"
 #endif
+#ifdef MP_BENCH_HAVE_MV
+#include "metapool/mv.h"
+#endif
 
 static int smoke = 0;
 static int repeat = 1;
@@ -600,6 +603,62 @@ static void bench_permute(unsigned threads)
     free(X);
     free_data(&d);
 }
+#ifdef MP_BENCH_HAVE_MV
+/* Multilevel fits (rma.mv by REML, intercept + one moderator): the
+ * three-level model of k effects in k/5 studies (1 to 9 effects each,
+ * mean 5), and a crossed model of k effects over k/10 trials x 10 outcomes.
+ * y = 0.2 + 0.01 x + u_study (0.05) + w_effect or w_outcome (0.02) + e. */
+static void bench_mv(void)
+{
+    if (!wanted("mv")) return;
+    static const size_t ks[] = {1000, 10000, 100000};
+    for (int crossed = 0; crossed < 2; crossed++)
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+            size_t k = ks[ki];
+            if (smoke && k > 1000) continue;
+            gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(r, 700 + k + (size_t)crossed);
+            double *y = malloc(k * sizeof *y), *v = malloc(k * sizeof *v), *X = malloc(2 * k * sizeof *X);
+            size_t *l0 = malloc(k * sizeof *l0), *l1 = malloc(k * sizeof *l1);
+            size_t nst = 0, ntr = crossed ? k / 10 : 0;
+            double *u = malloc(k * sizeof *u), w[10];
+            for (size_t i = 0; i < k; i++) u[i] = gsl_ran_gaussian(r, sqrt(0.05));
+            for (int j = 0; j < 10; j++) w[j] = gsl_ran_gaussian(r, sqrt(0.02));
+            for (size_t i = 0; i < k;) {
+                size_t n = crossed ? 10 : 1 + gsl_rng_uniform_int(r, 9);
+                for (size_t j = 0; j < n && i < k; j++, i++) {
+                    l0[i] = nst;
+                    l1[i] = crossed ? (size_t)gsl_rng_uniform_int(r, 10) : i;
+                    v[i] = gsl_ran_flat(r, 0.01, 0.3);
+                    X[i] = 1;
+                    X[k + i] = gsl_ran_flat(r, 0, 10);
+                    y[i] = 0.2 + 0.01 * X[k + i] + u[nst] +
+                           (crossed ? w[l1[i]] : gsl_ran_gaussian(r, sqrt(0.02))) + gsl_ran_gaussian(r, sqrt(v[i]));
+                }
+                nst++;
+            }
+            (void)ntr;
+            /* levels must be 0..nlev-1: outcomes may miss a value in tiny data */
+            size_t nl1 = crossed ? 10 : k;
+            char n0[] = "study", n1[] = "study/es", n2[] = "outcome";
+            char *names[2] = {n0, crossed ? n2 : n1};
+            size_t *lev[2] = {l0, l1}, nlev[2] = {nst, nl1};
+            mp_mv_random re = {2, k, names, lev, nlev};
+            mp_mv_opts o;
+            mp_mv_opts_init(&o);
+            mp_mv_result res;
+            stamp t0 = stamp_now();
+            mp_status st = mp_mv_fit(y, v, X, k, 2, &re, &o, &res);
+            char extra[160];
+            snprintf(extra, sizeof extra, ", \"levels\": %zu, \"structure\": \"%s\", \"ok\": %s", nst,
+                     crossed ? "study,outcome" : "study/es", st == MP_OK ? "true" : "false");
+            emit("mv", "REML", k, 1, t0, extra);
+            mp_mv_result_free(&res);
+            free(y); free(v); free(X); free(l0); free(l1); free(u);
+            gsl_rng_free(r);
+        }
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -642,6 +701,9 @@ int main(int argc, char **argv)
 #endif
 #ifdef MP_BENCH_HAVE_TRAJ
     bench_traj();
+#endif
+#ifdef MP_BENCH_HAVE_MV
+    bench_mv();
 #endif
     return 0;
 }

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Usage: scripts/fuzz.sh TARGET|all SECONDS|ci [--record]
-#   TARGET   table, batch, compare, fit or options (tests/fuzz/fuzz_TARGET.c)
+#   TARGET   table, batch, compare, fit, options or formula (tests/fuzz/fuzz_TARGET.c)
 #   SECONDS  how long each target runs; `ci` runs a fixed number of inputs per
 #            target from seed 1 (about 15 s each), so a CI run repeats exactly
 #   --record append "date target seconds executions findings" to tests/fuzz/runs.tsv
@@ -19,7 +19,7 @@ cd "$root"
 [ $# -ge 2 ] || { sed -n '4,14p' "$0"; exit 2; }
 which=$1; secs=$2; record=${3:-}
 case $secs in ci | [0-9]*) ;; *) echo "fuzz.sh: SECONDS must be a number or 'ci'" >&2; exit 2 ;; esac
-targets="table batch compare fit options"
+targets="table batch compare fit options formula"
 [ "$which" = all ] || targets=$which
 if [ ! -x build-fuzz/tests/fuzz/fuzz_table ] || [ -n "$(find src include tests/fuzz -newer build-fuzz/tests/fuzz/fuzz_table -name '*.[ch]' 2>/dev/null | head -1)" ]; then
     CC=${CC:-clang} cmake -S . -B build-fuzz -DMP_FUZZ=ON -DMP_BUILD_TESTS=OFF -DMP_BUILD_BENCH=OFF \

@@ -52,6 +52,7 @@ typedef struct mp_design {
     char **names;      /**< p coefficient names ("intrcpt", "ablat", "designcohort") */
     int intercept;     /**< 1 if column 0 is the intercept */
     mp_msgs warnings;  /**< rows left out because a moderator is missing */
+    struct mp_design_enc *enc; /**< how rows are encoded (for mp_design_newrows()); opaque */
 } mp_design;
 
 /** Build the design of `nmods` moderators `mods` (each "COL" or
@@ -67,6 +68,33 @@ typedef struct mp_design {
 MP_EXPORT mp_status mp_design_build(const mp_table *t, const mp_effects *e,
                                     const char *const *mods, size_t nmods, int intercept,
                                     mp_design *out, mp_error *err);
+
+/** Build the design of the R formula right-hand side `formula` (formula.h:
+ *  a + b, a:b, a*b, factor(COL), I(expr), - 1), columns in the order of R's
+ *  model.matrix() with its contrast rules (a factor in an interaction whose
+ *  margin is absent gets indicators of all its levels) and R's names
+ *  ("ablat:year", "I(ablat^2)", "ablat:allocrandom").  Rows, levels and
+ *  errors as mp_design_build(); an unsupported term is MP_EINVAL with err
+ *  naming it. */
+MP_EXPORT mp_status mp_design_build_formula(const mp_table *t, const mp_effects *e,
+                                            const char *formula, mp_design *out, mp_error *err);
+
+/** Encode the rows of the table `nt` (new moderator values: the columns the
+ *  formula reads) as rows of d's design matrix (same terms, levels and
+ *  coding; R's model.matrix for predict(fit, newmods = )).  *X (n x p,
+ *  column-major, malloc'd) and *n are set.  Returns MP_OK; MP_EINVAL (a
+ *  column missing, NULL arguments); MP_EPARSE (a missing or non-numeric
+ *  cell, a factor level not in the data fitted: err gives file:line:col);
+ *  MP_ENOMEM. */
+MP_EXPORT mp_status mp_design_newrows(const mp_design *d, const mp_table *nt, double **X,
+                                      size_t *n, mp_error *err);
+
+/** The one table column every term of d's formula reads, for a plot against
+ *  it: *col its name; *factor 1 if it enters as a factor, then *nlev and
+ *  *lev its levels in design order (pointers into d).  MP_OK, or MP_EINVAL
+ *  when the formula reads no column or more than one. */
+MP_EXPORT mp_status mp_design_axis(const mp_design *d, const char **col, int *factor,
+                                   size_t *nlev, const char *const **lev);
 
 /** Free the arrays and warnings of `d`. NULL-safe. */
 MP_EXPORT void mp_design_free(mp_design *d);

@@ -22,6 +22,9 @@
 #include "bias.h"
 #include "gosh.h"
 #include "permute.h"
+#include "formula.h"
+#include "mv.h"
+#include "robust.h"
 #include "metapool/version.h"
 
 #endif

@@ -137,6 +137,27 @@ MP_EXPORT mp_status mp_reg_subgroups(const double *y, const double *v, const siz
                                      mp_pool_result *res, double *Q, double *Q_df,
                                      double *Q_pval);
 
+/** Predictions at new moderator values (metafor's predict(fit, newmods =)). */
+typedef struct mp_reg_pred {
+    size_t n;                   /**< rows */
+    double *pred, *se;          /**< x'b and sqrt(x' vb x) */
+    double *ci_lb, *ci_ub;      /**< pred -/+ crit se */
+    double *pi_lb, *pi_ub;      /**< pred -/+ crit sqrt(se^2 + tau2) (prediction interval) */
+} mp_reg_pred;
+
+/** Predictions at the n rows of Xnew (n x p, column-major) from the
+ *  coefficients beta and their covariance vb (p x p): crit is the normal
+ *  quantile (df NaN) or that of t with df degrees of freedom (knha, robust)
+ *  at `level` percent; tau2 is the heterogeneity added for the prediction
+ *  interval (the sum of the variance components for multilevel models, as
+ *  metafor's predict.rma.mv without a tau2 structure).  Returns MP_OK,
+ *  MP_EINVAL, MP_ENOMEM; free with mp_reg_pred_free(). */
+MP_EXPORT mp_status mp_reg_predict(const double *beta, const double *vb, size_t p,
+                                   const double *Xnew, size_t n, double tau2, double df,
+                                   double level, mp_reg_pred *out);
+/** Free the arrays of predictions. NULL-safe. */
+MP_EXPORT void mp_reg_pred_free(mp_reg_pred *pr);
+
 /** Free the arrays of a result and set them to NULL. NULL-safe. */
 MP_EXPORT void mp_reg_result_free(mp_reg_result *res);
 

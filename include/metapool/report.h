@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "traj.h"
 #include "reg.h"
+#include "robust.h"
 #include "design.h"
 #include "mh.h"
 #include "bias.h"
@@ -221,6 +222,68 @@ MP_EXPORT void mp_report_gosh_table(FILE *f, const mp_gosh_result *r, const char
  *  names the estimate axis.  MP_OK, MP_EINVAL (no grid), MP_EIO. */
 MP_EXPORT mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r,
                                        const char *const *labels, const char *ylab);
+
+/** What `reg` may add to its JSON, table and CSV (NULL pointers / zero
+ *  counts leave a part out): cluster-robust inference, a multilevel model's
+ *  variance components, predictions. */
+typedef struct mp_report_reg_extra {
+    const char *vcov;          /**< "CR1" or "CR2" (robust inference), or NULL */
+    size_t n_clusters;         /**< clusters of the robust inference */
+    const double *coef_df;     /**< p df per coefficient (robust), or NULL */
+    double QM_ddf;             /**< denominator df of the robust QM (F test) */
+    const double *sigma2;      /**< ncomp variance components (multilevel), or NULL */
+    const char *const *sigma2_names; /**< their names */
+    const size_t *n_levels;    /**< their numbers of levels */
+    size_t ncomp;
+    double logLik;             /**< multilevel: (restricted) log-likelihood */
+    const double *sigma2_ci_lb, *sigma2_ci_ub; /**< profile-likelihood CIs of sigma2, or NULL */
+    const char *random;        /**< multilevel: the --random SPEC */
+    const mp_reg_pred *pred;   /**< predictions, or NULL */
+    const char *const *pred_names; /**< names of the echoed moderator columns */
+    const char *const *pred_cells; /**< pred->n x npred_names cells, row-major */
+    size_t npred_names;
+    int transf;                /**< 1: the table shows predictions exp()'d (log ratio measures) */
+    const mp_perm_result *perm; /**< permutation tests (--permutations), or NULL */
+} mp_report_reg_extra;
+
+/** mp_report_reg_json() with the parts of `x` (may be NULL). */
+MP_EXPORT void mp_report_reg_json_ex(FILE *f, mp_measure measure, const mp_design *d,
+                                     const mp_reg_result *r, const mp_report_reg_extra *x,
+                                     const mp_msgs *w);
+/** mp_report_reg_csv() with the per-coefficient df of `x` (may be NULL). */
+MP_EXPORT void mp_report_reg_csv_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
+                                    const mp_report_reg_extra *x);
+/** mp_report_reg_table() with the parts of `x` (may be NULL). */
+MP_EXPORT void mp_report_reg_table_ex(FILE *f, const mp_design *d, const mp_reg_result *r,
+                                      const mp_report_reg_extra *x, int digits);
+
+/** `pool --random`: the intercept-only multilevel model as a pool-like JSON
+ *  object (estimate, se, stat, pval, ci, pi, sigma2, sigma2_names,
+ *  n_levels, logLik, QE with Q aliases); r holds the one coefficient, pi the
+ *  prediction interval (may be NULL). */
+MP_EXPORT void mp_report_mv_pool_json(FILE *f, mp_measure measure, const mp_reg_result *r,
+                                      const mp_report_reg_extra *x, const mp_reg_pred *pi,
+                                      const mp_msgs *w);
+/** The table of `pool --random` (variance components, QE, the estimate,
+ *  back-transformed when transf is set in x). */
+MP_EXPORT void mp_report_mv_pool_table(FILE *f, const mp_reg_result *r,
+                                       const mp_report_reg_extra *x, const mp_reg_pred *pi,
+                                       int digits);
+
+/** Bubble plot of `reg --plot FILE.svg` (metafor's regplot()): the effects
+ *  against the one column the formula reads (mp_design_axis()), circle area
+ *  proportional to the weight 1/(v + tau2), the fitted line with its
+ *  confidence band (predictions with beta, vb, crit from df: NaN = normal)
+ *  or, for a factor, the group means with their CIs; t is the table the
+ *  design was built from; transf labels the effect axis on the exp scale;
+ *  rb (or NULL): a robust fit whose covariance and per-point df the band
+ *  uses (mp_robust_predict()).
+ *  MP_OK; MP_EINVAL (not an .svg path, no single column to plot against:
+ *  err says why); MP_EIO (cannot write); MP_ENOMEM. */
+MP_EXPORT mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_design *d,
+                                         const double *beta, const double *vb, double level,
+                                         double df, double tau2, int transf,
+                                         const mp_robust_result *rb, mp_error *err);
 
 /* ---- time trajectories (metapool trajectory) ---- */
 

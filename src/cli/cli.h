@@ -28,6 +28,7 @@ int cmd_influence(int argc, char **argv);
 int cmd_bias(int argc, char **argv);
 int cmd_gosh(int argc, char **argv);
 
+
 /* Output formats. */
 typedef enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_CSV } cli_format;
 
@@ -43,6 +44,7 @@ typedef enum cli_opt_id {
     OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
     OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS,
     OPT_LABELS, OPT_FAVOURS, OPT_XLAB, OPT_TITLE, OPT_DPI,
+    OPT_RANDOM, OPT_CLUSTER, OPT_VCOV, OPT_PREDICT,
     OPT_END_ /* one past the last id */
 } cli_opt_id;
 
@@ -79,6 +81,10 @@ typedef struct cli_common {
     const char *out;        /* --out FILE (gosh) or NULL */
     const char *highlight;  /* --highlight STUDY (gosh) or NULL */
     long long permutations; /* --permutations N; -1 = exact; 0 = none */
+    const char *random;     /* --random SPEC (reg, pool: multilevel model) */
+    const char *cluster;    /* --cluster COL (reg: cluster-robust inference) */
+    int vcov;               /* --vcov CR1|CR2 (mp_vcov_type; 0 = not given) */
+    const char *predict;    /* --predict FILE (reg) */
     const char *file;       /* the one input FILE (set by cli_parse) */
     mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
     char pair_buf[2][2][256]; /* --labels and --favours, split at the comma (rep points here) */
@@ -102,6 +108,8 @@ typedef struct cli_spec {
 } cli_spec;
 
 void cli_common_init(cli_common *c);
+/* The multilevel model of `pool --random` (intercept only; cmd_reg.c). */
+int cli_reg_multilevel_pool(cli_common *c);
 /* Parse argv (argv[0] = the command name) against spec into c: one input
  * FILE (c->file), options validated, required ones present, colour decided.
  * Returns CLI_GO_ON to go on, or the exit status to return at once (CLI_OK

@@ -22,7 +22,7 @@ static const cli_optuse pool_opts[] = {
     {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
     {OPT_LABELS, NULL, NULL},  {OPT_FAVOURS, NULL, NULL}, {OPT_XLAB, NULL, NULL},
     {OPT_TITLE, NULL, NULL},   {OPT_DPI, NULL, NULL},
-    {0, NULL, NULL}};
+    {OPT_RANDOM, NULL, NULL},  {0, NULL, NULL}};
 
 static const cli_spec pool_spec = {
     "pool",
@@ -551,6 +551,7 @@ int cmd_pool(int argc, char **argv)
     cli_common_init(&P.c);
     int status = cli_parse(&pool_spec, argc, argv, &P.c);
     if (status != CLI_GO_ON) return status;
+    if (P.c.random) return cli_reg_multilevel_pool(&P.c);
     status = load_inputs(&P);
     if (status == CLI_OK) status = pack_analyses(&P);
     if (status == CLI_OK) status = fit_analyses(&P);

@@ -104,6 +104,14 @@ static const cli_option options[] = {
     {OPT_XLAB, "xlab", "TEXT", "axis title [named after the measure]"},
     {OPT_TITLE, "title", "TEXT", "title above the plot and the table"},
     {OPT_DPI, "dpi", "N", "resolution of a PNG --plot in dots per inch [150]"},
+    {OPT_RANDOM, "random", "SPEC",
+     "multilevel model (metafor's rma.mv, REML or ML): study/es nested\n"
+     "(three-level), a,b crossed, or both (a/b,c)"},
+    {OPT_CLUSTER, "cluster", "COL", "cluster-robust inference with clusters given by COL"},
+    {OPT_VCOV, "vcov", "T",
+     "CR1 (metafor's robust(), adjust = TRUE) or CR2 (clubSandwich:\n"
+     "Satterthwaite df, HTZ test) [CR1]"},
+    {OPT_PREDICT, "predict", "FILE", "predictions at the moderator values of the rows of FILE (CSV)"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -413,6 +421,18 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         return -1;
     }
     case OPT_CONTOURS: c->contours = 1; return 0;
+    case OPT_RANDOM: c->random = arg; return 0;
+    case OPT_CLUSTER: c->cluster = arg; return 0;
+    case OPT_VCOV: {
+        mp_vcov_type vt;
+        if (mp_vcov_parse(arg, &vt) != MP_OK) {
+            cli_errorf(cmd, "unknown --vcov '%s' (CR1 or CR2)", arg);
+            return -1;
+        }
+        c->vcov = (int)vt;
+        return 0;
+    }
+    case OPT_PREDICT: c->predict = arg; return 0;
     default:
         cli_errorf(cmd, "internal error: option %d has no parser", id);
         return -1;

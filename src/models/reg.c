@@ -780,3 +780,48 @@ mp_status mp_reg_fit(const double *y, const double *v, const double *X, size_t k
     }
     return st;
 }
+
+/* ---- predictions (metafor's predict.rma) ---- */
+
+void mp_reg_pred_free(mp_reg_pred *pr)
+{
+    if (!pr) return;
+    free(pr->pred); free(pr->se); free(pr->ci_lb); free(pr->ci_ub); free(pr->pi_lb); free(pr->pi_ub);
+    memset(pr, 0, sizeof *pr);
+}
+
+mp_status mp_reg_predict(const double *beta, const double *vb, size_t p, const double *Xnew,
+                         size_t n, double tau2, double df, double level, mp_reg_pred *out)
+{
+    if (!out) return MP_FAIL(MP_EINVAL);
+    memset(out, 0, sizeof *out);
+    if (!beta || !vb || !p || (n && !Xnew) || !(level > 0 && level < 100) || !(tau2 >= 0))
+        return MP_FAIL(MP_EINVAL);
+    size_t m = n ? n : 1;
+    out->pred = malloc(m * sizeof(double)); out->se = malloc(m * sizeof(double));
+    out->ci_lb = malloc(m * sizeof(double)); out->ci_ub = malloc(m * sizeof(double));
+    out->pi_lb = malloc(m * sizeof(double)); out->pi_ub = malloc(m * sizeof(double));
+    if (!out->pred || !out->se || !out->ci_lb || !out->ci_ub || !out->pi_lb || !out->pi_ub) {
+        mp_reg_pred_free(out);
+        return MP_FAIL(MP_ENOMEM);
+    }
+    out->n = n;
+    double a = (1 - level / 100) / 2;
+    double crit = isfinite(df) ? gsl_cdf_tdist_Qinv(a, df) : gsl_cdf_ugaussian_Qinv(a);
+    for (size_t i = 0; i < n; i++) {
+        double pr = 0, vp = 0;
+        for (size_t j = 0; j < p; j++) {
+            double xj = Xnew[i + j * n];
+            pr += xj * beta[j];
+            for (size_t l = 0; l < p; l++) vp += xj * vb[j + l * p] * Xnew[i + l * n];
+        }
+        double se = sqrt(vp > 0 ? vp : 0), sp = sqrt(vp + tau2);
+        out->pred[i] = pr;
+        out->se[i] = se;
+        out->ci_lb[i] = pr - crit * se;
+        out->ci_ub[i] = pr + crit * se;
+        out->pi_lb[i] = pr - crit * sp;
+        out->pi_ub[i] = pr + crit * sp;
+    }
+    return MP_OK;
+}

@@ -103,7 +103,7 @@ expect2 "unknown --estimator" "unknown --estimator" "$T/k3.csv" --estimator L1
 expect2 "--steps not increasing" "--steps must be" "$T/k3.csv" --steps 0.5,0.025
 expect2 "--steps out of range" "--steps must be" "$T/k3.csv" --steps 0,1
 expect2 "--contours without --plot" "--contours" "$T/k3.csv" --contours
-expect2 "--plot not .svg" "SVG" "$T/k3.csv" --plot "$T/f.png"
+expect2 "--plot unknown format" "FILE.svg, FILE.png or FILE.pdf" "$T/k3.csv" --plot "$T/f.gif"
 expect2 "unwritable --plot" "cannot write" "$T/k3.csv" --plot "$T/no/such/dir/f.svg"
 expect2 "missing file" "nonexistent.csv" "$T/nonexistent.csv"
 

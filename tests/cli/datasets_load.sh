@@ -57,11 +57,17 @@ for d in "$DS"/*/; do
     grep -qi "source" "$r" || bad "$name/README.md: no source"
     grep -qi "licen[cs]e" "$r" || bad "$name/README.md: no licence status"
     grep -qi "published" "$r" || bad "$name/README.md: no published results section"
-    case $name in bcg | normand1999 | ishak2007 | ketamine | pritz1997 | molloy2014) ok ;;
+    case $name in bcg | normand1999 | ishak2007 | ketamine | pritz1997 | molloy2014 | konstantopoulos2011) ok ;;
     *) bad "$name: a dataset folder this test does not load (add it here)" ;;
     esac
 done
 [ -s "$DS/README.md" ] && ok || bad "datasets/README.md missing"
+
+# Konstantopoulos 2011: the three-level model (metafor 3.8-1: estimate 0.184713163496638,
+# reference case reg2_random_konstantopoulos2011 of ../shared/reference/wave2)
+run 0 "konstantopoulos2011 pool --random" pool "$DS/konstantopoulos2011/konstantopoulos2011.csv" \
+    --random district/school --format json
+grep -q '"estimate": 0.18471316' "$TMP/out" && ok || bad "konstantopoulos2011: three-level estimate"
 
 # BCG
 run 0 "bcg pool RR" pool "$DS/bcg/bcg.csv" --measure RR

@@ -37,7 +37,7 @@ expect bad-test 2 "unknown --test" "$BCG" --measure RR --mods ablat --test t
 expect bad-maxiter 2 "--maxiter" "$BCG" --measure RR --mods ablat --maxiter 0
 expect no-file 2 "nonexistent.csv" "$TMP/nonexistent.csv" --mods x
 expect bad-cell 2 "badcell.csv:4:9:" "$TMP/badcell.csv" --mods x
-expect collinear 1 "linear combination" "$BCG" --measure RR --mods ablat,ablat
+expect collinear 1 "linear combination" "$BCG" --measure RR --mods "ablat,I(ablat/2)"
 expect no-residual-df 1 "no residual degrees of freedom" "$BCG" --measure RR --mods study
 expect one-level 1 "single level 'a'" "$TMP/onelevel.csv" --mods g
 expect no-convergence 1 "REML estimator of tau2 did not converge" "$BCG" --measure RR --mods ablat --maxiter 1
