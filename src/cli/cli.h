@@ -45,7 +45,12 @@ typedef enum cli_opt_id {
     OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS,
     OPT_LABELS, OPT_FAVOURS, OPT_XLAB, OPT_TITLE, OPT_DPI,
     OPT_RANDOM, OPT_CLUSTER, OPT_VCOV, OPT_PREDICT,
-    OPT_END_ /* one past the last id */
+    OPT_END_, /* one past the last id */
+    /* sets of options several commands take together, expanded where a
+     * command lists them (options.c): */
+    OPT_SET_EFFECTS, /* --measure --vtype --drop00: how effect sizes are computed */
+    OPT_SET_MODEL,   /* --method --test --level: the model */
+    OPT_SET_ITER     /* --maxiter --tol: iterative estimators */
 } cli_opt_id;
 
 /* The values of the options (each command reads the ones it takes). */
@@ -105,12 +110,14 @@ typedef struct cli_spec {
     const char *usage;      /* text after "Usage:   " */
     const cli_optuse *opts; /* options taken, in help order, {0}-terminated */
     const char *notes;      /* printed after the options, or NULL */
+    int digits;             /* the command's default for --digits (0: 2) */
 } cli_spec;
 
 void cli_common_init(cli_common *c);
 /* The multilevel model of `pool --random` (intercept only; cmd_reg.c). */
 int cli_reg_multilevel_pool(cli_common *c);
-/* Parse argv (argv[0] = the command name) against spec into c: one input
+/* Set c to every option's default (spec's --digits), then parse argv
+ * (argv[0] = the command name) against spec into c: one input
  * FILE (c->file), options validated, required ones present, colour decided.
  * Returns CLI_GO_ON to go on, or the exit status to return at once (CLI_OK
  * after --help, which prints the generated help on stdout; CLI_USAGE after
@@ -140,6 +147,18 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
     ;
 void cli_input_error(const char *cmd, const mp_error *e);
 void cli_warnings(const char *cmd, const mp_msgs *w);
+
+/* The exit status after writing a picture with status s: `status` when s
+ * is MP_OK, else CLI_FAIL (or `status` if it is already an error) after
+ * "metapool CMD: FILE: cannot write the plot: why". */
+int cli_plot_status(const char *cmd, const char *path, mp_status s, int status);
+/* The exit status of a fit that failed with s (not MP_OK): a one-line
+ * message "metapool CMD: FILE: what: mp_strerror(s)"; CLI_FAIL. */
+int cli_fit_failed(const char *cmd, const char *file, const char *what, mp_status s);
+
+/* A command's last step: standard output flushed; a write error (a full
+ * disk, a closed pipe) turns CLI_OK into CLI_FAIL with a message. */
+int cli_finish(const char *cmd, int status);
 
 /* Whether an output file (--plot) can be written, checked before any output
  * so that a bad path fails early (exit 2) instead of after the results.

@@ -258,3 +258,26 @@ const char *cli_plot_error(mp_status s)
     default: return mp_strerror(s);
     }
 }
+
+int cli_plot_status(const char *cmd, const char *path, mp_status s, int status)
+{
+    if (s == MP_OK) return status;
+    cli_errorf(cmd, "%s: cannot write the plot: %s", path,
+               s == MP_EIO ? strerror(errno) : mp_strerror(s));
+    return status == CLI_OK ? CLI_FAIL : status;
+}
+
+int cli_fit_failed(const char *cmd, const char *file, const char *what, mp_status s)
+{
+    cli_errorf(cmd, "%s: %s: %s", file, what, mp_strerror(s));
+    return CLI_FAIL;
+}
+
+int cli_finish(const char *cmd, int status)
+{
+    if (fflush(stdout) != 0 && status == CLI_OK) {
+        cli_errorf(cmd, "write error");
+        return CLI_FAIL;
+    }
+    return status;
+}

@@ -21,9 +21,9 @@
 
 static const cli_optuse batch_opts[] = {
     {OPT_GROUP, NULL, "--group COL is required (the column whose values define the analyses)"},
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
-    {OPT_METHOD, NULL, NULL},  {OPT_TEST, NULL, NULL},  {OPT_LEVEL, NULL, NULL},
-    {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_SET_EFFECTS, NULL, NULL},
+    {OPT_SET_MODEL, NULL, NULL},
+    {OPT_SET_ITER, NULL, NULL},
     {OPT_THREADS, "threads [the number of online CPUs]; with --sorted one of them\n"
                   "parses the next block while the others fit", NULL},
     {OPT_SORTED, "the rows of each group are contiguous: the file is streamed in\n"
@@ -52,7 +52,7 @@ static const cli_spec batch_spec = {
     "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
     "         --sorted, rows for the groups before the error may already be written,\n"
-    "         and for a group that comes back, rows of groups after it too).\n"};
+    "         and for a group that comes back, rows of groups after it too).\n", 0};
 
 /* Rows read per block in --sorted mode (plus the rest of the last group). */
 #define BATCH_BLOCK_ROWS ((size_t)1 << 16)
@@ -315,14 +315,12 @@ out:
     mp_msgs_free(&warn);
     mp_effects_free(&e);
     mp_table_free(t);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(cmd, status);
 }
 
 int cmd_batch(int argc, char **argv)
 {
     cli_common c;
-    cli_common_init(&c);
     int go = cli_parse(&batch_spec, argc, argv, &c);
     if (go != CLI_GO_ON) return go;
     if (c.mh != MP_MH_NONE) return batch_mh(&c);

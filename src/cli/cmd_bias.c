@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const cli_optuse bias_opts[] = {
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
+    {OPT_SET_EFFECTS, NULL, NULL},
     {OPT_METHOD, "FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
                  "(the selection model is always fitted by ML, or FE)", NULL},
     {OPT_TEST, "z or knha: the test of Egger's rma model [z]", NULL},
@@ -23,7 +23,7 @@ static const cli_optuse bias_opts[] = {
     {OPT_PLOT, "also draw the funnel plot to FILE (.svg, .png or .pdf)", NULL},
     {OPT_CONTOURS, NULL, NULL},
     {OPT_DIGITS, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_ASCII, NULL, NULL},
-    {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_SET_ITER, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec bias_spec = {
@@ -39,7 +39,7 @@ static const cli_spec bias_spec = {
     "cells ai, bi, ci, di.\n"
     "Exit status: 0 success; 1 a fit or an optimiser did not converge (the\n"
     "other results are still printed) or no model could be fitted; 2 bad usage\n"
-    "or input.\n"};
+    "or input.\n", 0};
 
 /* Sample sizes of the used rows, from ni, n1i + n2i or ai + bi + ci + di;
  * NULL when the table has none of these (or a value is missing). */
@@ -94,7 +94,6 @@ int cmd_bias(int argc, char **argv)
 {
     const char *cmd = "bias";
     cli_common c;
-    cli_common_init(&c);
     int go = cli_parse(&bias_spec, argc, argv, &c);
     if (go != CLI_GO_ON) return go;
     if (c.contours && !c.plot) {
@@ -218,6 +217,5 @@ out:
     free(y);
     mp_effects_free(&e);
     mp_table_free(t);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(cmd, status);
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const cli_optuse escalc_opts[] = {
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
+    {OPT_SET_EFFECTS, NULL, NULL},
     {OPT_LEVEL, "confidence level of ci_lb/ci_ub input columns [95]", NULL},
     {0, NULL, NULL}};
 
@@ -22,7 +22,7 @@ static const cli_spec escalc_spec = {
     "that is NA, and with --drop00 yes a 2x2 (or rate) table with no events (or no\n"
     "non-events) in both arms.  An empty required cell is an error.  Tables with a\n"
     "zero cell get 1/2 added to every cell (OR, RR, RD, PETO; likewise PR, PLN, PLO,\n"
-    "IR, IRLN, IRR, IRD), as metafor does; PAS, PFT, IRS, IRFT add nothing.\n"};
+    "IR, IRLN, IRR, IRD), as metafor does; PAS, PFT, IRS, IRFT add nothing.\n", 0};
 
 /* A number cell without its surrounding blanks: the cell itself when it has
  * none, else a copy in buf; NULL when the copy does not fit (the caller
@@ -85,7 +85,6 @@ static void ob_field(obuf *o, const char *s)
 int cmd_escalc(int argc, char **argv)
 {
     cli_common c;
-    cli_common_init(&c);
     int go = cli_parse(&escalc_spec, argc, argv, &c);
     if (go != CLI_GO_ON) return go;
     mp_table *t = NULL;

@@ -20,11 +20,10 @@ static const cli_optuse gosh_opts[] = {
     {OPT_SUBSETS, NULL, NULL},   {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
     {OPT_OUT, NULL, NULL},
     {OPT_PLOT, "draw estimate against I^2 as a hexagonal-bin density to FILE (.svg)", NULL},
-    {OPT_HIGHLIGHT, NULL, NULL}, {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL},
-    {OPT_DROP00, NULL, NULL},    {OPT_STUDY, NULL, NULL},
+    {OPT_HIGHLIGHT, NULL, NULL}, {OPT_SET_EFFECTS, NULL, NULL},    {OPT_STUDY, NULL, NULL},
     {OPT_FORMAT, "table or json [table]", NULL},
     {OPT_DIGITS, "decimals shown in the table [3]", NULL},
-    {OPT_MAXITER, NULL, NULL},   {OPT_TOL, NULL, NULL},
+    {OPT_SET_ITER, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec gosh_spec = {
@@ -39,7 +38,7 @@ static const cli_spec gosh_spec = {
     "Quantiles are exact up to 2^22 subsets, from a 65536-bin histogram above\n"
     "(the JSON's quantile_error bounds the difference).\n"
     "Exit status: 0 success; 1 the analysis failed (fewer than 2 studies, fits\n"
-    "that did not converge); 2 bad usage or input.\n"};
+    "that did not converge); 2 bad usage or input.\n", 3};
 
 /* --out: rows streamed as CSV */
 typedef struct {
@@ -112,8 +111,6 @@ int cmd_gosh(int argc, char **argv)
 {
     const char *cmd = "gosh";
     cli_common c;
-    cli_common_init(&c);
-    c.rep.digits = 3;
     int status = cli_parse(&gosh_spec, argc, argv, &c);
     if (status != CLI_GO_ON) return status;
     if (c.format == CLI_FMT_CSV) {
@@ -263,6 +260,5 @@ out:
     free(labbuf);
     mp_effects_free(&e);
     mp_table_free(t);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(cmd, status);
 }

@@ -18,12 +18,12 @@ static const cli_optuse influence_opts[] = {
     {OPT_MODS, "moderator columns (a,b or a + b, factor(COL)) for a meta-regression,\n"
                "as `metapool reg --mods` [none: the intercept-only model]",
      NULL},
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
-    {OPT_METHOD, NULL, NULL}, {OPT_TEST, NULL, NULL}, {OPT_LEVEL, NULL, NULL},
+    {OPT_SET_EFFECTS, NULL, NULL},
+    {OPT_SET_MODEL, NULL, NULL},
     {OPT_STUDY, NULL, NULL}, {OPT_FORMAT, NULL, NULL},
     {OPT_PLOT, "also draw the Baujat plot as SVG to FILE", NULL},
     {OPT_DIGITS, "decimals shown in the table [4]", NULL}, {OPT_ASCII, NULL, NULL},
-    {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_SET_ITER, NULL, NULL},
     {0, NULL, NULL}};
 
 static const cli_spec influence_spec = {
@@ -36,14 +36,12 @@ static const cli_spec influence_spec = {
     "metapool influence [--mods a,b] [OPTIONS] FILE  (FILE '-' is standard input)",
     influence_opts,
     "Exit status: 0 success; 1 the model could not be fitted (a refit that fails\n"
-    "leaves its row NA and is named on stderr); 2 bad usage or input.\n"};
+    "leaves its row NA and is named on stderr); 2 bad usage or input.\n", 4};
 
 int cmd_influence(int argc, char **argv)
 {
     const char *cmd = "influence";
     cli_common c;
-    cli_common_init(&c);
-    c.rep.digits = 4; /* metafor prints 4 decimals */
     int status = cli_parse(&influence_spec, argc, argv, &c);
     if (status != CLI_GO_ON) return status;
     if (c.plot && cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE;
@@ -138,10 +136,7 @@ int cmd_influence(int argc, char **argv)
     if (c.format == CLI_FMT_JSON) mp_report_infl_json(stdout, &r);
     else if (c.format == CLI_FMT_CSV) mp_report_infl_csv(stdout, &r);
     else mp_report_infl_table(stdout, &r);
-    if (c.plot && mp_report_baujat_svg(c.plot, &r) != MP_OK) {
-        cli_errorf(cmd, "%s: cannot write the plot: %s", c.plot, strerror(errno));
-        if (status == CLI_OK) status = CLI_FAIL;
-    }
+    if (c.plot) status = cli_plot_status(cmd, c.plot, mp_report_baujat_svg(c.plot, &r), status);
 out:
     free(lab);
     free(modv);
@@ -152,6 +147,5 @@ out:
     cli_packed_free(&p);
     mp_effects_free(&e);
     mp_table_free(t);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(cmd, status);
 }

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #define SENS_COMMON_OPTS                                                                   \
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},          \
-    {OPT_METHOD, NULL, NULL}, {OPT_TEST, NULL, NULL}, {OPT_LEVEL, NULL, NULL},             \
+    {OPT_SET_EFFECTS, NULL, NULL},          \
+    {OPT_SET_MODEL, NULL, NULL},             \
     {OPT_STUDY, NULL, NULL}, {OPT_FORMAT, NULL, NULL},                                     \
     {OPT_PLOT, "also draw the forest plot of the rows as SVG to FILE", NULL},              \
     {OPT_DIGITS, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_ASCII, NULL, NULL},           \
@@ -40,14 +40,14 @@ static const cli_spec leave1out_spec = {
     "         each time without one study; a forest table of the k results\n"
     "         against the result of all studies.",
     "metapool leave1out [OPTIONS] FILE     (FILE '-' reads standard input)",
-    leave1out_opts, sens_notes};
+    leave1out_opts, sens_notes, 0};
 
 static const cli_spec cumul_spec = {
     "cumul",
     "Cumulative meta-analysis (metafor's cumul()): studies added one at a time\n"
     "         in the order of --order COL, the model refitted after each.",
     "metapool cumul --order COL [--decreasing] [OPTIONS] FILE",
-    cumul_opts, sens_notes};
+    cumul_opts, sens_notes, 0};
 
 /* The --order keys of the packed rows: numbers; NA (or empty) sorts last
  * with a warning, text is an input error naming file:line:col. */
@@ -99,7 +99,6 @@ static int run(const cli_spec *spec, mp_sens_kind kind, int argc, char **argv)
 {
     const char *cmd = spec->name;
     cli_common c;
-    cli_common_init(&c);
     int status = cli_parse(spec, argc, argv, &c);
     if (status != CLI_GO_ON) return status;
     if (c.decreasing && !c.order) {
@@ -190,10 +189,7 @@ static int run(const cli_spec *spec, mp_sens_kind kind, int argc, char **argv)
     if (c.format == CLI_FMT_JSON) mp_report_sens_json(stdout, &r);
     else if (c.format == CLI_FMT_CSV) mp_report_sens_csv(stdout, &r);
     else mp_report_sens_table(stdout, &r);
-    if (c.plot && mp_report_sens_svg(c.plot, &r) != MP_OK) {
-        cli_errorf(cmd, "%s: cannot write the plot: %s", c.plot, strerror(errno));
-        if (status == CLI_OK) status = CLI_FAIL;
-    }
+    if (c.plot) status = cli_plot_status(cmd, c.plot, mp_report_sens_svg(c.plot, &r), status);
     free(lab);
 out:
     free(rows);
@@ -204,8 +200,7 @@ out:
     cli_packed_free(&p);
     mp_effects_free(&e);
     mp_table_free(t);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(cmd, status);
 }
 
 int cmd_leave1out(int argc, char **argv) { return run(&leave1out_spec, MP_SENS_LEAVE1OUT, argc, argv); }

@@ -10,13 +10,13 @@
 #include <string.h>
 
 static const cli_optuse pool_opts[] = {
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL},   {OPT_DROP00, NULL, NULL},
-    {OPT_METHOD, NULL, NULL},  {OPT_TEST, NULL, NULL},    {OPT_LEVEL, NULL, NULL},
+    {OPT_SET_EFFECTS, NULL, NULL},
+    {OPT_SET_MODEL, NULL, NULL},
     {OPT_BY, NULL, NULL},      {OPT_TAU2, NULL, NULL},    {OPT_STUDY, NULL, NULL},
     {OPT_FORMAT, NULL, NULL},
     {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
     {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
-    {OPT_METHODS, NULL, NULL}, {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL},
+    {OPT_METHODS, NULL, NULL}, {OPT_SET_ITER, NULL, NULL},
     {OPT_PERMUTATIONS, "permutation test of the estimate (metafor's permutest(): sign flips):\n"
                        "N random ones or exact (all 2^k, k <= 24; used anyway when 2^k <= N)", NULL},
     {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
@@ -29,7 +29,7 @@ static const cli_spec pool_spec = {
     "Fixed- and random-effects meta-analysis with heterogeneity statistics\n"
     "         (metafor's rma()), printed as a forest-plot table.",
     "metapool pool [OPTIONS] FILE     (FILE '-' reads standard input)",
-    pool_opts, NULL};
+    pool_opts, NULL, 0};
 
 /* Groups of rows for --by: numeric values sort numerically, otherwise
  * groups keep the order of first appearance. */
@@ -172,25 +172,11 @@ static void pool_run_free(pool_run *P)
 {
     mp_perm_result_free(&P->perm);
     mp_arms_free(&P->arms);
-    free(P->left_out);
-    free(P->parm);
-    free(P->pcor);
-    free(P->ne_lab);
-    free(P->ne_before);
-    free(P->ne_arm);
     mp_msgs_free(&P->warn);
-    free(P->off);
-    free(P->an);
-    free(P->y);
-    free(P->v);
-    free(P->wt);
-    free(P->cells);
-    free(P->mh);
-    free(P->plab);
-    free(P->lab);
-    free(P->labbuf);
-    free(P->g.name);
-    free(P->g.of_row);
+    void *owned[] = {P->left_out, P->parm, P->pcor, (void *)P->ne_lab, P->ne_before, P->ne_arm,
+                     P->off, P->an, P->y, P->v, P->wt, P->cells, (void *)P->mh, (void *)P->plab,
+                     (void *)P->lab, P->labbuf, (void *)P->g.name, P->g.of_row};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) free(owned[i]);
     mp_effects_free(&P->e);
     mp_table_free(P->t);
     mp_compare_free(P->pub);
@@ -548,7 +534,6 @@ int cmd_pool(int argc, char **argv)
     memset(&P, 0, sizeof P);
     P.cmd = "pool";
     P.bycol = -1;
-    cli_common_init(&P.c);
     int status = cli_parse(&pool_spec, argc, argv, &P.c);
     if (status != CLI_GO_ON) return status;
     if (P.c.random) return cli_reg_multilevel_pool(&P.c);
@@ -561,6 +546,5 @@ int cmd_pool(int argc, char **argv)
         status = write_outputs(&P);
     }
     pool_run_free(&P);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(P.cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(P.cmd, status);
 }

@@ -19,7 +19,7 @@ static const cli_optuse reg_opts[] = {
                "R's factor() sorts them (English UTF-8 locale: asia < EU < US), the\n"
                "first the reference.  Rows with a missing (NA) moderator are left out.",
      "--mods is required (moderator columns, e.g. --mods ablat,alloc)"},
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, NULL, NULL}, {OPT_DROP00, NULL, NULL},
+    {OPT_SET_EFFECTS, NULL, NULL},
     {OPT_METHOD, NULL, NULL},
     {OPT_TEST, "z or knha (Knapp-Hartung: t and F tests on k-p df) [z]", NULL},
     {OPT_LEVEL, NULL, NULL},
@@ -44,7 +44,7 @@ static const cli_spec reg_spec = {
     "metapool reg --mods a,b [OPTIONS] FILE  (FILE '-' is standard input)",
     reg_opts,
     "Exit status: 0 success; 1 the model could not be fitted (no convergence,\n"
-    "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n"};
+    "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n", 4};
 
 
 
@@ -179,8 +179,7 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
             status = CLI_FAIL;
             goto out;
         } else if (s != MP_OK) {
-            cli_errorf(cmd, "%s: the model could not be fitted: %s", mp_table_name(t), mp_strerror(s));
-            status = CLI_FAIL;
+            status = cli_fit_failed(cmd, mp_table_name(t), "the model could not be fitted", s);
             goto out;
         }
         if (mv.nfixed) {
@@ -230,8 +229,7 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
             status = CLI_FAIL;
             goto out;
         } else if (s != MP_OK) {
-            cli_errorf(cmd, "%s: the model could not be fitted: %s", mp_table_name(t), mp_strerror(s));
-            status = CLI_FAIL;
+            status = cli_fit_failed(cmd, mp_table_name(t), "the model could not be fitted", s);
             goto out;
         }
         if (r.warn & MP_WARN_FE_KNHA) {
@@ -422,8 +420,7 @@ out:
     mp_effects_free(&e);
     mp_table_free(t);
     mp_table_free(nt);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(cmd, status);
 }
 
 int cli_reg_multilevel_pool(cli_common *c)
@@ -435,8 +432,6 @@ int cmd_reg(int argc, char **argv)
 {
     const char *cmd = "reg";
     cli_common c;
-    cli_common_init(&c);
-    c.rep.digits = 4; /* metafor prints 4 decimals */
     int go = cli_parse(&reg_spec, argc, argv, &c);
     if (go != CLI_GO_ON) return go;
     if (!c.mods || !*c.mods) {

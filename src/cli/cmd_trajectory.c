@@ -34,7 +34,7 @@ static const cli_spec traj_spec = {
     "         studies (metafor's rma.mv(yi, V, mods, random = ~ time | study), REML),\n"
     "         beside separate pooled analyses per time window.",
     "metapool trajectory [OPTIONS] --time COL FILE   (FILE '-' reads standard input)",
-    traj_opts, NULL};
+    traj_opts, NULL, 0};
 
 
 typedef struct traj_args {
@@ -93,16 +93,9 @@ static void traj_run_free(traj_run *T)
 {
     if (T->have_fit) mp_traj_result_free(&T->R);
     mp_msgs_free(&T->warn);
-    free(T->win);
-    free(T->wst);
-    free(T->y);
-    free(T->v);
-    free(T->tm);
-    free(T->sid);
-    free(T->rowid);
-    free(T->ulab);
-    free(T->labs);
-    free(T->labbuf);
+    void *owned[] = {T->win, T->wst, T->y, T->v, T->tm, T->sid, T->rowid, (void *)T->ulab,
+                     (void *)T->labs, T->labbuf};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) free(owned[i]);
     mp_effects_free(&T->e);
     mp_table_free(T->t);
 }
@@ -270,7 +263,6 @@ int cmd_trajectory(int argc, char **argv)
     memset(&T, 0, sizeof T);
     T.cmd = "trajectory";
     traj_args *A = &T.A;
-    cli_common_init(&A->c);
     int status = cli_parse(&traj_spec, argc, argv, &A->c);
     if (status != CLI_GO_ON) return status;
     if (A->c.format == CLI_FMT_CSV) {
@@ -286,6 +278,5 @@ int cmd_trajectory(int argc, char **argv)
     if (status == CLI_OK) status = fit_trajectory(&T);
     if (status == CLI_OK) status = write_outputs(&T);
     traj_run_free(&T);
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(T.cmd, "write error"); status = CLI_FAIL; }
-    return status;
+    return cli_finish(T.cmd, status);
 }

@@ -115,6 +115,29 @@ static const cli_option options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
+/* The members of each option set (cli.h), in help order. */
+static const struct { int set; int id[4]; } option_sets[] = {
+    {OPT_SET_EFFECTS, {OPT_MEASURE, OPT_VTYPE, OPT_DROP00, 0}},
+    {OPT_SET_MODEL, {OPT_METHOD, OPT_TEST, OPT_LEVEL, 0}},
+    {OPT_SET_ITER, {OPT_MAXITER, OPT_TOL, 0}},
+};
+
+/* A command's options with the sets expanded, {0}-terminated (a buffer
+ * rebuilt on every call: the CLI parses on one thread). */
+static const cli_optuse *opts_of(const cli_spec *spec)
+{
+    static cli_optuse flat[128];
+    size_t n = 0;
+    for (const cli_optuse *u = spec->opts; u->id && n + 4 < sizeof flat / sizeof flat[0]; u++) {
+        size_t s = 0;
+        while (s < sizeof option_sets / sizeof option_sets[0] && option_sets[s].set != u->id) s++;
+        if (s == sizeof option_sets / sizeof option_sets[0]) { flat[n++] = *u; continue; }
+        for (const int *m = option_sets[s].id; *m; m++) flat[n++] = (cli_optuse){*m, NULL, NULL};
+    }
+    flat[n] = (cli_optuse){0, NULL, NULL};
+    return flat;
+}
+
 static const cli_option *find_option(int id)
 {
     for (size_t i = 0; i < NOPTIONS; i++)
@@ -496,7 +519,7 @@ static void help_man(FILE *f, const cli_spec *spec)
     roff_flow(f, spec->about);
     fputs("\n.SH OPTIONS\n", f);
     char lab[64];
-    for (const cli_optuse *u = spec->opts; u->id; u++) {
+    for (const cli_optuse *u = opts_of(spec); u->id; u++) {
         const cli_option *o = find_option(u->id);
         if (!o) continue;
         fputs(".TP\n\\fB", f);
@@ -527,7 +550,7 @@ void cli_help(FILE *f, const cli_spec *spec)
     if (cli_help_as == CLI_HELP_WORDS) {
         /* for the bash completion: every option, then those taking a value */
         for (int pass = 0; pass < 2; pass++) {
-            for (const cli_optuse *u = spec->opts; u->id; u++) {
+            for (const cli_optuse *u = opts_of(spec); u->id; u++) {
                 const cli_option *o = find_option(u->id);
                 if (o && (!pass || o->arg)) fprintf(f, "--%s ", o->name);
             }
@@ -538,14 +561,14 @@ void cli_help(FILE *f, const cli_spec *spec)
     fprintf(f, "About:   %s\nUsage:   %s\nOptions:\n", spec->about, spec->usage);
     size_t w = 14; /* the label column: at least as wide as "--compare FILE" */
     char lab[64];
-    for (const cli_optuse *u = spec->opts; u->id; u++) {
+    for (const cli_optuse *u = opts_of(spec); u->id; u++) {
         const cli_option *o = find_option(u->id);
         if (!o) continue;
         opt_label(o, lab, sizeof lab);
         if (strlen(lab) > w) w = strlen(lab);
     }
     w += 2;
-    for (const cli_optuse *u = spec->opts; u->id; u++) {
+    for (const cli_optuse *u = opts_of(spec); u->id; u++) {
         const cli_option *o = find_option(u->id);
         if (!o) continue;
         opt_label(o, lab, sizeof lab);
@@ -577,10 +600,12 @@ static void bad_option(const char *cmd, int id, char **argv)
 
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
 {
+    cli_common_init(c);
+    if (spec->digits) c->rep.digits = spec->digits;
     enum { MAXOPT = 64 };
     struct option lo[MAXOPT + 2];
     size_t n = 0;
-    for (const cli_optuse *u = spec->opts; u->id && n < MAXOPT; u++) {
+    for (const cli_optuse *u = opts_of(spec); u->id && n < MAXOPT; u++) {
         const cli_option *o = find_option(u->id);
         if (!o) continue;
         lo[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->id};
@@ -624,7 +649,7 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_common *c)
                    c->mh == MP_MH_MH ? "MH" : "PETO");
         return CLI_USAGE;
     }
-    for (const cli_optuse *u = spec->opts; u->id; u++) {
+    for (const cli_optuse *u = opts_of(spec); u->id; u++) {
         if (!u->required || seen[u->id - OPT_MEASURE]) continue;
         cli_errorf(spec->name, "%s", u->required);
         cli_help(stderr, spec);
