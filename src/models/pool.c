@@ -710,181 +710,164 @@ static void set_nan(mp_pool_result *r)
 }
 
 /* Fit one analysis with workspace ws (ws->kmax >= k). */
-static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_opts *o,
-                     mp_pool_workspace *ws, mp_pool_result *r)
+/* Step 1 of a fit: options in range, every y finite and |y| <= MP_POOL_YMAX,
+ * MP_POOL_VMIN <= v <= MP_POOL_VMAX (one pass without branches). */
+static mp_status check_fit_inputs(const double *y, const double *v, size_t k,
+                                  const mp_pool_opts *o, const mp_pool_workspace *ws)
 {
-    memset(r, 0, sizeof *r);
-    set_nan(r);
-    r->k = k;
-    r->method = o->method;
-    r->test = o->test;
-    r->level = o->level;
-    r->converged = 1;
     if (k == 0) return MP_FAIL(MP_ETOOFEW);
     if (k > ws->kmax) return MP_FAIL(MP_EINVAL);
     if (!(o->level > 0 && o->level < 100) || !(o->epsrel > 0 && o->epsrel < 1) || o->maxiter == 0)
         return MP_FAIL(MP_EINVAL);
-    int bad = 0; /* one pass without branches: y finite, 0 < v < inf */
+    int bad = 0;
     for (size_t i = 0; i < k; i++)
         bad |= !(fabs(y[i]) <= MP_POOL_YMAX) | !(v[i] >= MP_POOL_VMIN) | !(v[i] <= MP_POOL_VMAX);
-    if (bad) return MP_FAIL(MP_EDOM);
+    return bad ? MP_FAIL(MP_EDOM) : MP_OK;
+}
 
+/* Sidik-Jonkman: tau0^2 = sum (y - ybar)^2 / k, then tau0^2 Q(tau0^2)/(k-1);
+ * *se2 its variance as metafor computes it,
+ * tau0^4/(k-1)^2 (2 tr(PVPV) + 4 tau2 tr(PVP) + 2 tau2^2 tr(PP)). */
+static double tau2_sj(const double *y, const double *v, size_t k, mp_pool_workspace *ws,
+                      double *se2)
+{
     const double kk = (double)k, df = kk - 1.0;
-    const mp_method m = o->method;
     double *w = ws->w;
-    mp_status st = MP_OK;
-
-    /* heterogeneity under the FE weights: Q, vt and the FE projector traces */
-    pstats fe;
-    weights(v, k, 0.0, w);
-    pstats_of(y, w, k, &fe, 1);
-    if (k > 1) {
-        r->Q = fe.Q;
-        r->Q_df = df;
-        r->Q_pval = mp_pchisq_upper(fe.Q, df);
-        r->vt = df / fe.trP;
-    } else {
-        r->warn |= MP_WARN_K1;
-    }
-
-    double tau2 = 0.0, se2 = NAN;
-    if (k == 1 || m == MP_METHOD_FE) {
-        tau2 = 0.0;
-    } else {
-        switch (m) {
-        case MP_METHOD_DL:
-            tau2 = (fe.Q - df) / fe.trP;
-            break;
-        case MP_METHOD_HS:
-            tau2 = (fe.Q - kk) / fe.S1;
-            break;
-        case MP_METHOD_HSK:
-            tau2 = (kk / df * fe.Q - kk) / fe.S1;
-            break;
-        case MP_METHOD_HE: {
-            double trPVPV, trPV;
-            tau2 = tau2_he(y, v, k, &trPVPV, &trPV);
-            double t = fmax(tau2, 0.0);
-            se2 = (2.0 * trPVPV + 4.0 * t * trPV + 2.0 * t * t * df) / (df * df);
-            break;
-        }
-        case MP_METHOD_SJ: {
-            double my = 0, s = 0;
-            for (size_t i = 0; i < k; i++) my += y[i];
-            my /= kk;
-            for (size_t i = 0; i < k; i++) s += sq(y[i] - my);
-            double t0 = s / kk;
-            if (!(t0 > 0)) { tau2 = 0.0; se2 = 0.0; break; } /* metafor: tau0^2 (...) = 0 */
-            pstats ps;
-            weights(v, k, t0, w);
-            pstats_of(y, w, k, &ps, 1);
-            tau2 = t0 * ps.Q / df;
-            /* metafor: tau0^2/(k-1)^2 (2 tr(PVPV) + 4 tau2 tr(PVP) + 2 tau2^2 tr(PP)) */
-            double *a = ws->a;
-            for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i] * v[i];
-            xsum sw = xsum_of(w, k), sa = xsum_of(a, k);
-            double S1 = sw.total, trPVPV = 0, trPPV = 0;
-            /* second pass needs w^2 too: store it after using a */
-            for (size_t i = 0; i < k; i++) {
-                double pii = w[i] * sum_except(&sw, w, i) / S1;
-                trPVPV += pii * pii * v[i] * v[i] + a[i] * sum_except(&sa, a, i) / (S1 * S1);
-            }
-            for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i];
-            xsum s2 = xsum_of(a, k);
-            for (size_t i = 0; i < k; i++) {
-                double pii = w[i] * sum_except(&sw, w, i) / S1;
-                trPPV += (pii * pii + a[i] * sum_except(&s2, a, i) / (S1 * S1)) * v[i];
-            }
-            double t = fmax(tau2, 0.0);
-            se2 = t0 * t0 / (df * df) * (2.0 * trPVPV + 4.0 * t * trPPV + 2.0 * t * t * ps.trPP);
-            break;
-        }
-        case MP_METHOD_REML:
-        case MP_METHOD_ML: {
-            st = ml_global(m == MP_METHOD_REML ? EQ_REML : EQ_ML, y, v, k, &fe, o, ws, &tau2,
-                           &r->niter);
-            if (st != MP_OK) r->converged = 0;
-            break;
-        }
-        case MP_METHOD_EB: {
-            /* Morris's equation Q(tau2) = k - 1: the generalised Q decreases
-             * strictly in tau2, so there is at most one root (no grid) */
-            double trPVPV, trPV, g0, dg, fi;
-            double start = fmax(0.0, tau2_he(y, v, k, &trPVPV, &trPV));
-            eq_from(EQ_EB, &fe, k, &g0, &dg, &fi);
-            if (g0 > 0) {
-                st = solve_eq(EQ_EB, y, v, k, 0.0, INFINITY, start, o, ws, &tau2, &r->niter);
-            } else {
-                tau2 = 0.0;
-                r->niter = 1;
-            }
-            if (st != MP_OK) r->converged = 0;
-            break;
-        }
-        case MP_METHOD_PM: {
-            qgen_params qp = {y, v, k, df, w};
-            if (fe.Q <= df) { tau2 = 0.0; break; }
-            double hi;
-            if (bracket_hi(&qp, fmax(100.0, 10.0 * fmax(0.0, (fe.Q - df) / fe.trP)), &hi) != 0) {
-                st = MP_FAIL(MP_ENOCONV);
-                r->converged = 0;
-                break;
-            }
-            st = brent_root(ws, &qp, 0.0, hi, o, &tau2, &r->niter);
-            if (st != MP_OK) r->converged = 0;
-            break;
-        }
-        default: return MP_FAIL(MP_EINVAL);
-        }
-        if (tau2 < 0) { tau2 = 0.0; r->warn |= MP_WARN_TRUNC; }
-    }
-
-    /* the pooled estimate under weights 1/(v + tau2) */
+    double my = 0, s = 0;
+    for (size_t i = 0; i < k; i++) my += y[i];
+    my /= kk;
+    for (size_t i = 0; i < k; i++) s += sq(y[i] - my);
+    double t0 = s / kk;
+    if (!(t0 > 0)) { *se2 = 0.0; return 0.0; } /* metafor: tau0^2 (...) = 0 */
     pstats ps;
-    if (tau2 == 0.0) {
-        ps = fe; /* the FE weights again: same quantities */
-    } else {
-        weights(v, k, tau2, w);
-        pstats_of(y, w, k, &ps, 1);
+    weights(v, k, t0, w);
+    pstats_of(y, w, k, &ps, 1);
+    double tau2 = t0 * ps.Q / df;
+    double *a = ws->a;
+    for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i] * v[i];
+    xsum sw = xsum_of(w, k), sa = xsum_of(a, k);
+    double S1 = sw.total, trPVPV = 0, trPPV = 0;
+    /* second pass needs w^2 too: store it after using a */
+    for (size_t i = 0; i < k; i++) {
+        double pii = w[i] * sum_except(&sw, w, i) / S1;
+        trPVPV += pii * pii * v[i] * v[i] + a[i] * sum_except(&sa, a, i) / (S1 * S1);
     }
-    r->tau2 = tau2;
-    r->tau = sqrt(tau2);
-    r->sum_w = ps.S1;
-    r->estimate = ps.mu;
+    for (size_t i = 0; i < k; i++) a[i] = w[i] * w[i];
+    xsum s2 = xsum_of(a, k);
+    for (size_t i = 0; i < k; i++) {
+        double pii = w[i] * sum_except(&sw, w, i) / S1;
+        trPPV += (pii * pii + a[i] * sum_except(&s2, a, i) / (S1 * S1)) * v[i];
+    }
+    double t = fmax(tau2, 0.0);
+    *se2 = t0 * t0 / (df * df) * (2.0 * trPVPV + 4.0 * t * trPPV + 2.0 * t * t * ps.trPP);
+    return tau2;
+}
 
-    /* SE of tau2 as metafor computes it for each estimator */
-    if (k > 1) {
-        double t = tau2;
-        switch (m) {
-        case MP_METHOD_FE: break;
-        case MP_METHOD_DL:
-            r->tau2_se = sqrt(2.0 * df + 4.0 * t * fe.trP + 2.0 * t * t * fe.trPP) / fe.trP;
-            break;
-        case MP_METHOD_HS:
-            r->tau2_se = sqrt(2.0 * df + 4.0 * t * fe.trP + 2.0 * t * t * fe.trPP) / fe.S1;
-            break;
-        case MP_METHOD_HSK:
-            r->tau2_se = kk / df * sqrt(2.0 * df + 4.0 * t * fe.trP + 2.0 * t * t * fe.trPP) / fe.S1;
-            break;
-        case MP_METHOD_HE:
-        case MP_METHOD_SJ: r->tau2_se = sqrt(se2); break;
-        case MP_METHOD_ML: r->tau2_se = sqrt(2.0 / ps.S2); break;
-        case MP_METHOD_REML: r->tau2_se = sqrt(2.0 / ps.trPP); break;
-        case MP_METHOD_EB:
-        case MP_METHOD_PM: r->tau2_se = sqrt(2.0 * kk * kk / df) / ps.S1; break;
-        default: break;
-        }
-        if (m == MP_METHOD_FE) {
-            r->I2 = fe.Q > 0 ? fmax(0.0, 100.0 * (fe.Q - df) / fe.Q) : 0.0;
-            r->H2 = fe.Q / df;
+/* Step 2: tau^2 by the estimator o->method (k > 1, not FE), from the FE
+ * quantities fe; *se2 the variance for HE and SJ (NaN otherwise).  Negative
+ * closed forms are truncated at 0 (MP_WARN_TRUNC). */
+static mp_status estimate_tau2(const double *y, const double *v, size_t k, const pstats *fe,
+                               const mp_pool_opts *o, mp_pool_workspace *ws, mp_pool_result *r,
+                               double *tau2_out, double *se2)
+{
+    const double kk = (double)k, df = kk - 1.0;
+    mp_status st = MP_OK;
+    double tau2 = 0.0;
+    *se2 = NAN;
+    switch (o->method) {
+    case MP_METHOD_DL: tau2 = (fe->Q - df) / fe->trP; break;
+    case MP_METHOD_HS: tau2 = (fe->Q - kk) / fe->S1; break;
+    case MP_METHOD_HSK: tau2 = (kk / df * fe->Q - kk) / fe->S1; break;
+    case MP_METHOD_HE: {
+        double trPVPV, trPV;
+        tau2 = tau2_he(y, v, k, &trPVPV, &trPV);
+        double t = fmax(tau2, 0.0);
+        *se2 = (2.0 * trPVPV + 4.0 * t * trPV + 2.0 * t * t * df) / (df * df);
+        break;
+    }
+    case MP_METHOD_SJ: tau2 = tau2_sj(y, v, k, ws, se2); break;
+    case MP_METHOD_REML:
+    case MP_METHOD_ML:
+        st = ml_global(o->method == MP_METHOD_REML ? EQ_REML : EQ_ML, y, v, k, fe, o, ws, &tau2,
+                       &r->niter);
+        break;
+    case MP_METHOD_EB: {
+        /* Morris's equation Q(tau2) = k - 1: the generalised Q decreases
+         * strictly in tau2, so there is at most one root (no grid) */
+        double trPVPV, trPV, g0, dg, fi;
+        double start = fmax(0.0, tau2_he(y, v, k, &trPVPV, &trPV));
+        eq_from(EQ_EB, fe, k, &g0, &dg, &fi);
+        if (g0 > 0) {
+            st = solve_eq(EQ_EB, y, v, k, 0.0, INFINITY, start, o, ws, &tau2, &r->niter);
         } else {
-            r->I2 = 100.0 * tau2 / (r->vt + tau2);
-            r->H2 = tau2 / r->vt + 1.0;
+            tau2 = 0.0;
+            r->niter = 1;
         }
+        break;
     }
+    case MP_METHOD_PM: {
+        qgen_params qp = {y, v, k, df, ws->w};
+        if (fe->Q <= df) break;
+        double hi;
+        if (bracket_hi(&qp, fmax(100.0, 10.0 * fmax(0.0, (fe->Q - df) / fe->trP)), &hi) != 0) {
+            st = MP_FAIL(MP_ENOCONV);
+            break;
+        }
+        st = brent_root(ws, &qp, 0.0, hi, o, &tau2, &r->niter);
+        break;
+    }
+    default: return MP_FAIL(MP_EINVAL);
+    }
+    if (st != MP_OK) r->converged = 0;
+    if (tau2 < 0) { tau2 = 0.0; r->warn |= MP_WARN_TRUNC; }
+    *tau2_out = tau2;
+    return st;
+}
 
-    /* test and intervals of the pooled estimate */
-    double alpha = 1.0 - o->level / 100.0, crit, se = 1.0 / sqrt(ps.S1);
+/* Step 4: the SE of tau^2 as metafor computes it for each estimator, and
+ * I^2, H^2 (FE: from Q; otherwise from tau^2 and the typical variance). */
+static void heterogeneity(const pstats *fe, const pstats *ps, size_t k, mp_method m, double tau2,
+                          double se2, mp_pool_result *r)
+{
+    const double kk = (double)k, df = kk - 1.0, t = tau2;
+    switch (m) {
+    case MP_METHOD_FE: break;
+    case MP_METHOD_DL:
+        r->tau2_se = sqrt(2.0 * df + 4.0 * t * fe->trP + 2.0 * t * t * fe->trPP) / fe->trP;
+        break;
+    case MP_METHOD_HS:
+        r->tau2_se = sqrt(2.0 * df + 4.0 * t * fe->trP + 2.0 * t * t * fe->trPP) / fe->S1;
+        break;
+    case MP_METHOD_HSK:
+        r->tau2_se = kk / df * sqrt(2.0 * df + 4.0 * t * fe->trP + 2.0 * t * t * fe->trPP) / fe->S1;
+        break;
+    case MP_METHOD_HE:
+    case MP_METHOD_SJ: r->tau2_se = sqrt(se2); break;
+    case MP_METHOD_ML: r->tau2_se = sqrt(2.0 / ps->S2); break;
+    case MP_METHOD_REML: r->tau2_se = sqrt(2.0 / ps->trPP); break;
+    case MP_METHOD_EB:
+    case MP_METHOD_PM: r->tau2_se = sqrt(2.0 * kk * kk / df) / ps->S1; break;
+    default: break;
+    }
+    if (m == MP_METHOD_FE) {
+        r->I2 = fe->Q > 0 ? fmax(0.0, 100.0 * (fe->Q - df) / fe->Q) : 0.0;
+        r->H2 = fe->Q / df;
+    } else {
+        r->I2 = 100.0 * tau2 / (r->vt + tau2);
+        r->H2 = tau2 / r->vt + 1.0;
+    }
+}
+
+/* Step 5: the test and intervals of the pooled estimate (z, or the
+ * Hartung-Knapp-Sidik-Jonkman t on k - 1 df), the prediction interval and
+ * the Q-profile CI of tau^2. */
+static void test_and_intervals(const double *y, const double *v, size_t k, const pstats *ps,
+                               double tau2, const mp_pool_opts *o, mp_pool_workspace *ws,
+                               mp_pool_result *r)
+{
+    const double df = (double)k - 1.0;
+    const mp_method m = o->method;
+    double alpha = 1.0 - o->level / 100.0, crit, se = 1.0 / sqrt(ps->S1);
     if (o->test == MP_TEST_KNHA && k == 1) {
         /* no residual df: metafor sets test = "z" with a warning */
         r->test = MP_TEST_Z;
@@ -892,7 +875,7 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
     }
     if (r->test == MP_TEST_KNHA) {
         if (m == MP_METHOD_FE) r->warn |= MP_WARN_FE_KNHA;
-        double s2w = ps.Q <= DBL_EPSILON ? 0.0 : ps.Q / df;
+        double s2w = ps->Q <= DBL_EPSILON ? 0.0 : ps->Q / df;
         se *= sqrt(s2w);
         r->df = df;
         crit = t_quantile(ws, alpha / 2.0, df);
@@ -912,6 +895,58 @@ static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_o
         r->pi_ub = r->estimate + crit * pse;
         if (o->tau2_ci && k > 1) tau2_qprofile(y, v, k, o, ws, r);
     }
+}
+
+/* One fit: inputs checked, heterogeneity under the FE weights, tau^2 by the
+ * estimator, the pooled estimate under weights 1/(v + tau^2), tau^2's SE,
+ * I^2 and H^2, the test and the intervals. */
+static mp_status fit(const double *y, const double *v, size_t k, const mp_pool_opts *o,
+                     mp_pool_workspace *ws, mp_pool_result *r)
+{
+    memset(r, 0, sizeof *r);
+    set_nan(r);
+    r->k = k;
+    r->method = o->method;
+    r->test = o->test;
+    r->level = o->level;
+    r->converged = 1;
+    mp_status st = check_fit_inputs(y, v, k, o, ws);
+    if (st != MP_OK) return st;
+    const double df = (double)k - 1.0;
+    double *w = ws->w;
+
+    /* Step 1b: heterogeneity under the FE weights: Q, vt and the FE projector traces */
+    pstats fe;
+    weights(v, k, 0.0, w);
+    pstats_of(y, w, k, &fe, 1);
+    if (k > 1) {
+        r->Q = fe.Q;
+        r->Q_df = df;
+        r->Q_pval = mp_pchisq_upper(fe.Q, df);
+        r->vt = df / fe.trP;
+    } else {
+        r->warn |= MP_WARN_K1;
+    }
+    double tau2 = 0.0, se2 = NAN;
+    if (k > 1 && o->method != MP_METHOD_FE) {
+        st = estimate_tau2(y, v, k, &fe, o, ws, r, &tau2, &se2);
+        if (st == MP_EINVAL) return st;
+    }
+
+    /* Step 3: the pooled estimate under weights 1/(v + tau2) */
+    pstats ps;
+    if (tau2 == 0.0) {
+        ps = fe; /* the FE weights again: same quantities */
+    } else {
+        weights(v, k, tau2, w);
+        pstats_of(y, w, k, &ps, 1);
+    }
+    r->tau2 = tau2;
+    r->tau = sqrt(tau2);
+    r->sum_w = ps.S1;
+    r->estimate = ps.mu;
+    if (k > 1) heterogeneity(&fe, &ps, k, o->method, tau2, se2, r);
+    test_and_intervals(y, v, k, &ps, tau2, o, ws, r);
     /* Inside the supported range a sum can still overflow (the knha scale
      * sum w (y - mu)^2 with w near 1/MP_POOL_VMIN): such a fit is reported,
      * not returned as a number (found by fuzzing, tests/fuzz/regressions). */
