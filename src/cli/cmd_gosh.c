@@ -176,6 +176,10 @@ int cmd_gosh(int argc, char **argv)
         status = CLI_USAGE;
         goto out;
     }
+    if (m == MP_METHOD_REML && o.subsets == 0 && k > 22)
+        cli_errorf(cmd, "note: REML fits each of the 2^%zu - 1 subsets iteratively (about a "
+                        "microsecond each per core); --method DL or FE, or --subsets N, is much "
+                        "quicker", k);
     if (c.plot) {
         o.grid_nx = 600;
         o.grid_ny = 450;
