@@ -543,12 +543,12 @@ static void bench_kernel(void)
  * threads.  Data as make_data (one analysis of k studies). */
 static void bench_gosh(unsigned threads)
 {
-    if (!wanted("gosh")) return;
+    if (!wanted("gosh") && !wanted("gosh_exactq")) return;
     const struct { mp_method m; size_t k, ks; } cases[] = {
         {MP_METHOD_FE, 20, 16},   {MP_METHOD_DL, 20, 16},   {MP_METHOD_FE, 25, 18},
         {MP_METHOD_DL, 25, 18},   {MP_METHOD_FE, 30, 18},   {MP_METHOD_DL, 30, 18},
         {MP_METHOD_REML, 15, 10}, {MP_METHOD_REML, 20, 12}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0] && wanted("gosh"); c++) {
         size_t k = smoke ? cases[c].ks : cases[c].k;
         dataset d = make_data(1, k, 1600 + k);
         mp_gosh_opts o;
@@ -565,6 +565,24 @@ static void bench_gosh(unsigned threads)
         mp_gosh_result_free(&r);
         free_data(&d);
     }
+    /* the two-pass exact quantiles (--exact-quantiles), DL at k = 25 */
+    size_t k = smoke ? 18 : 25;
+    dataset d = make_data(1, k, 1600 + k);
+    mp_gosh_opts o;
+    mp_gosh_opts_init(&o);
+    o.method = MP_METHOD_DL;
+    o.threads = threads;
+    o.exact_quantiles = 1;
+    if (smoke) o.exact_max = 1000;
+    mp_gosh_result r;
+    stamp t0 = stamp_now();
+    mp_status st = mp_gosh_run(d.y, d.v, k, &o, &r);
+    char extra[160];
+    snprintf(extra, sizeof extra, ", \"threads\": %u, \"status\": %d, \"quantiles\": \"%s\"",
+             threads, (int)st, "two-pass exact");
+    emit("gosh_exactq", "DL", k, (size_t)r.subsets, t0, extra);
+    mp_gosh_result_free(&r);
+    free_data(&d);
 }
 
 /* Permutation tests (issue 16): 10^5 random orderings of a k = 20 REML

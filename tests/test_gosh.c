@@ -383,6 +383,46 @@ START_TEST(test_gosh_histogram_bound)
 }
 END_TEST
 
+/* exact_quantiles: the two-pass selection gives the same quantiles as
+ * keeping every value, bit for bit (exhaustive FE/DL/REML, random). */
+START_TEST(test_gosh_exact_two_pass)
+{
+    double y[17], v[17];
+    synth(17, 21, y, v);
+    for (int mode = 0; mode < 4; mode++) {
+        mp_gosh_opts o;
+        mp_gosh_opts_init(&o);
+        o.method = mode == 1 ? MP_METHOD_DL : mode == 2 ? MP_METHOD_REML : MP_METHOD_FE;
+        size_t k = mode == 2 ? 13 : 17;
+        if (mode == 3) o.subsets = 70000;
+        o.threads = 2;
+        mp_gosh_result ex, two;
+        ck_assert_int_eq(mp_gosh_run(y, v, k, &o, &ex), MP_OK);
+        o.exact_max = 10;
+        o.hist_bins = mode == 0 ? 64 : 4096; /* few bins: many values per target bin */
+        o.exact_quantiles = 1;
+        ck_assert_int_eq(mp_gosh_run(y, v, k, &o, &two), MP_OK);
+        ck_assert_int_eq(ex.quantiles_exact, 1);
+        ck_assert_int_eq(two.quantiles_exact, 1);
+        ck_assert_msg(memcmp(&ex.estimate, &two.estimate, sizeof ex.estimate) == 0,
+                      "mode %d: median %.17g vs %.17g, q05 %.17g vs %.17g", mode, two.estimate.median,
+                      ex.estimate.median, two.estimate.q05, ex.estimate.q05);
+        ck_assert_msg(memcmp(&ex.I2, &two.I2, sizeof ex.I2) == 0, "mode %d: I2 median %.17g vs %.17g",
+                      mode, two.I2.median, ex.I2.median);
+        ck_assert(ex.mean_est_with[3] == two.mean_est_with[3]);
+        mp_gosh_result_free(&ex);
+        mp_gosh_result_free(&two);
+    }
+    mp_gosh_opts o;
+    mp_gosh_opts_init(&o);
+    o.exact_quantiles = 1;
+    o.parts = 2;
+    mp_gosh_result r;
+    ck_assert_int_eq(mp_gosh_run(y, v, 17, &o, &r), MP_EINVAL);
+    mp_gosh_result_free(&r);
+}
+END_TEST
+
 /* Random subsets: each row equals a direct refit; a run repeats exactly
  * with its seed; N >= 2^k - 1 is the exhaustive run (as metafor). */
 START_TEST(test_gosh_random_subsets)
@@ -672,6 +712,7 @@ static Suite *gosh_suite(void)
     tcase_add_test(tc, test_gosh_error_bound_no_drift);
     tcase_add_test(tc, test_gosh_threads_same);
     tcase_add_test(tc, test_gosh_histogram_bound);
+    tcase_add_test(tc, test_gosh_exact_two_pass);
     tcase_add_test(tc, test_gosh_random_subsets);
     tcase_add_test(tc, test_gosh_random_rows_refit);
     tcase_add_test(tc, test_gosh_grid);

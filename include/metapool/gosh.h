@@ -76,6 +76,10 @@ typedef struct mp_gosh_opts {
     uint64_t exact_max;    /**< quantiles exact (all values kept) up to this many
                                 subsets; a histogram above [2^22] */
     size_t hist_bins;      /**< bins of the quantile histograms [2^16] */
+    int exact_quantiles;   /**< above exact_max: a second pass that collects the values of
+                                the bins holding the quantiles' order statistics and
+                                selects them, so q05/median/q95 are exact (twice the
+                                time; not with parts > 1) [0] */
     size_t grid_nx, grid_ny; /**< density grid of (I^2, estimate) for plots; 0 = none [0] */
     size_t highlight;      /**< study whose subsets get their own density grid;
                                 (size_t)-1 = none [none] */

@@ -42,7 +42,7 @@ typedef enum cli_opt_id {
     OPT_STRUCT, OPT_PHI, OPT_TIME_UNIT, OPT_GROUP, OPT_THREADS, OPT_SORTED, OPT_TAU2,
     OPT_ORDER, OPT_DECREASING,
     OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
-    OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS,
+    OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS, OPT_EXACT_QUANTILES,
     OPT_LABELS, OPT_FAVOURS, OPT_XLAB, OPT_TITLE, OPT_DPI,
     OPT_RANDOM, OPT_CLUSTER, OPT_VCOV, OPT_PREDICT,
     OPT_END_, /* one past the last id */
@@ -90,6 +90,7 @@ typedef struct cli_common {
     const char *cluster;    /* --cluster COL (reg: cluster-robust inference) */
     int vcov;               /* --vcov CR1|CR2 (mp_vcov_type; 0 = not given) */
     const char *predict;    /* --predict FILE (reg) */
+    int exact_quantiles;    /* --exact-quantiles (gosh) */
     const char *file;       /* the one input FILE (set by cli_parse) */
     mp_mh_method mh;        /* --method MH or PETO: pooled from the tables (pool, batch) */
     char pair_buf[2][2][256]; /* --labels and --favours, split at the comma (rep points here) */

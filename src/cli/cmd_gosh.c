@@ -18,7 +18,7 @@ static const cli_optuse gosh_opts[] = {
     {OPT_METHOD, "FE, DL or REML (REML fits every subset iteratively: use FE or DL\n"
                  "for k above about 22) [REML]", NULL},
     {OPT_SUBSETS, NULL, NULL},   {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
-    {OPT_OUT, NULL, NULL},
+    {OPT_OUT, NULL, NULL},       {OPT_EXACT_QUANTILES, NULL, NULL},
     {OPT_PLOT, "draw estimate against I^2 as a hexagonal-bin density to FILE (.svg)", NULL},
     {OPT_HIGHLIGHT, NULL, NULL}, {OPT_SET_EFFECTS, NULL, NULL},    {OPT_STUDY, NULL, NULL},
     {OPT_FORMAT, "table or json [table]", NULL},
@@ -36,7 +36,7 @@ static const cli_spec gosh_spec = {
     gosh_opts,
     "FE and DL use metafor's closed form (H^2 = Q/(k-1), which can be below 1).\n"
     "Quantiles are exact up to 2^22 subsets, from a 65536-bin histogram above\n"
-    "(the JSON's quantile_error bounds the difference).\n"
+    "(the JSON's quantile_error bounds the difference) unless --exact-quantiles.\n"
     "Exit status: 0 success; 1 the analysis failed (fewer than 2 studies, fits\n"
     "that did not converge); 2 bad usage or input.\n", 3};
 
@@ -159,6 +159,7 @@ int cmd_gosh(int argc, char **argv)
     o.threads = (size_t)c.threads;
     o.epsrel = c.pool.epsrel;
     o.maxiter = c.pool.maxiter;
+    o.exact_quantiles = c.exact_quantiles;
     if (c.subsets_given) o.subsets = c.subsets;
     else if (k > 30) {
         o.subsets = 1000000;
@@ -172,6 +173,10 @@ int cmd_gosh(int argc, char **argv)
         status = CLI_USAGE;
         goto out;
     }
+    if (m == MP_METHOD_REML && o.subsets == 0 && k > 22)
+        cli_errorf(cmd, "note: REML fits each of the 2^%zu - 1 subsets iteratively (about a "
+                        "microsecond each per core); --method DL or FE, or --subsets N, is much "
+                        "quicker", k);
     if (c.plot) {
         o.grid_nx = 600;
         o.grid_ny = 450;

@@ -112,6 +112,9 @@ static const cli_option options[] = {
      "CR1 (metafor's robust(), adjust = TRUE) or CR2 (clubSandwich:\n"
      "Satterthwaite df, HTZ test) [CR1]"},
     {OPT_PREDICT, "predict", "FILE", "predictions at the moderator values of the rows of FILE (CSV)"},
+    {OPT_EXACT_QUANTILES, "exact-quantiles", NULL,
+     "above 2^22 subsets: a second pass makes q05, median and q95 exact\n"
+     "(twice the time) [histogram, error bound in the output]"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -383,6 +386,7 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
         return 0;
     }
     case OPT_OUT: c->out = arg; return 0;
+    case OPT_EXACT_QUANTILES: c->exact_quantiles = 1; return 0;
     case OPT_HIGHLIGHT: c->highlight = arg; return 0;
     case OPT_PERMUTATIONS:
         if (strcmp(arg, "exact") == 0) { c->permutations = -1; return 0; }

@@ -72,6 +72,7 @@ void mp_gosh_opts_init(mp_gosh_opts *o)
     o->highlight = (size_t)-1;
     o->part = 0;
     o->parts = 1;
+    o->exact_quantiles = 0;
 }
 
 /* ---- the summary: alloc, merge, free --------------------------------- */
@@ -394,6 +395,8 @@ typedef struct {
     uint64_t *Bn;
     double *ybuf, *vbuf;       /* REML: the subset's studies */
     size_t nbad;               /* rows of the block buffers whose fit failed */
+    double *ce, *ci;           /* pass 2: collected estimates / I^2 values */
+    size_t nce, mce, nci, mci; /* their counts and capacities */
     uint32_t *be, *bi;         /* nlow each: histogram bins of the block's rows */
     uint32_t *he, *hi;         /* 32-bit histogram counts (bins, bins + 1), flushed into part */
     uint64_t since_flush;      /* rows counted since the last flush */
@@ -419,6 +422,8 @@ struct job {
     _Atomic uint64_t next;     /* next chunk to claim */
     uint64_t c0, c1;           /* this part's chunks [c0, c1) (mp_gosh_opts part/parts) */
     uint64_t part_total;       /* subsets in those chunks */
+    int pass2;                 /* second pass of exact_quantiles: only collect values */
+    unsigned char *tgt_e, *tgt_i; /* pass 2: bins whose values are collected (bins + 1) */
     _Atomic uint64_t done;     /* subsets done */
     _Atomic int stop;          /* set on error */
     pthread_mutex_t prog_mu;
@@ -749,6 +754,34 @@ static void progress(worker *wk, uint64_t add)
     }
 }
 
+static int push(double **a, size_t *n, size_t *m, double x)
+{
+    if (*n == *m) {
+        size_t nm = *m ? 2 * *m : 1024;
+        double *b = nm < SIZE_MAX / sizeof *b ? realloc(*a, nm * sizeof *b) : NULL;
+        if (!b) return -1;
+        *a = b;
+        *m = nm;
+    }
+    (*a)[(*n)++] = x;
+    return 0;
+}
+
+/* Pass 2 of exact_quantiles: keep the values that fall in the target bins. */
+static mp_status collect_targets(worker *wk, size_t n)
+{
+    job *jb = wk->jb;
+    bin_rows(n, wk->est, wk->I2, jb->est_lo, jb->est_scale, (double)wk->part.bins, wk->be, wk->bi);
+    for (size_t i = 0; i < n; i++) {
+        if (!wk->ok[i]) continue;
+        if (jb->tgt_e[wk->be[i]] && push(&wk->ce, &wk->nce, &wk->mce, wk->est[i]) != 0)
+            return MP_FAIL(MP_ENOMEM);
+        if (jb->tgt_i[wk->bi[i]] && push(&wk->ci, &wk->nci, &wk->mci, wk->I2[i]) != 0)
+            return MP_FAIL(MP_ENOMEM);
+    }
+    return MP_OK;
+}
+
 /* One exhaustive chunk: high patterns [h0, h1). */
 static mp_status run_chunk_exhaustive(worker *wk, uint64_t ci)
 {
@@ -764,6 +797,11 @@ static mp_status run_chunk_exhaustive(worker *wk, uint64_t ci)
     for (uint64_t h = h0; h < h1; h++) {
         if (atomic_load_explicit(&jb->stop, memory_order_relaxed)) return MP_OK;
         block_rows(wk, h);
+        if (jb->pass2) {
+            mp_status cs2 = collect_targets(wk, nlow);
+            if (cs2 != MP_OK) return cs2;
+            continue;
+        }
         double te = 0, ti = 0;
         uint64_t tn = 0;
         for (size_t l = 0; l < nlow; l++) {
@@ -824,11 +862,16 @@ static mp_status run_chunk_random(worker *wk, uint64_t ci)
                 direct_row(jb, m, &wk->est[i], &wk->Q[i], &wk->I2[i], &wk->H2[i], &wk->tau2[i]);
                 wk->ok[i] = 1;
             }
-            if (!wk->ok[i]) continue;
+            if (!wk->ok[i] || jb->pass2) continue;
             for (size_t j = 0; j < k; j++) {
                 if ((m >> j) & 1) { ew[j] += wk->est[i]; iw[j] += wk->I2[i]; nw[j]++; }
                 else { eo[j] += wk->est[i]; io[j] += wk->I2[i]; no[j]++; }
             }
+        }
+        if (jb->pass2) {
+            mp_status cs2 = collect_targets(wk, n);
+            if (cs2 != MP_OK) return cs2;
+            continue;
         }
         wk->nbad = 0;
         for (size_t i = 0; i < n; i++) wk->nbad += !wk->ok[i];
@@ -877,6 +920,8 @@ static void worker_free(worker *wk)
     free(wk->vbuf);
     free(wk->be);
     free(wk->bi);
+    free(wk->ce);
+    free(wk->ci);
     free(wk->he);
     free(wk->hi);
     mp_pool_workspace_free(wk->pw);
@@ -995,6 +1040,111 @@ static mp_status job_prepare(job *jb)
     return MP_OK;
 }
 
+/* exact_quantiles: rank r (0-based) of the values in a histogram: its bin
+ * (or -1 when r falls on the exact zeros of I^2) and its rank inside it. */
+static long rank_bin(const uint64_t *h, size_t bins, uint64_t zero, uint64_t r, uint64_t *within)
+{
+    if (r < zero) return -1;
+    r -= zero;
+    uint64_t cum = 0;
+    for (size_t b = 0; b < bins; b++) {
+        if (r < cum + h[b]) { *within = r - cum; return (long)b; }
+        cum += h[b];
+    }
+    *within = 0;
+    return (long)bins - 1;
+}
+
+/* The value of rank `within` among the collected values x[0..n) whose bin
+ * (recomputed with the same arithmetic as the runs) is b. */
+static double value_in_bin(const job *jb, const double *x, size_t n, int is_i2, long b,
+                           uint64_t within, double *tmp, uint32_t *be, uint32_t *bi)
+{
+    size_t m = 0;
+    for (size_t i0 = 0; i0 < n; i0 += 1024) {
+        size_t nn = n - i0 < 1024 ? n - i0 : 1024;
+        bin_rows(nn, x + i0, x + i0, jb->est_lo, jb->est_scale, (double)jb->o.hist_bins, be, bi);
+        for (size_t i = 0; i < nn; i++)
+            if ((long)(is_i2 ? bi[i] : be[i]) == b) tmp[m++] = x[i0 + i];
+    }
+    if (within >= m) return NAN; /* cannot happen: the counts came from the same bins */
+    select_rank(tmp, m, (size_t)within);
+    return tmp[within];
+}
+
+/* Pass 2 of exact_quantiles: run again collecting only the values in the
+ * bins that hold the order statistics of the type-7 quantiles, then select
+ * them exactly.  q[0..3) estimate, q[3..6) I^2 at .05, .5, .95. */
+static mp_status second_pass(job *jb, worker *wks, size_t nth, const mp_gosh_summary *S, double *q)
+{
+    const double ps[3] = {0.05, 0.5, 0.95};
+    size_t bins = S->bins;
+    jb->tgt_e = calloc(bins + 1, 1);
+    jb->tgt_i = calloc(bins + 1, 1);
+    if (!jb->tgt_e || !jb->tgt_i) return MP_FAIL(MP_ENOMEM);
+    long tb[2][3][2];
+    uint64_t tw[2][3][2];
+    double tg[3];
+    for (int st = 0; st < 2; st++)
+        for (int i = 0; i < 3; i++) {
+            double h = (double)(S->n - 1) * ps[i];
+            uint64_t j = (uint64_t)floor(h);
+            tg[i] = h - (double)j;
+            for (int a = 0; a < 2; a++) {
+                uint64_t r = j + (uint64_t)a;
+                if (r >= S->n) r = S->n - 1;
+                tb[st][i][a] = rank_bin(st ? S->i2_hist : S->est_hist, bins, st ? S->i2_zero : 0,
+                                        r, &tw[st][i][a]);
+                if (tb[st][i][a] >= 0) (st ? jb->tgt_i : jb->tgt_e)[tb[st][i][a]] = 1;
+            }
+        }
+    jb->pass2 = 1;
+    atomic_store(&jb->next, 0);
+    atomic_store(&jb->done, 0);
+    atomic_store(&jb->stop, 0);
+    for (size_t t = 1; t < nth; t++)
+        wks[t].started = pthread_create(&wks[t].tid, NULL, worker_main, &wks[t]) == 0;
+    worker_main(&wks[0]);
+    mp_status st = MP_OK;
+    for (size_t t = 1; t < nth; t++)
+        if (wks[t].started) pthread_join(wks[t].tid, NULL);
+    for (size_t t = 0; t < nth; t++)
+        if (wks[t].st != MP_OK && st == MP_OK) st = wks[t].st;
+    if (st != MP_OK) return st;
+    size_t ne = 0, ni = 0;
+    for (size_t t = 0; t < nth; t++) { ne += wks[t].nce; ni += wks[t].nci; }
+    double *E = malloc((ne ? ne : 1) * sizeof *E), *I = malloc((ni ? ni : 1) * sizeof *I);
+    double *tmp = malloc(((ne > ni ? ne : ni) + 1) * sizeof *tmp);
+    uint32_t *be = malloc(1024 * sizeof *be), *bi = malloc(1024 * sizeof *bi);
+    if (!E || !I || !tmp || !be || !bi) st = MP_FAIL(MP_ENOMEM);
+    if (st == MP_OK) {
+        size_t pe = 0, pi = 0;
+        for (size_t t = 0; t < nth; t++) {
+            if (wks[t].nce) memcpy(E + pe, wks[t].ce, wks[t].nce * sizeof *E);
+            if (wks[t].nci) memcpy(I + pi, wks[t].ci, wks[t].nci * sizeof *I);
+            pe += wks[t].nce;
+            pi += wks[t].nci;
+        }
+        for (int sx = 0; sx < 2; sx++)
+            for (int i = 0; i < 3; i++) {
+                double val[2];
+                for (int a = 0; a < 2; a++) {
+                    long b = tb[sx][i][a];
+                    if (b < 0) val[a] = 0.0; /* among the exact zeros of I^2 */
+                    else val[a] = value_in_bin(jb, sx ? I : E, sx ? ni : ne, sx, b, tw[sx][i][a],
+                                               tmp, be, bi);
+                }
+                q[sx * 3 + i] = tg[i] == 0 ? val[0] : val[0] + tg[i] * (val[1] - val[0]);
+            }
+    }
+    free(E);
+    free(I);
+    free(tmp);
+    free(be);
+    free(bi);
+    return st;
+}
+
 mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_opts *o,
                       mp_gosh_result *res)
 {
@@ -1008,7 +1158,7 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
     if (!(o->epsrel > 0 && o->epsrel < 1) || o->maxiter == 0 || o->hist_bins < 2 ||
         o->hist_bins > ((size_t)1 << 28) || (o->highlight != (size_t)-1 && o->highlight >= k) ||
         (o->grid_nx > 0) != (o->grid_ny > 0) || o->grid_nx > 100000 || o->grid_ny > 100000 ||
-        o->parts == 0 || o->part >= o->parts)
+        o->parts == 0 || o->part >= o->parts || (o->exact_quantiles && o->parts > 1))
         return MP_FAIL(MP_EINVAL);
     if (k < 2) return MP_FAIL(MP_ETOOFEW);
     if (k > MP_GOSH_KMAX) return MP_FAIL(MP_EDOM);
@@ -1145,9 +1295,17 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
                 S->n_without[j] += jb.cs.no[i];
             }
     }
+    double q2[6];
+    int exact2 = 0;
+    if (st == MP_OK && o->exact_quantiles && !shape.exact && res->sum.n > 0) {
+        st = second_pass(&jb, wks, nth, &res->sum, q2);
+        exact2 = st == MP_OK;
+    }
     for (size_t t = 0; t < nth; t++) worker_free(&wks[t]);
     free(wks);
     pthread_mutex_destroy(&jb.prog_mu);
+    free(jb.tgt_e);
+    free(jb.tgt_i);
     job_free(&jb);
     res->k = k;
     res->method = o->method;
@@ -1156,6 +1314,16 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
     res->failed = res->sum.failed;
     /* a part without any fitted subset still returns its (empty) summary */
     if (st == MP_OK && (o->parts == 1 || res->sum.n > 0)) st = mp_gosh_summarise(&res->sum, res);
+    if (st == MP_OK && exact2) {
+        res->estimate.q05 = q2[0];
+        res->estimate.median = q2[1];
+        res->estimate.q95 = q2[2];
+        res->I2.q05 = q2[3];
+        res->I2.median = q2[4];
+        res->I2.q95 = q2[5];
+        res->quantiles_exact = 1;
+        res->est_qerr = res->i2_qerr = 0;
+    }
     return st;
 }
 
