@@ -495,6 +495,144 @@ START_TEST(test_leave1out_fast_equals_exact)
 }
 END_TEST
 
+/* ---- the O(1) refits return the global maximum (issue 11) ----------------- */
+
+/* Twice the (restricted) log-likelihood of tau2 (constants dropped),
+ * written out here from its definition (Viechtbauer 2005): -sum log(v + t)
+ * - sum w (y - mu)^2 [- log sum w].  Used only to show that the data below
+ * do have refits whose likelihood has more than one local maximum. */
+static double ll2(const double *y, const double *v, size_t k, double t, int reml)
+{
+    double sw = 0, swy = 0, l = 0, q = 0;
+    for (size_t i = 0; i < k; i++) {
+        sw += 1.0 / (v[i] + t);
+        swy += y[i] / (v[i] + t);
+        l -= log(v[i] + t);
+    }
+    double mu = swy / sw;
+    for (size_t i = 0; i < k; i++) q += (y[i] - mu) * (y[i] - mu) / (v[i] + t);
+    return l - q - (reml ? log(sw) : 0.0);
+}
+
+/* Interior local maxima of ll2 on a grid of 600 points (ratio 1.03) over
+ * [1e-4, 1e4] x min v: a set counts as having two when there are two. */
+static int interior_modes(const double *y, const double *v, size_t k, int reml)
+{
+    double vmin = v[0];
+    for (size_t i = 1; i < k; i++) vmin = fmin(vmin, v[i]);
+    double t = 1e-4 * vmin, a = ll2(y, v, k, 0.0, reml), b = ll2(y, v, k, t, reml);
+    int n = 0;
+    for (int j = 0; j < 600; j++) {
+        t *= 1.03;
+        double c = ll2(y, v, k, t, reml);
+        if (b > a && b > c) n++;
+        a = b;
+        b = c;
+    }
+    return n;
+}
+
+/* Every refit the fast path does must equal mp_pool() on the subset (the
+ * global maximum, test_numerics.c) to 1e-9, for ML and REML, z and knha.
+ * Returns the number of refits done by the series. */
+static size_t fast_vs_exact(const double *y, const double *v, size_t k, mp_method m, int knha,
+                            const char *what, size_t *nmulti)
+{
+    double *ys = malloc(k * sizeof *ys), *vs = malloc(k * sizeof *vs);
+    mp_pool_result *rows = malloc(k * sizeof *rows), full, one;
+    unsigned char *done = malloc(k);
+    ck_assert(ys && vs && rows && done);
+    mp_pool_opts o;
+    mp_pool_opts_init(&o);
+    o.method = m;
+    o.test = knha ? MP_TEST_KNHA : MP_TEST_Z;
+    o.tau2_ci = 0;
+    o.epsrel = 1e-14;
+    ck_assert_int_eq(mp_pool(y, v, k, &o, NULL, &full), MP_OK);
+    size_t nd = 0;
+    ck_assert_int_eq(mp_l1o_fast(y, v, k, &o, full.tau2, rows, done, &nd), MP_OK);
+    for (size_t i = 0; i < k; i++) {
+        size_t n = 0;
+        for (size_t j = 0; j < k; j++)
+            if (j != i) { ys[n] = y[j]; vs[n] = v[j]; n++; }
+        if (nmulti && interior_modes(ys, vs, n, m == MP_METHOD_REML) > 1) (*nmulti)++;
+        if (!done[i]) continue;
+        ck_assert_int_eq(mp_pool(ys, vs, n, &o, NULL, &one), MP_OK);
+        const mp_pool_result *r = &rows[i];
+        double got[] = {r->tau2, r->estimate, r->se, r->ci_lb, r->ci_ub, r->I2, r->pi_lb, r->pi_ub};
+        double want[] = {one.tau2, one.estimate, one.se, one.ci_lb, one.ci_ub, one.I2, one.pi_lb, one.pi_ub};
+        for (size_t q = 0; q < sizeof got / sizeof got[0]; q++)
+            ck_assert_msg(fabs(got[q] - want[q]) <= 1e-9 * fabs(want[q]) + 1e-12,
+                          "%s %s %s without %zu, value %zu: fast %.17g, mp_pool %.17g", what,
+                          mp_method_name(m), knha ? "knha" : "z", i, q, got[q], want[q]);
+    }
+    free(ys); free(vs); free(rows); free(done);
+    return nd;
+}
+
+/* (a) The multimodal sets of tests/reference/multimodal (k = 15; metafor's
+ * global maximum is interior, with a local one at 0), plus one study: the
+ * refit without it is that set.  (b) A seeded random search over sets made
+ * of two groups, precise studies (v ~ 0.001) spread by about 0.1 and
+ * imprecise ones (v ~ 1) spread by about 2.2: each group alone has its ML
+ * maximum near its own spread^2 - v, so the likelihood has two interior
+ * maxima of nearly equal height, and leaving one study out can swap which
+ * one is higher.  Newton from the full fit's tau2 then stops at the lower
+ * one: without the guard in l1o_fast.c this test fails (checked by hand:
+ * the fast refits returned a local maximum in such sets).  The test asserts
+ * that such refits occur (nmulti) and that the series still does most refits. */
+START_TEST(test_leave1out_fast_global)
+{
+    static const char *const mm[] = {"multimodal/mm_01.csv", "multimodal/mm_02.csv",
+                                     "multimodal/mm_03.csv", "multimodal/mm_04.csv"};
+    static const mp_method ms[] = {MP_METHOD_ML, MP_METHOD_REML};
+    double y[64], v[64];
+    size_t nfast = 0, nrows = 0, nmulti = 0;
+    for (size_t f = 0; f < 4; f++) {
+        mp_table *t = read_ref(mm[f]);
+        size_t k = mp_table_nrows(t);
+        ck_assert(k + 1 <= 64);
+        for (size_t i = 0; i < k; i++) {
+            y[i] = num(t, i, "yi");
+            v[i] = num(t, i, "vi");
+        }
+        mp_table_free(t);
+        for (int extra = 0; extra < 3; extra++) {
+            /* an added study far enough out that the full set's score is
+             * positive at 0 */
+            y[k] = extra == 0 ? 2.5 : extra == 1 ? -1.7 : 0.9;
+            v[k] = extra == 0 ? 0.05 : extra == 1 ? 0.01 : 0.3;
+            for (size_t im = 0; im < 2; im++)
+                for (int knha = 0; knha < 2; knha++) {
+                    nfast += fast_vs_exact(y, v, k + 1, ms[im], knha, mm[f], NULL);
+                    nrows += k + 1;
+                }
+        }
+    }
+    unsigned long seed = 20261202u;
+    for (int set = 0; set < 150; set++) {
+        size_t na = 4 + (size_t)(lcg(&seed) * 4.0), nb = 6 + (size_t)(lcg(&seed) * 8.0), k = na + nb;
+        double sa = 0.08 + 0.06 * lcg(&seed), sb = 1.6 + 1.2 * lcg(&seed);
+        for (size_t i = 0; i < k; i++) {
+            double z = (lcg(&seed) - 0.5) * 3.4; /* uniform, sd 0.98 */
+            v[i] = i < na ? 0.001 * (1.0 + lcg(&seed)) : 0.8 + 0.4 * lcg(&seed);
+            y[i] = (i < na ? sa : sb) * z;
+        }
+        char what[32];
+        snprintf(what, sizeof what, "random set %d", set);
+        for (size_t im = 0; im < 2; im++)
+            for (int knha = 0; knha < 2; knha++) {
+                nfast += fast_vs_exact(y, v, k, ms[im], knha, what, knha ? NULL : &nmulti);
+                nrows += k;
+            }
+    }
+    ck_assert_msg(nmulti >= 20, "only %zu refits with two interior maxima: the data test nothing", nmulti);
+    ck_assert_msg(nfast * 10 >= nrows * 2, "only %zu of %zu refits by the series", nfast, nrows);
+    fprintf(stderr, "fast_global: %zu of %zu refits by the series, %zu subsets with two interior maxima\n",
+            nfast, nrows, nmulti);
+}
+END_TEST
+
 /* ---- error paths ---------------------------------------------------------- */
 
 START_TEST(test_errors)
@@ -579,6 +717,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_influence_metafor);
     tcase_add_test(tc, test_leave1out_blocks);
     tcase_add_test(tc, test_leave1out_fast_equals_exact);
+    tcase_add_test(tc, test_leave1out_fast_global);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_influence_reg_errors);
     suite_add_tcase(s, tc);
