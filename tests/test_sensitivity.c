@@ -597,14 +597,25 @@ static size_t fast_vs_exact(const double *y, const double *v, size_t k, mp_metho
     o.epsrel = 1e-14;
     ck_assert_int_eq(mp_pool(y, v, k, &o, NULL, &full), MP_OK);
     size_t nd = 0;
+    /* mp_leave1out() (fast path plus exact fits, what `leave1out` and
+     * intercept-only `influence` use): every row global, fast or not */
+    mp_pool_result *all = malloc(k * sizeof *all);
+    mp_status *st = malloc(k * sizeof *st);
+    ck_assert(all && st);
+    ck_assert_int_eq(mp_leave1out(y, v, k, &o, NULL, all, st), MP_OK);
     ck_assert_int_eq(mp_l1o_fast(y, v, k, &o, full.tau2, rows, done, &nd), MP_OK);
     for (size_t i = 0; i < k; i++) {
         size_t n = 0;
         for (size_t j = 0; j < k; j++)
             if (j != i) { ys[n] = y[j]; vs[n] = v[j]; n++; }
         if (nmulti && interior_modes(ys, vs, n, m == MP_METHOD_REML) > 1) (*nmulti)++;
-        if (!done[i]) continue;
         ck_assert_int_eq(mp_pool(ys, vs, n, &o, NULL, &one), MP_OK);
+        ck_assert_int_eq(st[i], MP_OK);
+        ck_assert_msg(fabs(all[i].tau2 - one.tau2) <= 1e-9 * one.tau2 + 1e-12 &&
+                          fabs(all[i].estimate - one.estimate) <= 1e-9 * fabs(one.estimate) + 1e-12,
+                      "%s %s mp_leave1out without %zu: tau2 %.17g, mp_pool %.17g", what,
+                      mp_method_name(m), i, all[i].tau2, one.tau2);
+        if (!done[i]) continue;
         const mp_pool_result *r = &rows[i];
         double got[] = {r->tau2, r->estimate, r->se, r->ci_lb, r->ci_ub, r->I2, r->pi_lb, r->pi_ub};
         double want[] = {one.tau2, one.estimate, one.se, one.ci_lb, one.ci_ub, one.I2, one.pi_lb, one.pi_ub};
@@ -613,7 +624,7 @@ static size_t fast_vs_exact(const double *y, const double *v, size_t k, mp_metho
                           "%s %s %s without %zu, value %zu: fast %.17g, mp_pool %.17g", what,
                           mp_method_name(m), knha ? "knha" : "z", i, q, got[q], want[q]);
     }
-    free(ys); free(vs); free(rows); free(done);
+    free(ys); free(vs); free(rows); free(done); free(all); free(st);
     return nd;
 }
 
