@@ -40,11 +40,16 @@
  * returns the global maximum of the (restricted) likelihood on [0, inf):
  * it takes the score's sign on a grid in tau2 and solves every local
  * maximum (ml_global).  Newton from t0 finds the root nearest the full
- * fit's tau2, which is a local maximum only when a refit's likelihood has
- * more than one.  So every ML/REML refit is guarded: the score's sign is
- * taken on a grid at least as fine as pool.c's (0, then ratio sqrt 2 from
- * 0.01 min v to beyond pool.c's top T of any subset; pool.c uses ratio 2
- * from 0.01 min v of the subset >= min v of all), for all refits at once:
+ * fit's tau2, which can be a mere local maximum when a refit's likelihood
+ * has more than one (tests/test_sensitivity.c, test_leave1out_fast_global,
+ * has such data: without this guard the fast path returned tau2 = 1.89
+ * where mp_pool() finds 0.00034 with a higher likelihood).  So every
+ * ML/REML refit is guarded: the score's sign is taken on a grid at least
+ * as fine as pool.c's (0, then ratio sqrt 2 from 0.01 times the smallest
+ * variance of all studies, which is at most the subset's, up to 4 times
+ * the full data's top T, which bounds the subsets' for ML; pool.c uses
+ * ratio 2 from 0.01 times the subset's smallest variance), for all refits
+ * at once:
  * the sums the score needs at each grid point are summed once over all
  * studies (O(k G)) and study i's terms subtracted (O(G) per refit).  A
  * refit is kept on the fast path only when its score is positive at 0,
