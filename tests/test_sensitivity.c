@@ -11,6 +11,12 @@
  *    with ties in the order column, and meta-regressions (bcg ~ ablat,
  *    bcg ~ ablat + year, a synthetic set ~ x1 + factor).  Tolerance:
  *    1e-6 relative plus 1e-9 absolute (the checker's rule).
+ *  - tests/reference/sensitivity/global_{leave1out,cumul,influence}.csv:
+ *    the refits where metafor stops at a local maximum of the ML
+ *    likelihood (R, gen_global.R: global maximum found on a grid of 4000
+ *    points and solved, then metafor's outputs at that tau2); metapool
+ *    returns the global maximum (issue 11), so those rows are compared
+ *    with this oracle instead (see load_global below).
  *  - mp_pool() (itself checked against metafor in test_pool.c): a
  *    leave-one-out analysis large enough to be fitted in several layout
  *    blocks must give, row by row, the fits of the subsets made by hand.
@@ -18,7 +24,9 @@
  *    sums downdated and expanded in tau2): every refit the series does must
  *    equal the exact fit of the subset (1e-9), for every estimator it
  *    covers, both tests, and data made to break it (one dominant weight,
- *    effects far from 0, variances over six orders of magnitude);
+ *    effects far from 0, variances over six orders of magnitude), and data
+ *    whose refits have two interior maxima (the fast path must return the
+ *    global one, as mp_pool() does);
  *  - R's order() semantics for mp_cumul_order (stable both ways, NaN last),
  *    worked by hand below. */
 #include "testutil.h"
@@ -125,48 +133,82 @@ static double row_value(const mp_pool_result *r, size_t key)
 }
 
 /* Mismatches are listed on stderr (all of them, not only the first) and
- * counted; each test asserts the count is 0 at its end.
- *
- * KNOWN: in these cases a refit's ML likelihood of tau2 has a local maximum
- * at 0 and a higher one inside (bcg by year, first 7 trials: logLik -5.671
- * at 0, -5.589 at metafor's 0.0634); mp_pool()/mp_reg_fit() on main stop at
- * 0 (issue 11 items 2 and 9, being fixed in pool.c/reg.c on the numerics
- * branch).  Their mismatches are listed as KNOWN and not counted; when a
- * known case matches in full the test says so, and this list should then
- * be emptied. */
-static const char *const known_issue11[] = {"bcg_ML_z_year", "bcg_ML_knha_year",
-                                            "bcg_ablat+year_ML_z", "bcg_ablat+year_ML_knha"};
-static size_t nbad, nknown;
-
-static int is_known(const char *c)
-{
-    for (size_t j = 0; j < sizeof known_issue11 / sizeof known_issue11[0]; j++)
-        if (strcmp(c, known_issue11[j]) == 0) return 1;
-    return 0;
-}
+ * counted; each test asserts the count is 0 at its end. */
+static size_t nbad;
 
 static void expect_close(const mp_table *t, size_t i, const char *key, double got, double want)
 {
     if (close_to(got, want)) return;
-    int known = is_known(cell(t, i, "case"));
-    if (known) nknown++;
-    else nbad++;
-    if (nbad + nknown < 60)
-        fprintf(stderr, "%s%s row %s: %s = %.17g, metafor %.17g\n", known ? "KNOWN (issue 11) " : "",
-                cell(t, i, "case"), cell(t, i, "row"), key, got, want);
+    nbad++;
+    if (nbad < 60)
+        fprintf(stderr, "%s row %s: %s = %.17g, oracle %.17g\n", cell(t, i, "case"), cell(t, i, "row"),
+                key, got, want);
 }
 
-/* After a case: a known case that now matches in full is reported. */
-static void case_done(const mp_table *t, size_t i0, size_t known_before)
+/* The global-maximum oracles (issue 11).  In a few refits metafor's
+ * leave1out()/cumul()/influence() stop at a local maximum of the ML
+ * likelihood of tau2 and metapool returns the global one, with a higher
+ * likelihood: e.g. cumul by year, 6 trials, ML: metafor tau2 = 1.9e-15,
+ * logLik -3.5540; the global maximum tau2 = 0.05965, logLik -3.3686.
+ * tests/reference/sensitivity/gen_global.R finds the global maximum
+ * independently (the score's sign on a grid of 4000 points, every
+ * stationary point solved, the highest likelihood kept) and writes
+ * metafor's outputs for those refits with tau2 fixed there
+ * (global_{leave1out,cumul,influence}.csv, with metafor's tau2 and both
+ * log-likelihoods).  Those rows are compared with the global-maximum
+ * oracle; every other row with plain metafor. */
+static mp_table *global_tab;
+static size_t nglobal;
+
+static void load_global(const char *kind, size_t nmin)
 {
-    if (is_known(cell(t, i0, "case")) && nknown == known_before)
-        fprintf(stderr, "%s now agrees with metafor: remove it from known_issue11\n",
-                cell(t, i0, "case"));
+    char rel[128];
+    snprintf(rel, sizeof rel, "sensitivity/global_%s.csv", kind);
+    nglobal = 0;
+    global_tab = NULL;
+    FILE *f = fopen(tu_ref(rel), "r"); /* gen_global.R writes no file without rows */
+    if (!f) {
+        ck_assert_uint_eq(nmin, 0);
+        return;
+    }
+    fclose(f);
+    global_tab = read_ref(rel);
+    ck_assert_uint_ge(mp_table_nrows(global_tab), nmin);
+    /* the oracle's reason: a strictly higher likelihood than metafor's */
+    for (size_t g = 0; g < mp_table_nrows(global_tab); g++)
+        ck_assert_msg(num(global_tab, g, "loglik_global") > num(global_tab, g, "loglik_metafor") + 1e-9,
+                      "global_%s.csv line %zu", kind, g + 2);
+}
+
+/* The line to compare row i of t with: its global-maximum line if it has one. */
+static void oracle_of(const mp_table *t, size_t i, const mp_table **src, size_t *si)
+{
+    *src = t;
+    *si = i;
+    for (size_t g = 0; global_tab && g < mp_table_nrows(global_tab); g++)
+        if (strcmp(cell(global_tab, g, "case"), cell(t, i, "case")) == 0 &&
+            strcmp(cell(global_tab, g, "row"), cell(t, i, "row")) == 0) {
+            *src = global_tab;
+            *si = g;
+            nglobal++;
+            return;
+        }
+}
+
+static void done_global(void)
+{
+    /* every global line was used once */
+    ck_assert_uint_eq(nglobal, global_tab ? mp_table_nrows(global_tab) : 0);
+    mp_table_free(global_tab);
+    global_tab = NULL;
 }
 
 /* Compare one expected line (row i of t) with a fit. */
-static void check_row(const mp_table *t, size_t i, const mp_pool_result *r, size_t *nvals)
+static void check_row(const mp_table *t0, size_t i0, const mp_pool_result *r, size_t *nvals)
 {
+    const mp_table *t;
+    size_t i;
+    oracle_of(t0, i0, &t, &i);
     for (size_t key = 0; key < sizeof row_keys / sizeof row_keys[0]; key++) {
         expect_close(t, i, row_keys[key], row_value(r, key), num(t, i, row_keys[key]));
         (*nvals)++;
@@ -187,9 +229,10 @@ START_TEST(test_leave1out_metafor)
 {
     nbad = 0;
     mp_table *t = read_ref("sensitivity/expected_leave1out.csv");
+    load_global("leave1out", 0);
     size_t n = mp_table_nrows(t), cases = 0, nvals = 0;
     for (size_t i0 = 0; i0 < n;) {
-        size_t i1 = case_end(t, i0), known0 = nknown;
+        size_t i1 = case_end(t, i0);
         dataset d;
         load_data(cell(t, i0, "data"), &d);
         ck_assert_uint_eq(i1 - i0, d.k + 1); /* the full fit and k rows */
@@ -208,14 +251,14 @@ START_TEST(test_leave1out_metafor)
         free(rows);
         free(st);
         free_data(&d);
-        case_done(t, i0, known0);
         cases++;
         i0 = i1;
     }
     /* 6 datasets x 10 estimators x 2 tests */
     ck_assert_uint_eq(cases, 120);
     ck_assert_uint_ge(nvals, 1500);
-    ck_assert_msg(nbad == 0, "%zu values differ from metafor (listed above)", nbad);
+    ck_assert_msg(nbad == 0, "%zu values differ from the oracles (listed above)", nbad);
+    done_global();
     mp_table_free(t);
 }
 END_TEST
@@ -226,9 +269,10 @@ START_TEST(test_cumul_metafor)
 {
     nbad = 0;
     mp_table *t = read_ref("sensitivity/expected_cumul.csv");
+    load_global("cumul", 2); /* BCG, ML, by year, 6 trials: z and knha */
     size_t n = mp_table_nrows(t), cases = 0, nvals = 0, ordered = 0;
     for (size_t i0 = 0; i0 < n;) {
-        size_t i1 = case_end(t, i0), known0 = nknown;
+        size_t i1 = case_end(t, i0);
         dataset d;
         load_data(cell(t, i0, "data"), &d);
         ck_assert_uint_eq(i1 - i0, d.k);
@@ -260,7 +304,6 @@ START_TEST(test_cumul_metafor)
         free(rows);
         free(st);
         free_data(&d);
-        case_done(t, i0, known0);
         cases++;
         i0 = i1;
     }
@@ -268,7 +311,8 @@ START_TEST(test_cumul_metafor)
     ck_assert_uint_eq(cases, 120 + 2 * 80);
     ck_assert_uint_eq(ordered, 160);
     ck_assert_uint_ge(nvals, 4000);
-    ck_assert_msg(nbad == 0, "%zu values differ from metafor (listed above)", nbad);
+    ck_assert_msg(nbad == 0, "%zu values differ from the oracles (listed above)", nbad);
+    done_global();
     mp_table_free(t);
 }
 END_TEST
@@ -302,9 +346,10 @@ START_TEST(test_influence_metafor)
 {
     nbad = 0;
     mp_table *t = read_ref("sensitivity/expected_influence.csv");
+    load_global("influence", 0);
     size_t n = mp_table_nrows(t), cases = 0, regcases = 0, nvals = 0, flagged = 0;
     for (size_t i0 = 0; i0 < n;) {
-        size_t i1 = case_end(t, i0), known0 = nknown;
+        size_t i1 = case_end(t, i0);
         dataset d;
         load_data(cell(t, i0, "data"), &d);
         ck_assert_uint_eq(i1 - i0, d.k);
@@ -336,28 +381,29 @@ START_TEST(test_influence_metafor)
         double *arr[] = {f.rstudent, f.dffits, f.cook_d, f.cov_r, f.tau2_del,
                          f.QE_del, f.hat, f.weight, f.baujat_x, f.baujat_y};
         for (size_t r = 0; r < d.k; r++) {
-            size_t i = i0 + r;
+            const mp_table *src;
+            size_t i;
+            oracle_of(t, i0 + r, &src, &i);
             ck_assert_int_eq(f.status[r], MP_OK);
             for (size_t key = 0; key < 10; key++) {
-                expect_close(t, i, keys[key], arr[key][r], num(t, i, keys[key]));
+                expect_close(src, i, keys[key], arr[key][r], num(src, i, keys[key]));
                 nvals++;
             }
             /* dfbetas: p values joined by ';' */
             char db[512];
-            snprintf(db, sizeof db, "%s", cell(t, i, "dfbetas"));
+            snprintf(db, sizeof db, "%s", cell(src, i, "dfbetas"));
             size_t j = 0;
             for (char *s = strtok(db, ";"); s; s = strtok(NULL, ";"), j++) {
                 ck_assert_uint_lt(j, f.p);
-                expect_close(t, i, "dfbetas", f.dfbetas[r * f.p + j], strtod(s, NULL));
+                expect_close(src, i, "dfbetas", f.dfbetas[r * f.p + j], strtod(s, NULL));
                 nvals++;
             }
             ck_assert_uint_eq(j, f.p);
-            expect_close(t, i, "influential", f.influential[r], num(t, i, "influential"));
+            expect_close(src, i, "influential", f.influential[r], num(src, i, "influential"));
             flagged += f.influential[r] != 0;
         }
         mp_influence_free(&f);
         free_data(&d);
-        case_done(t, i0, known0);
         cases++;
         i0 = i1;
     }
@@ -365,7 +411,8 @@ START_TEST(test_influence_metafor)
     ck_assert_uint_ge(regcases, 50);
     ck_assert_uint_gt(flagged, 20); /* the rule is exercised both ways */
     ck_assert_uint_ge(nvals, 10000);
-    ck_assert_msg(nbad == 0, "%zu values differ from metafor (listed above)", nbad);
+    ck_assert_msg(nbad == 0, "%zu values differ from the oracles (listed above)", nbad);
+    done_global();
     mp_table_free(t);
 }
 END_TEST
@@ -495,6 +542,155 @@ START_TEST(test_leave1out_fast_equals_exact)
 }
 END_TEST
 
+/* ---- the O(1) refits return the global maximum (issue 11) ----------------- */
+
+/* Twice the (restricted) log-likelihood of tau2 (constants dropped),
+ * written out here from its definition (Viechtbauer 2005): -sum log(v + t)
+ * - sum w (y - mu)^2 [- log sum w].  Used only to show that the data below
+ * do have refits whose likelihood has more than one local maximum. */
+static double ll2(const double *y, const double *v, size_t k, double t, int reml)
+{
+    double sw = 0, swy = 0, l = 0, q = 0;
+    for (size_t i = 0; i < k; i++) {
+        sw += 1.0 / (v[i] + t);
+        swy += y[i] / (v[i] + t);
+        l -= log(v[i] + t);
+    }
+    double mu = swy / sw;
+    for (size_t i = 0; i < k; i++) q += (y[i] - mu) * (y[i] - mu) / (v[i] + t);
+    return l - q - (reml ? log(sw) : 0.0);
+}
+
+/* Interior local maxima of ll2 on a grid of 600 points (ratio 1.03) over
+ * [1e-4, 1e4] x min v: a set counts as having two when there are two. */
+static int interior_modes(const double *y, const double *v, size_t k, int reml)
+{
+    double vmin = v[0];
+    for (size_t i = 1; i < k; i++) vmin = fmin(vmin, v[i]);
+    double t = 1e-4 * vmin, a = ll2(y, v, k, 0.0, reml), b = ll2(y, v, k, t, reml);
+    int n = 0;
+    for (int j = 0; j < 600; j++) {
+        t *= 1.03;
+        double c = ll2(y, v, k, t, reml);
+        if (b > a && b > c) n++;
+        a = b;
+        b = c;
+    }
+    return n;
+}
+
+/* Every refit the fast path does must equal mp_pool() on the subset (the
+ * global maximum, test_numerics.c) to 1e-9, for ML and REML, z and knha.
+ * Returns the number of refits done by the series. */
+static size_t fast_vs_exact(const double *y, const double *v, size_t k, mp_method m, int knha,
+                            const char *what, size_t *nmulti)
+{
+    double *ys = malloc(k * sizeof *ys), *vs = malloc(k * sizeof *vs);
+    mp_pool_result *rows = malloc(k * sizeof *rows), full, one;
+    unsigned char *done = malloc(k);
+    ck_assert(ys && vs && rows && done);
+    mp_pool_opts o;
+    mp_pool_opts_init(&o);
+    o.method = m;
+    o.test = knha ? MP_TEST_KNHA : MP_TEST_Z;
+    o.tau2_ci = 0;
+    o.epsrel = 1e-14;
+    ck_assert_int_eq(mp_pool(y, v, k, &o, NULL, &full), MP_OK);
+    size_t nd = 0;
+    /* mp_leave1out() (fast path plus exact fits, what `leave1out` and
+     * intercept-only `influence` use): every row global, fast or not */
+    mp_pool_result *all = malloc(k * sizeof *all);
+    mp_status *st = malloc(k * sizeof *st);
+    ck_assert(all && st);
+    ck_assert_int_eq(mp_leave1out(y, v, k, &o, NULL, all, st), MP_OK);
+    ck_assert_int_eq(mp_l1o_fast(y, v, k, &o, full.tau2, rows, done, &nd), MP_OK);
+    for (size_t i = 0; i < k; i++) {
+        size_t n = 0;
+        for (size_t j = 0; j < k; j++)
+            if (j != i) { ys[n] = y[j]; vs[n] = v[j]; n++; }
+        if (nmulti && interior_modes(ys, vs, n, m == MP_METHOD_REML) > 1) (*nmulti)++;
+        ck_assert_int_eq(mp_pool(ys, vs, n, &o, NULL, &one), MP_OK);
+        ck_assert_int_eq(st[i], MP_OK);
+        ck_assert_msg(fabs(all[i].tau2 - one.tau2) <= 1e-9 * one.tau2 + 1e-12 &&
+                          fabs(all[i].estimate - one.estimate) <= 1e-9 * fabs(one.estimate) + 1e-12,
+                      "%s %s mp_leave1out without %zu: tau2 %.17g, mp_pool %.17g", what,
+                      mp_method_name(m), i, all[i].tau2, one.tau2);
+        if (!done[i]) continue;
+        const mp_pool_result *r = &rows[i];
+        double got[] = {r->tau2, r->estimate, r->se, r->ci_lb, r->ci_ub, r->I2, r->pi_lb, r->pi_ub};
+        double want[] = {one.tau2, one.estimate, one.se, one.ci_lb, one.ci_ub, one.I2, one.pi_lb, one.pi_ub};
+        for (size_t q = 0; q < sizeof got / sizeof got[0]; q++)
+            ck_assert_msg(fabs(got[q] - want[q]) <= 1e-9 * fabs(want[q]) + 1e-12,
+                          "%s %s %s without %zu, value %zu: fast %.17g, mp_pool %.17g", what,
+                          mp_method_name(m), knha ? "knha" : "z", i, q, got[q], want[q]);
+    }
+    free(ys); free(vs); free(rows); free(done); free(all); free(st);
+    return nd;
+}
+
+/* (a) The multimodal sets of tests/reference/multimodal (k = 15; metafor's
+ * global maximum is interior, with a local one at 0), plus one study: the
+ * refit without it is that set.  (b) A seeded random search over sets made
+ * of two groups, precise studies (v ~ 0.001) spread by about 0.1 and
+ * imprecise ones (v ~ 1) spread by about 2.2: each group alone has its ML
+ * maximum near its own spread^2 - v, so the likelihood has two interior
+ * maxima of nearly equal height, and leaving one study out can swap which
+ * one is higher.  Newton from the full fit's tau2 then stops at the lower
+ * one: without the guard in l1o_fast.c this test fails (checked by hand:
+ * the fast refits returned a local maximum in such sets).  The test asserts
+ * that such refits occur (nmulti) and that the series still does most refits. */
+START_TEST(test_leave1out_fast_global)
+{
+    static const char *const mm[] = {"multimodal/mm_01.csv", "multimodal/mm_02.csv",
+                                     "multimodal/mm_03.csv", "multimodal/mm_04.csv"};
+    static const mp_method ms[] = {MP_METHOD_ML, MP_METHOD_REML};
+    double y[64], v[64];
+    size_t nfast = 0, nrows = 0, nmulti = 0;
+    for (size_t f = 0; f < 4; f++) {
+        mp_table *t = read_ref(mm[f]);
+        size_t k = mp_table_nrows(t);
+        ck_assert(k + 1 <= 64);
+        for (size_t i = 0; i < k; i++) {
+            y[i] = num(t, i, "yi");
+            v[i] = num(t, i, "vi");
+        }
+        mp_table_free(t);
+        for (int extra = 0; extra < 3; extra++) {
+            /* an added study far enough out that the full set's score is
+             * positive at 0 */
+            y[k] = extra == 0 ? 2.5 : extra == 1 ? -1.7 : 0.9;
+            v[k] = extra == 0 ? 0.05 : extra == 1 ? 0.01 : 0.3;
+            for (size_t im = 0; im < 2; im++)
+                for (int knha = 0; knha < 2; knha++) {
+                    nfast += fast_vs_exact(y, v, k + 1, ms[im], knha, mm[f], NULL);
+                    nrows += k + 1;
+                }
+        }
+    }
+    unsigned long seed = 20261202u;
+    for (int set = 0; set < 150; set++) {
+        size_t na = 4 + (size_t)(lcg(&seed) * 4.0), nb = 6 + (size_t)(lcg(&seed) * 8.0), k = na + nb;
+        double sa = 0.08 + 0.06 * lcg(&seed), sb = 1.6 + 1.2 * lcg(&seed);
+        for (size_t i = 0; i < k; i++) {
+            double z = (lcg(&seed) - 0.5) * 3.4; /* uniform, sd 0.98 */
+            v[i] = i < na ? 0.001 * (1.0 + lcg(&seed)) : 0.8 + 0.4 * lcg(&seed);
+            y[i] = (i < na ? sa : sb) * z;
+        }
+        char what[32];
+        snprintf(what, sizeof what, "random set %d", set);
+        for (size_t im = 0; im < 2; im++)
+            for (int knha = 0; knha < 2; knha++) {
+                nfast += fast_vs_exact(y, v, k, ms[im], knha, what, knha ? NULL : &nmulti);
+                nrows += k;
+            }
+    }
+    ck_assert_msg(nmulti >= 20, "only %zu refits with two interior maxima: the data test nothing", nmulti);
+    ck_assert_msg(nfast * 10 >= nrows * 2, "only %zu of %zu refits by the series", nfast, nrows);
+    fprintf(stderr, "fast_global: %zu of %zu refits by the series, %zu subsets with two interior maxima\n",
+            nfast, nrows, nmulti);
+}
+END_TEST
+
 /* ---- error paths ---------------------------------------------------------- */
 
 START_TEST(test_errors)
@@ -579,6 +775,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_influence_metafor);
     tcase_add_test(tc, test_leave1out_blocks);
     tcase_add_test(tc, test_leave1out_fast_equals_exact);
+    tcase_add_test(tc, test_leave1out_fast_global);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_influence_reg_errors);
     suite_add_tcase(s, tc);

@@ -34,7 +34,31 @@
  * (tests/test_sensitivity.c compares every one with mp_pool()).
  *
  * The root is found by the safeguarded Newton iteration of pool.c
- * (solve_eq) started at t0, with the same stopping rule. */
+ * (solve_eq) started at t0, with the same stopping rule.
+ *
+ * The global maximum (issue 11, items 2 and 9).  pool.c's ML/REML fit
+ * returns the global maximum of the (restricted) likelihood on [0, inf):
+ * it takes the score's sign on a grid in tau2 and solves every local
+ * maximum (ml_global).  Newton from t0 finds the root nearest the full
+ * fit's tau2, which can be a mere local maximum when a refit's likelihood
+ * has more than one (tests/test_sensitivity.c, test_leave1out_fast_global,
+ * has such data: without this guard the fast path returned tau2 = 1.89
+ * where mp_pool() finds 0.00034 with a higher likelihood).  So every
+ * ML/REML refit is guarded: the score's sign is taken on a grid at least
+ * as fine as pool.c's (0, then ratio sqrt 2 from 0.01 times the smallest
+ * variance of all studies, which is at most the subset's, up to 4 times
+ * the full data's top T, which bounds the subsets' for ML; pool.c uses
+ * ratio 2 from 0.01 times the subset's smallest variance), for all refits
+ * at once:
+ * the sums the score needs at each grid point are summed once over all
+ * studies (O(k G)) and study i's terms subtracted (O(G) per refit).  A
+ * refit is kept on the fast path only when its score is positive at 0,
+ * changes sign exactly once on the grid (+ to -), is negative at the top,
+ * and the fast root lies in that cell: then its likelihood has one local
+ * maximum on the grid, which is the fast root.  Every other refit (two
+ * maxima, a sign not trusted because |score| is within its rounding bound
+ * computed from the undowndated sums, a non-finite sum) goes to the exact
+ * path.  See grid_build and grid_ok. */
 #include "sens_internal.h"
 
 #include <float.h>
@@ -61,6 +85,7 @@ typedef struct {
     double fmax, fmax2;       /* largest and second largest 1/v */
     double F[4][3], Fx[4][3];
     double *fu;               /* 1/v_j / fmax */
+    const struct l1o_grid *grid; /* ML/REML: the global-maximum guard (NULL: none) */
 } l1o_sums;
 
 /* binomial coefficients C(m + r - 1, r) for m = 1..3 */
@@ -209,6 +234,144 @@ static void build(l1o_sums *s, const double *y, const double *v, size_t k, doubl
 
 typedef enum { EQ_REML, EQ_ML, EQ_EB } eqkind;
 
+/* ---- the global-maximum guard (see the file header) -------------------- */
+
+#define GRID_MAX 1200
+#define GRID_RATIO 1.4142135623730951 /* sqrt 2 */ /* most grid points; beyond, every ML/REML refit is exact */
+
+/* The score's sums at each grid point t_j over all studies, with the
+ * weights scaled by the smallest variance (u = vmin / (v + t) <= 1, so no
+ * sum overflows) and c = y - c0:
+ *     U1 = sum u, U2 = sum u^2, A = sum u c, B = sum u^2 c, C = sum u^2 c^2,
+ * and Aa = sum u |c|, Ba = sum u^2 |c| for the rounding bounds.  For the
+ * refit without i (its sums minus study i's terms, mu = A / U1):
+ *     vmin^2 y'PPy = C - 2 mu B + mu^2 U2,
+ *     vmin^2 score = vmin^2 y'PPy - vmin U1          (ML)
+ *                  = vmin^2 y'PPy - vmin (U1 - U2 / U1)   (REML),
+ * the score of pool.c (twice the derivative of the log-likelihood) times
+ * vmin^2 > 0, so the same sign. */
+typedef struct l1o_grid {
+    int G;                    /* points t[0] = 0 < t[1] < ... < t[G-1] */
+    eqkind kind;
+    double vmin, cerr;        /* cerr: relative rounding bound of a sum of k terms */
+    double *t, *U1, *U2, *A, *B, *C, *Aa, *Ba;
+} l1o_grid;
+
+/* vmin^2 times the ML/REML score from the sums (scaled as above). */
+static double grid_score(eqkind kind, double vmin, double U1, double U2, double A, double B,
+                         double C)
+{
+    double mu = A / U1, yppy = C - 2.0 * mu * B + mu * mu * U2;
+    return kind == EQ_REML ? yppy - vmin * (U1 - U2 / U1) : yppy - vmin * U1;
+}
+
+/* The full-data score at one t (for the top of the grid). */
+static double full_score(eqkind kind, const double *c, const double *v, size_t k, double vmin,
+                         double t)
+{
+    double U1 = 0, U2 = 0, A = 0, B = 0, C = 0;
+    for (size_t j = 0; j < k; j++) {
+        double u = vmin / (v[j] + t), u2 = u * u;
+        U1 += u;
+        U2 += u2;
+        A += u * c[j];
+        B += u2 * c[j];
+        C += u2 * c[j] * c[j];
+    }
+    return grid_score(kind, vmin, U1, U2, A, B, C);
+}
+
+/* The grid and its sums.  Top: pool.c's T for the full data (R^2 for ML,
+ * 2 R^2 doubled until the score is negative for REML, R = max y - min y,
+ * which bounds every subset's R), times 4; a refit whose score is not
+ * negative at the top is sent to the exact path.  Bottom: 0, then
+ * 0.01 min v (at most pool.c's first point of any subset), ratio sqrt 2.
+ * g->G = 0 (no guard: every ML/REML refit exact) when the grid would be
+ * too long or the data degenerate.  Returns -1 on allocation failure. */
+static int grid_build(l1o_grid *g, eqkind kind, const double *y, const double *c,
+                      const double *v, size_t k)
+{
+    memset(g, 0, sizeof *g);
+    g->kind = kind;
+    double ymin = y[0], ymax = y[0], vmin = v[0];
+    for (size_t j = 1; j < k; j++) {
+        ymin = fmin(ymin, y[j]);
+        ymax = fmax(ymax, y[j]);
+        vmin = fmin(vmin, v[j]);
+    }
+    double R = ymax - ymin;
+    if (!(R > 0) || !(vmin > 0) || !isfinite(R * R)) return 0;
+    g->vmin = vmin;
+    double T = (kind == EQ_REML ? 2.0 : 1.0) * R * R;
+    if (kind == EQ_REML)
+        for (int it = 0; it < 64 && !(full_score(kind, c, v, k, vmin, T) < 0); it++) T *= 2.0;
+    T *= 4.0;
+    if (!isfinite(T)) return 0;
+    int G = 2;
+    for (double t = 0.01 * vmin; t < T && G <= GRID_MAX; t *= GRID_RATIO) G++;
+    if (G > GRID_MAX) return 0;
+    double *mem = calloc((size_t)G * 8, sizeof *mem);
+    if (!mem) return -1;
+    g->t = mem;
+    g->U1 = mem + G;
+    g->U2 = mem + 2 * G;
+    g->A = mem + 3 * G;
+    g->B = mem + 4 * G;
+    g->C = mem + 5 * G;
+    g->Aa = mem + 6 * G;
+    g->Ba = mem + 7 * G;
+    g->t[0] = 0.0;
+    double t = 0.01 * vmin;
+    for (int j = 1; j < G - 1; j++, t *= GRID_RATIO) g->t[j] = t;
+    g->t[G - 1] = fmax(T, g->t[G - 2] * GRID_RATIO);
+    for (size_t i = 0; i < k; i++) {
+        const double vi = v[i], ci = c[i], ai = fabs(ci);
+        for (int j = 0; j < G; j++) {
+            double u = vmin / (vi + g->t[j]), u2 = u * u;
+            g->U1[j] += u;
+            g->U2[j] += u2;
+            g->A[j] += u * ci;
+            g->B[j] += u2 * ci;
+            g->C[j] += u2 * ci * ci;
+            g->Aa[j] += u * ai;
+            g->Ba[j] += u2 * ai;
+        }
+    }
+    /* recursive summation of k terms: error <= (k - 1) eps sum |terms|;
+     * the downdate adds one rounding, the score's formula a few more */
+    g->cerr = ((double)k + 16.0) * DBL_EPSILON;
+    g->G = G;
+    return 0;
+}
+
+/* 1 when the refit without i has one local maximum on the grid and the
+ * fast root `root` lies in its cell; 0 sends the refit to the exact path. */
+static int grid_ok(const l1o_grid *g, const double *v, const double *c, size_t i, double root)
+{
+    if (!g || g->G == 0) return 0;
+    const double vmin = g->vmin, vi = v[i], ci = c[i], e = g->cerr;
+    int pos = 1, cell = -1;
+    for (int j = 0; j < g->G; j++) {
+        double u = vmin / (vi + g->t[j]), u2 = u * u;
+        double U1 = g->U1[j] - u, U2 = g->U2[j] - u2, A = g->A[j] - u * ci,
+               B = g->B[j] - u2 * ci, C = g->C[j] - u2 * ci * ci;
+        double sc = grid_score(g->kind, vmin, U1, U2, A, B, C);
+        /* rounding bound of sc from the full sums (the refit's terms are
+         * at most those): the sums, then mu's error through d sc/d mu */
+        double mu = A / U1, amu = fabs(mu);
+        double dmu = e * (g->Aa[j] + amu * g->U1[j]) / U1;
+        double err = e * (g->C[j] + 2.0 * amu * g->Ba[j] + mu * mu * g->U2[j] +
+                          vmin * (g->U1[j] + g->U2[j] / U1)) +
+                     2.0 * (g->Ba[j] + amu * g->U2[j]) * dmu;
+        if (!isfinite(sc) || !isfinite(err) || !(fabs(sc) > err)) return 0;
+        if (j == 0 && sc < 0) return 0;
+        if (sc < 0 && pos) { pos = 0; cell = j; }
+        else if (sc > 0 && !pos) return 0; /* - to +: a second local maximum */
+    }
+    if (pos || cell < 1) return 0; /* not negative at the top */
+    return root >= g->t[cell - 1] && root <= g->t[cell];
+}
+
 static void eq_from(eqkind kind, const qstats *ps, double kk, double *g, double *dg, double *fisher)
 {
     switch (kind) {
@@ -260,8 +423,8 @@ static int solve(const l1o_sums *s, size_t i, eqkind kind, double kk, const mp_p
 }
 
 /* One refit without study i; 0 done, -1 left to the exact path. */
-static int refit(const l1o_sums *s, size_t i, const mp_pool_opts *o, double zc, double tc,
-                 mp_pool_result *r)
+static int refit(const l1o_sums *s, const double *v, size_t i, const mp_pool_opts *o, double zc,
+                 double tc, mp_pool_result *r)
 {
     if (i == s->fimax && !(s->fmax2 >= 1e-60 * s->fmax)) return -1; /* as in sums_at */
     const size_t k = s->k - 1;
@@ -302,6 +465,8 @@ static int refit(const l1o_sums *s, size_t i, const mp_pool_opts *o, double zc, 
             return -1; /* tau2 = 0 or pool.c's interior-mode check: exact path */
         }
         if (solve(s, i, kind, kk, o, &tau2, &r->niter) != 0) return -1;
+        /* ML/REML: the fast root must be the global maximum (issue 11) */
+        if (kind != EQ_EB && !grid_ok(s->grid, v, s->c, i, tau2)) return -1;
         break;
     }
     default: return -1; /* HE, SJ: the exact path */
@@ -375,13 +540,22 @@ mp_status mp_l1o_fast(const double *y, const double *v, size_t k, const mp_pool_
         return MP_FAIL(MP_ENOMEM);
     }
     build(s, y, v, k, t0, u, c, fu);
+    l1o_grid grid;
+    if (o->method == MP_METHOD_ML || o->method == MP_METHOD_REML) {
+        if (grid_build(&grid, o->method == MP_METHOD_REML ? EQ_REML : EQ_ML, y, c, v, k) != 0) {
+            free(u); free(c); free(fu); free(s);
+            return MP_FAIL(MP_ENOMEM);
+        }
+        s->grid = &grid;
+    }
     double alpha = 1.0 - o->level / 100.0, df = (double)k - 2.0;
     double zc = gsl_cdf_ugaussian_Qinv(alpha / 2.0);
     double tc = o->test == MP_TEST_KNHA ? gsl_cdf_tdist_Qinv(alpha / 2.0, df) : NAN;
     for (size_t i = 0; i < k; i++) {
-        done[i] = refit(s, i, o, zc, tc, &rows[i]) == 0;
+        done[i] = refit(s, v, i, o, zc, tc, &rows[i]) == 0;
         *ndone += done[i];
     }
+    if (s->grid) free(grid.t);
     free(u);
     free(c);
     free(fu);
