@@ -74,7 +74,17 @@ static void add(para *p, const char *u, const char *a, ...)
     va_list ap;
     va_start(ap, a);
     char tmp[2048];
+    /* fmt is u or a: u is checked against the arguments by the attribute
+     * above, and every a is the ASCII spelling of its u with the same
+     * conversions, so the non-literal format is safe here */
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+#endif
     int m = vsnprintf(tmp, sizeof tmp, fmt, ap);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
     va_end(ap);
     if (m < 0 || p->oom) return;
     size_t need = p->n + (size_t)m + 1;
