@@ -22,6 +22,7 @@
 #include "status.h"
 #include "pool.h"
 #include "table.h"
+#include "robust.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -111,6 +112,20 @@ MP_EXPORT mp_status mp_mv_profile_ci(const double *y, const double *v, const dou
 
 /** The marginal covariance V of the rows rows[0..n-1] (n x n, column-major)
  *  at variance components sigma2: diag(v) + sum_r sigma2_r [same level]. */
+/** 1 if every level of every random component of re lies within one
+ *  cluster (cluster[i] of the k rows), 0 if not, -1 when out of memory. */
+MP_EXPORT int mp_mv_nested_in(const mp_mv_random *re, const size_t *cluster, size_t k);
+
+/** mp_robust() for an rma.mv fit (metafor's robust() on rma.mv): the
+ *  model's marginal covariance as the working covariance, weight scale 1.
+ *  The random effects must be nested in the clusters: MP_EDOM if not;
+ *  otherwise as mp_robust(). */
+MP_EXPORT mp_status mp_robust_mv(const double *X, const double *y, const double *v,
+                                 const mp_mv_random *re, const double *sigma2, size_t k, size_t p,
+                                 const double *beta, const size_t *cluster, size_t J,
+                                 mp_vcov_type type, size_t b0, double level,
+                                 mp_robust_result *out);
+
 MP_EXPORT void mp_mv_marginal(const mp_mv_random *re, const double *v, const double *sigma2,
                               const size_t *rows, size_t n, double *V);
 

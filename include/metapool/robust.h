@@ -57,6 +57,14 @@ MP_EXPORT mp_status mp_robust(const double *X, const double *y, size_t k, size_t
                               mp_vblock_fn vblock, void *ctx, double w_scale, mp_vcov_type type,
                               size_t b0, double level, mp_robust_result *out);
 
+/** mp_robust() for an rma.uni fit (metafor's robust(fit, cluster)): working
+ *  covariance diag(v + tau2), clubSandwich's weight scale mean(1/(v + tau2)).
+ *  Returns as mp_robust(). */
+MP_EXPORT mp_status mp_robust_uni(const double *X, const double *y, const double *v, double tau2,
+                                  size_t k, size_t p, const double *beta, const size_t *cluster,
+                                  size_t J, mp_vcov_type type, size_t b0, double level,
+                                  mp_robust_result *out);
+
 /** Satterthwaite df of the contrast c'beta (c: p values): J - p for CR1,
  *  clubSandwich's Satterthwaite approximation for CR2 (as for a coefficient,
  *  with the contrast in place of the unit vector).  NaN on bad input. */

@@ -48,42 +48,6 @@ static const cli_spec reg_spec = {
 
 
 
-/* Working covariance of rma.uni rows: diag(v + tau2). */
-typedef struct uni_ctx { const double *v; double tau2; } uni_ctx;
-static void uni_vblock(void *ctx, const size_t *rows, size_t n, double *V)
-{
-    const uni_ctx *u = ctx;
-    for (size_t a = 0; a < n; a++)
-        for (size_t b = 0; b < n; b++) V[a + b * n] = a == b ? u->v[rows[a]] + u->tau2 : 0.0;
-}
-
-/* Working covariance of rma.mv rows. */
-typedef struct mv_ctx { const mp_mv_random *re; const double *v; const double *sigma2; } mv_ctx;
-static void mv_vblock(void *ctx, const size_t *rows, size_t n, double *V)
-{
-    const mv_ctx *m = ctx;
-    mp_mv_marginal(m->re, m->v, m->sigma2, rows, n, V);
-}
-
-/* 1 if every level of every component lies within one cluster. */
-static int nested_in(const mp_mv_random *re, const size_t *cl, size_t k)
-{
-    for (size_t r = 0; r < re->ncomp; r++) {
-        size_t *first = malloc((re->nlev[r] ? re->nlev[r] : 1) * sizeof *first);
-        if (!first) return 0;
-        for (size_t l = 0; l < re->nlev[r]; l++) first[l] = (size_t)-1;
-        int ok = 1;
-        for (size_t i = 0; i < k && ok; i++) {
-            size_t l = re->level[r][i];
-            if (first[l] == (size_t)-1) first[l] = cl[i];
-            else ok = first[l] == cl[i];
-        }
-        free(first);
-        if (!ok) return 0;
-    }
-    return 1;
-}
-
 static int run(const char *cmd, cli_common *c, int pool_mode)
 {
     const char *formula = pool_mode ? "1" : c->mods;
@@ -275,22 +239,18 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
             goto out;
         }
         mp_vcov_type vt = c->vcov ? (mp_vcov_type)c->vcov : MP_VCOV_CR1;
-        uni_ctx uc = {d.v, r.tau2};
-        mv_ctx mc = {&re, d.v, mv.sigma2};
-        double wsc = 1;
-        if (c->random) {
-            if (!nested_in(&re, cl, d.k)) {
-                cli_errorf(cmd, "--cluster %s: the random effects of --random %s are not nested in the "
-                           "clusters", c->cluster, c->random);
-                status = CLI_USAGE;
-                goto out;
-            }
-        } else {
-            wsc = 0;
-            for (size_t i = 0; i < d.k; i++) wsc += 1 / (d.v[i] + r.tau2) / (double)d.k;
+        if (c->random && mp_mv_nested_in(&re, cl, d.k) == 0) {
+            cli_errorf(cmd, "--cluster %s: the random effects of --random %s are not nested in the "
+                       "clusters", c->cluster, c->random);
+            status = CLI_USAGE;
+            goto out;
         }
-        s = mp_robust(d.X, d.y, d.k, d.p, r.beta, cl, J, c->random ? mv_vblock : uni_vblock,
-                      c->random ? (void *)&mc : (void *)&uc, wsc, vt, d.intercept ? 1 : 0, r.level, &rb);
+        if (c->random)
+            s = mp_robust_mv(d.X, d.y, d.v, &re, mv.sigma2, d.k, d.p, r.beta, cl, J, vt,
+                             d.intercept ? 1 : 0, r.level, &rb);
+        else
+            s = mp_robust_uni(d.X, d.y, d.v, r.tau2, d.k, d.p, r.beta, cl, J, vt,
+                              d.intercept ? 1 : 0, r.level, &rb);
         if (s != MP_OK) {
             cli_errorf(cmd, "%s: cluster-robust inference failed: %s%s", mp_table_name(t), mp_strerror(s),
                        s == MP_ETOOFEW || s == MP_EINVAL ? " (CR1 needs more clusters than coefficients, "
