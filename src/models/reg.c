@@ -539,24 +539,26 @@ static mp_status wald(const mp_reg_result *r, size_t b0, double *out)
     return st;
 }
 
-static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
+/* The FE quantities the estimators and the SEs of tau^2 need. */
+typedef struct fe_stats {
+    double QE;      /* residual Q under the weights 1/v */
+    double trP;     /* tr(P) at tau2 = 0 */
+    double trPP;    /* tr(PP) at tau2 = 0 */
+    double sw;      /* sum of 1/v */
+} fe_stats;
+
+/* Step 2 of a fit: tau^2 by the estimator o->method from the FE
+ * quantities; *se2 its variance for HE and SJ (NaN otherwise).  Negative
+ * closed forms are truncated at 0 (MP_WARN_TRUNC). */
+static mp_status estimate_tau2(regws *ws, const fe_stats *f, const mp_reg_opts *o,
+                               mp_reg_result *r, double *tau2_out, double *se2_out)
 {
     const size_t k = ws->k, p = ws->p;
     const double kk = (double)k, df = (double)(k - p);
     const double *y = ws->y, *v = ws->v;
     const mp_method m = o->method;
+    const double QE = f->QE, trP_fe = f->trP, sw_fe = f->sw;
     mp_status st;
-
-    /* residual heterogeneity under the FE weights 1/v (metafor section 3) */
-    set_weights(ws, 0.0);
-    if ((st = wls(ws)) != MP_OK) return st;
-    const double QE = fmax(0.0, ws->rss), trP_fe = tr_p(ws);
-    const double trPP_fe = tr_ihih(ws, ws->w, ws->w), sw_fe = sum(ws->w, k);
-    r->QE = QE;
-    r->QE_df = df;
-    r->QE_pval = mp_pchisq_upper(QE, df);
-    r->vt = df / trP_fe;
-
     double tau2 = 0.0, se2 = NAN;
     switch (m) {
     case MP_METHOD_FE: break;
@@ -621,13 +623,19 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
     default: return MP_FAIL(MP_EINVAL);
     }
     if (tau2 < 0) { tau2 = 0.0; r->warn |= MP_WARN_TRUNC; }
+    *tau2_out = tau2;
+    *se2_out = se2;
+    return MP_OK;
+}
 
-    /* the fit at the final tau2 */
-    set_weights(ws, tau2);
-    if ((st = wls(ws)) != MP_OK) return st;
-    r->tau2 = tau2;
-
-    /* SE of tau2 as metafor computes it for each estimator (section 2) */
+/* Step 4: the SE of tau^2 as metafor computes it for each estimator
+ * (section 2), and the residual I^2 and H^2. */
+static void heterogeneity(regws *ws, const fe_stats *f, mp_method m, double tau2, double se2,
+                          mp_reg_result *r)
+{
+    const size_t k = ws->k, p = ws->p;
+    const double kk = (double)k, df = (double)(k - p);
+    const double QE = f->QE, trP_fe = f->trP, trPP_fe = f->trPP, sw_fe = f->sw;
     {
         double t = tau2, num = 2.0 * df + 4.0 * t * trP_fe + 2.0 * t * t * trPP_fe;
         switch (m) {
@@ -652,7 +660,15 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
         r->H2 = tau2 / r->vt + 1.0;
     }
 
-    /* coefficients and their covariance (X'WX)^-1 = R^-1 R^-T */
+}
+
+/* Step 5: the coefficients, their covariance (X'WX)^-1 = R^-1 R^-T (knha:
+ * times s2w), z or t tests and CIs, and the omnibus test QM. */
+static mp_status coefficients(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
+{
+    const size_t k = ws->k, p = ws->p;
+    const double df = (double)(k - p);
+    const mp_method m = o->method;
     for (size_t j = 0; j < p; j++) {
         r->beta[j] = ws->beta[j];
         for (size_t i = 0; i < p; i++) r->vb[i + j * p] = i <= j ? ws->A[i + j * k] : 0.0;
@@ -699,7 +715,17 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
         }
     }
 
-    /* pseudo R^2 (section 6): only with an intercept and moderators */
+    return MP_OK;
+}
+
+/* Step 6: pseudo R^2 (section 6): only with an intercept and moderators;
+ * the intercept-only model by the same estimator. */
+static void pseudo_r2(regws *ws, const mp_reg_opts *o, double QE, double tau2, mp_reg_result *r)
+{
+    const size_t k = ws->k, p = ws->p;
+    const double kk = (double)k, df = (double)(k - p);
+    const double *y = ws->y, *v = ws->v;
+    const mp_method m = o->method;
     if (o->intercept && p > 1 && o->r2) {
         if (m == MP_METHOD_FE) {
             /* adjusted R^2 of lm(y ~ X, weights = 1/v): R^2 = 1 - QE/Q0 with
@@ -724,6 +750,36 @@ static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
             }
         }
     }
+}
+
+/* One fit: residual heterogeneity under the FE weights, tau^2, the WLS fit
+ * at tau^2, tau^2's SE with I^2 and H^2, the coefficients with their tests,
+ * and the pseudo R^2. */
+static mp_status fit(regws *ws, const mp_reg_opts *o, mp_reg_result *r)
+{
+    const size_t k = ws->k, p = ws->p;
+    const double df = (double)(k - p);
+    mp_status st;
+
+    /* Step 1: residual heterogeneity under the FE weights 1/v (metafor section 3) */
+    set_weights(ws, 0.0);
+    if ((st = wls(ws)) != MP_OK) return st;
+    fe_stats f = {fmax(0.0, ws->rss), tr_p(ws), tr_ihih(ws, ws->w, ws->w), sum(ws->w, k)};
+    r->QE = f.QE;
+    r->QE_df = df;
+    r->QE_pval = mp_pchisq_upper(f.QE, df);
+    r->vt = df / f.trP;
+
+    double tau2 = 0.0, se2 = NAN;
+    if ((st = estimate_tau2(ws, &f, o, r, &tau2, &se2)) != MP_OK) return st;
+
+    /* Step 3: the fit at the final tau2 */
+    set_weights(ws, tau2);
+    if ((st = wls(ws)) != MP_OK) return st;
+    r->tau2 = tau2;
+    heterogeneity(ws, &f, o->method, tau2, se2, r);
+    if ((st = coefficients(ws, o, r)) != MP_OK) return st;
+    pseudo_r2(ws, o, f.QE, tau2, r);
     return MP_OK;
 }
 
