@@ -309,109 +309,172 @@ void mp_show_text(char *dst, size_t n, const char *s, size_t max)
 }
 
 /* Parse the buffer of t.  On failure fills err. */
-static mp_status parse(mp_table *t, mp_error *err)
+/* The parser's place in the buffer. */
+typedef struct pstate {
+    mp_table *t;                /* the table being filled */
+    char *b;                    /* its text (modified in place) */
+    size_t n;                   /* text length */
+    size_t i;                   /* next byte */
+    size_t line;                /* its line (1-based) */
+    size_t ls;                  /* offset where the current line starts */
+    char d;                     /* the delimiter */
+    unsigned char stop[256];    /* bytes that end an unquoted run */
+    szvec qnl;                  /* line breaks inside quoted cells */
+} pstate;
+
+/* At the start of a line: a line of nothing but blanks is empty and skipped
+ * (a tab is a blank only when it is not the delimiter).  1 if skipped. */
+static int skip_empty_line(pstate *P, int header)
+{
+    const char *b = P->b;
+    size_t k = P->i;
+    while (k < P->n && (b[k] == ' ' || (b[k] == '\t' && (header || P->d != '\t')))) k++;
+    if (k < P->n && b[k] != '\n' && b[k] != '\r') return 0;
+    P->i = k;
+    if (P->i < P->n) {
+        if (b[P->i] == '\r' && P->i + 1 < P->n && b[P->i + 1] == '\n') P->i++;
+        P->i++;
+        P->line++;
+    }
+    P->ls = P->i;
+    return 1;
+}
+
+/* A quoted field opening at q (RFC 4180: "" is a quote; line breaks inside
+ * are kept and remembered); its text is unquoted in place. */
+static mp_status quoted_field(pstate *P, size_t q, mp_error *err)
+{
+    char *b = P->b;
+    size_t w = q, qline = P->line, qcol = q - P->ls + 1;
+    P->i = q + 1;
+    for (;;) {
+        if (P->i >= P->n) {
+            mp_error_set(err, P->t->name, qline, qcol, "unterminated quoted field (opened here)");
+            return MP_FAIL(MP_EPARSE);
+        }
+        char ch = b[P->i];
+        if (ch == '"') {
+            if (P->i + 1 < P->n && b[P->i + 1] == '"') { b[w++] = '"'; P->i += 2; continue; }
+            P->i++;
+            break;
+        }
+        if (ch == '\n' || (ch == '\r' && (P->i + 1 >= P->n || b[P->i + 1] != '\n'))) {
+            if (szvec_push(&P->qnl, P->i)) return MP_FAIL(MP_ENOMEM);
+            P->line++;
+            P->ls = P->i + 1;
+        }
+        b[w++] = b[P->i++];
+    }
+    while (P->i < P->n && b[P->i] == ' ') P->i++;
+    if (P->i < P->n && b[P->i] != P->d && b[P->i] != '\n' && b[P->i] != '\r') {
+        mp_error_set(err, P->t->name, P->line, P->i - P->ls + 1,
+                     "unexpected character '%c' after closing quote", b[P->i]);
+        return MP_FAIL(MP_EPARSE);
+    }
+    b[w] = '\0'; /* w < i: the closing quote's place at least */
+    return MP_OK;
+}
+
+/* One row: its fields' offsets pushed to dst, *nf their number; a data row
+ * may not have more than `rowcells` fields; *eolline, *eolcol place its end. */
+static mp_status parse_row(pstate *P, szvec *dst, int header, size_t rowcells, size_t *nf,
+                           size_t *eolline, size_t *eolcol, mp_error *err)
+{
+    char *b = P->b;
+    const size_t n = P->n;
+    mp_status st;
+    *nf = 0;
+    for (;;) { /* one field per iteration */
+        size_t fstart = P->i, q = P->i;
+        while (q < n && b[q] == ' ') q++; /* blanks before an opening quote */
+        if (q < n && b[q] == '"') {
+            fstart = q;
+            if ((st = quoted_field(P, q, err)) != MP_OK) return st;
+        } else {
+            while (P->i < n && !P->stop[(unsigned char)b[P->i]]) P->i++;
+            if (P->i < n && b[P->i] == '"') {
+                mp_error_set(err, P->t->name, P->line, P->i - P->ls + 1,
+                             "quote inside an unquoted field (quote the whole field and "
+                             "double the quote)");
+                return MP_FAIL(MP_EPARSE);
+            }
+        }
+        (*nf)++;
+        if (!header && *nf > rowcells) {
+            mp_error_set(err, P->t->name, P->line, fstart - P->ls + 1,
+                         "row has more fields than the header's %zu", rowcells);
+            return MP_FAIL(MP_EPARSE);
+        }
+        if (szvec_push(dst, fstart)) return MP_FAIL(MP_ENOMEM);
+        if (P->i < n && b[P->i] == P->d) { b[P->i++] = '\0'; continue; }
+        /* end of line or of input */
+        *eolline = P->line;
+        *eolcol = P->i - P->ls + 1;
+        if (P->i < n && b[P->i] == '\r') { b[P->i++] = '\0'; if (P->i < n && b[P->i] == '\n') P->i++; }
+        else if (P->i < n && b[P->i] == '\n') { b[P->i++] = '\0'; }
+        P->line++;
+        P->ls = P->i;
+        return MP_OK;
+    }
+}
+
+/* Column names: surrounding blanks stripped, duplicates rejected (one pass
+ * with a hash set).  Empty names are allowed (R's write.csv() writes "" over
+ * the row names); such a column cannot be asked for by name. */
+static mp_status check_names(mp_table *t, mp_error *err)
 {
     char *b = t->buf;
-    const size_t n = t->len;
-    size_t i = 0, line = 1, ls = 0, nlines = 0; /* ls: offset where the current line starts */
-    szvec cells = {0}, lines = {0}, starts = {0}, hdr = {0}, qnl = {0};
+    for (size_t j = 0; j < t->ncols; j++) t->hdr[j] = trim_name(b, t->hdr[j], t->delim);
+    const char **nm = malloc(mp_mul_size(t->ncols, sizeof *nm));
+    if (!nm) return MP_FAIL(MP_ENOMEM);
+    for (size_t j = 0; j < t->ncols; j++) nm[j] = b + t->hdr[j];
+    size_t k2 = 0, j = 0;
+    int dup = mp_first_duplicate(nm, t->ncols, &k2, &j);
+    free(nm);
+    if (dup < 0) return MP_FAIL(MP_ENOMEM);
+    if (!dup) return MP_OK;
+    size_t l, c;
+    locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
+    char txt[200];
+    mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
+    mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)", txt,
+                 k2 + 1, j + 1);
+    return MP_FAIL(MP_EPARSE);
+}
+
+/* The whole text, in place: bytes checked, the header (delimiter detected
+ * there), then every row with as many fields as the header; blank lines
+ * skipped; the cells' offsets, lines and row starts recorded. */
+static mp_status parse(mp_table *t, mp_error *err)
+{
+    pstate P;
+    memset(&P, 0, sizeof P);
+    P.t = t;
+    P.b = t->buf;
+    P.n = t->len;
+    P.line = 1;
+    P.d = ',';
+    size_t nlines = 0;
+    szvec cells = {0}, lines = {0}, starts = {0}, hdr = {0};
     mp_status st = MP_OK;
     if (t->nlines) nlines = t->nlines; /* checked as it arrived (slurp) */
     else if ((st = check_binary(t, &nlines, err)) != MP_OK) return st;
 
-    if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB &&
-        (unsigned char)b[2] == 0xBF)
-        i = ls = 3; /* UTF-8 byte-order mark: columns count from after it */
+    if (P.n >= 3 && (unsigned char)P.b[0] == 0xEF && (unsigned char)P.b[1] == 0xBB &&
+        (unsigned char)P.b[2] == 0xBF)
+        P.i = P.ls = 3; /* UTF-8 byte-order mark: columns count from after it */
 
     int header = 1;
-    char d = ',';
-    unsigned char stop[256] = {0}; /* bytes that end an unquoted run */
     size_t rowcells = 0;
-
-    while (i < n) {
-        /* At the start of a line.  A line of nothing but blanks is empty and
-         * ignored (a tab is a blank only when it is not the delimiter). */
-        size_t k = i;
-        while (k < n && (b[k] == ' ' || (b[k] == '\t' && (header || d != '\t')))) k++;
-        if (k >= n || b[k] == '\n' || b[k] == '\r') {
-            i = k;
-            if (i < n) {
-                if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
-                i++;
-                line++;
-            }
-            ls = i;
-            continue;
-        }
+    while (P.i < P.n) {
+        if (skip_empty_line(&P, header)) continue;
         if (header) {
-            t->delim = d = mp_csv_detect_delim(b + i, b + n);
-            stop[(unsigned char)d] = stop['\n'] = stop['\r'] = stop['"'] = 1;
+            t->delim = P.d = mp_csv_detect_delim(P.b + P.i, P.b + P.n);
+            P.stop[(unsigned char)P.d] = P.stop['\n'] = P.stop['\r'] = P.stop['"'] = 1;
         }
-        size_t rowstart = i, rowline = line, nf = 0, eolline = 0, eolcol = 0;
-        szvec *dst = header ? &hdr : &cells;
-        for (;;) { /* one field per iteration */
-            size_t fstart = i, q = i;
-            while (q < n && b[q] == ' ') q++; /* blanks before an opening quote */
-            if (q < n && b[q] == '"') {
-                size_t w = q, qline = line, qcol = q - ls + 1;
-                fstart = q;
-                i = q + 1;
-                for (;;) {
-                    if (i >= n) {
-                        mp_error_set(err, t->name, qline, qcol,
-                                     "unterminated quoted field (opened here)");
-                        st = MP_FAIL(MP_EPARSE);
-                        goto done;
-                    }
-                    char ch = b[i];
-                    if (ch == '"') {
-                        if (i + 1 < n && b[i + 1] == '"') { b[w++] = '"'; i += 2; continue; }
-                        i++;
-                        break;
-                    }
-                    if (ch == '\n' || (ch == '\r' && (i + 1 >= n || b[i + 1] != '\n'))) {
-                        if (szvec_push(&qnl, i)) { st = MP_FAIL(MP_ENOMEM); goto done; }
-                        line++;
-                        ls = i + 1;
-                    }
-                    b[w++] = b[i++];
-                }
-                while (i < n && b[i] == ' ') i++;
-                if (i < n && b[i] != d && b[i] != '\n' && b[i] != '\r') {
-                    mp_error_set(err, t->name, line, i - ls + 1,
-                                 "unexpected character '%c' after closing quote", b[i]);
-                    st = MP_FAIL(MP_EPARSE);
-                    goto done;
-                }
-                b[w] = '\0'; /* w < i: the closing quote's place at least */
-            } else {
-                while (i < n && !stop[(unsigned char)b[i]]) i++;
-                if (i < n && b[i] == '"') {
-                    mp_error_set(err, t->name, line, i - ls + 1,
-                                 "quote inside an unquoted field (quote the whole field and "
-                                 "double the quote)");
-                    st = MP_FAIL(MP_EPARSE);
-                    goto done;
-                }
-            }
-            nf++;
-            if (!header && nf > rowcells) {
-                mp_error_set(err, t->name, line, fstart - ls + 1,
-                             "row has more fields than the header's %zu", rowcells);
-                st = MP_FAIL(MP_EPARSE);
-                goto done;
-            }
-            if (szvec_push(dst, fstart)) { st = MP_FAIL(MP_ENOMEM); goto done; }
-            if (i < n && b[i] == d) { b[i++] = '\0'; continue; }
-            /* end of line or of input */
-            eolline = line;
-            eolcol = i - ls + 1;
-            if (i < n && b[i] == '\r') { b[i++] = '\0'; if (i < n && b[i] == '\n') i++; }
-            else if (i < n && b[i] == '\n') { b[i++] = '\0'; }
-            line++;
-            ls = i;
-            break;
-        }
+        size_t rowstart = P.i, rowline = P.line, nf = 0, eolline = 0, eolcol = 0;
+        st = parse_row(&P, header ? &hdr : &cells, header, rowcells, &nf, &eolline, &eolcol, err);
+        if (st != MP_OK) goto done;
         if (header) {
             t->ncols = rowcells = nf;
             t->hdr_line = rowline;
@@ -423,7 +486,7 @@ static mp_status parse(mp_table *t, mp_error *err)
              * lines, long multi-line quoted cells). */
             size_t rows = nlines > rowline ? nlines - rowline + 1 : 1;
             size_t want = mp_mul_size(rows, nf);
-            if (!want || want > n - i + nf) want = n - i + nf;
+            if (!want || want > P.n - P.i + nf) want = P.n - P.i + nf;
             if (szvec_reserve(&cells, want)) { st = MP_FAIL(MP_ENOMEM); goto done; }
             continue;
         }
@@ -445,7 +508,7 @@ static mp_status parse(mp_table *t, mp_error *err)
         goto done;
     }
     t->hdr = hdr.v; hdr.v = NULL;
-    t->qnl = qnl.v; t->nqnl = qnl.n; qnl.v = NULL;
+    t->qnl = P.qnl.v; t->nqnl = P.qnl.n; P.qnl.v = NULL;
     t->nrows = lines.n;
     if (t->nrows == 0 && !t->header_only) {
         mp_error_set(err, t->name, t->hdr_line, 0, "header but no data rows");
@@ -455,35 +518,13 @@ static mp_status parse(mp_table *t, mp_error *err)
     t->cells = cells.v; cells.v = NULL;
     t->line = lines.v; lines.v = NULL;
     t->rowstart = starts.v; starts.v = NULL;
-    /* Column names: strip surrounding blanks, reject duplicates.  Empty
-     * names are allowed (R's write.csv() writes "" over the row names);
-     * such a column cannot be asked for by name. */
-    for (size_t j = 0; j < t->ncols; j++) t->hdr[j] = trim_name(b, t->hdr[j], d);
-    {
-        const char **nm = malloc(mp_mul_size(t->ncols, sizeof *nm));
-        if (!nm) { st = MP_FAIL(MP_ENOMEM); goto done; }
-        for (size_t j = 0; j < t->ncols; j++) nm[j] = b + t->hdr[j];
-        size_t k2 = 0, j = 0;
-        int dup = mp_first_duplicate(nm, t->ncols, &k2, &j);
-        free(nm);
-        if (dup < 0) { st = MP_FAIL(MP_ENOMEM); goto done; }
-        if (dup) {
-            size_t l, c;
-            locate(t, t->hdr_start, t->hdr_line, t->hdr[j], &l, &c);
-            char txt[200];
-            mp_show_text(txt, sizeof txt, b + t->hdr[j], 60);
-            mp_error_set(err, t->name, l, c, "duplicated column name '%s' (columns %zu and %zu)",
-                         txt, k2 + 1, j + 1);
-            st = MP_FAIL(MP_EPARSE);
-            goto done;
-        }
-    }
+    st = check_names(t, err);
 done:
     free(cells.v);
     free(lines.v);
     free(starts.v);
     free(hdr.v);
-    free(qnl.v);
+    free(P.qnl.v);
     return st;
 }
 
