@@ -114,6 +114,18 @@ typedef struct cli_spec {
     int digits;             /* the command's default for --digits (0: 2) */
 } cli_spec;
 
+/* The commands' interfaces (specs.c). */
+extern const cli_spec pool_spec;
+extern const cli_spec escalc_spec;
+extern const cli_spec reg_spec;
+extern const cli_spec traj_spec;
+extern const cli_spec batch_spec;
+extern const cli_spec leave1out_spec;
+extern const cli_spec cumul_spec;
+extern const cli_spec influence_spec;
+extern const cli_spec bias_spec;
+extern const cli_spec gosh_spec;
+
 void cli_common_init(cli_common *c);
 /* The multilevel model of `pool --random` (intercept only; cmd_reg.c). */
 int cli_reg_multilevel_pool(cli_common *c);

@@ -19,41 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const cli_optuse batch_opts[] = {
-    {OPT_GROUP, NULL, "--group COL is required (the column whose values define the analyses)"},
-    {OPT_SET_EFFECTS, NULL, NULL},
-    {OPT_SET_MODEL, NULL, NULL},
-    {OPT_SET_ITER, NULL, NULL},
-    {OPT_THREADS, "threads [the number of online CPUs]; with --sorted one of them\n"
-                  "parses the next block while the others fit", NULL},
-    {OPT_SORTED, "the rows of each group are contiguous: the file is streamed in\n"
-                 "blocks and memory stays bounded by the largest group (plus a\n"
-                 "filter of at most 16 MiB); a group that appears again after\n"
-                 "another group is an error (exit 2), found exactly with the\n"
-                 "help of a temporary file of the group names in $TMPDIR [/tmp]", NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec batch_spec = {
-    "batch",
-    "Many independent meta-analyses at once: one per value of --group COL,\n"
-    "         each with the numbers `metapool pool` gives for the same rows.",
-    "metapool batch [OPTIONS] --group COL FILE     (FILE '-' reads standard input)",
-    batch_opts,
-    "Output:  CSV on standard output, one row per group in order of first appearance:\n"
-    "         group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n"
-    "         Numbers at full precision (%.17g); NA where a value is undefined (Q, I2,\n"
-    "         H2 for k = 1; the prediction interval for FE; tau2 and the prediction\n"
-    "         interval for --method MH and PETO, which read the whole file).\n"
-    "         k counts the rows used.\n"
-    "         status is 'ok', 'no_studies' (every row of the group was left out),\n"
-    "         'not_converged' (the tau2 estimator did not converge), 'not_estimable'\n"
-    "         (--method MH/PETO: no events in one group) or 'failed'; the\n"
-    "         numbers of such a group are NA and a warning on standard error names it.\n"
-    "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
-    "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
-    "         --sorted, rows for the groups before the error may already be written,\n"
-    "         and for a group that comes back, rows of groups after it too).\n", 0};
-
 /* Rows read per block in --sorted mode (plus the rest of the last group). */
 #define BATCH_BLOCK_ROWS ((size_t)1 << 16)
 

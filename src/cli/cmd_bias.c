@@ -11,36 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_optuse bias_opts[] = {
-    {OPT_SET_EFFECTS, NULL, NULL},
-    {OPT_METHOD, "FE, DL, HE, HS, HSk, SJ, ML, REML, EB or PM [REML]\n"
-                 "(the selection model is always fitted by ML, or FE)", NULL},
-    {OPT_TEST, "z or knha: the test of Egger's rma model [z]", NULL},
-    {OPT_LEVEL, NULL, NULL},
-    {OPT_PREDICTOR, NULL, NULL}, {OPT_EGGER_MODEL, NULL, NULL}, {OPT_ESTIMATOR, NULL, NULL},
-    {OPT_STEPS, NULL, NULL},
-    {OPT_FORMAT, NULL, NULL},
-    {OPT_PLOT, "also draw the funnel plot to FILE (.svg, .png or .pdf)", NULL},
-    {OPT_CONTOURS, NULL, NULL},
-    {OPT_DIGITS, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_ASCII, NULL, NULL},
-    {OPT_SET_ITER, NULL, NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec bias_spec = {
-    "bias",
-    "Small-study effects and publication bias (metafor's regtest, ranktest,\n"
-    "         trimfill, fsn, selmodel): Egger's and Begg's tests, trim and fill,\n"
-    "         fail-safe N, PET-PEESE and a step-function selection model.",
-    "metapool bias [OPTIONS] FILE     (FILE '-' reads standard input)",
-    bias_opts,
-    "Asymmetry tests have little power with fewer than 10 studies: a warning\n"
-    "says so (Cochrane Handbook 10.4.3.1).  Sample sizes for --predictor ni,\n"
-    "ninv, sqrtni, sqrtninv come from a column ni, or n1i + n2i, or the four\n"
-    "cells ai, bi, ci, di.\n"
-    "Exit status: 0 success; 1 a fit or an optimiser did not converge (the\n"
-    "other results are still printed) or no model could be fitted; 2 bad usage\n"
-    "or input.\n", 0};
-
 /* Sample sizes of the used rows, from ni, n1i + n2i or ai + bi + ci + di;
  * NULL when the table has none of these (or a value is missing). */
 static double *sample_sizes(const mp_table *t, const mp_effects *e)

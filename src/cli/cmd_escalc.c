@@ -7,23 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_optuse escalc_opts[] = {
-    {OPT_SET_EFFECTS, NULL, NULL},
-    {OPT_LEVEL, "confidence level of ci_lb/ci_ub input columns [95]", NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec escalc_spec = {
-    "escalc",
-    "Compute effect sizes (yi) and sampling variances (vi) as metafor's escalc()\n"
-    "         and write the input back as CSV with yi and vi (replaced or appended).",
-    "metapool escalc [OPTIONS] FILE     (FILE '-' reads standard input)",
-    escalc_opts,
-    "Rows left out get yi and vi NA and a warning naming the row: a required cell\n"
-    "that is NA, and with --drop00 yes a 2x2 (or rate) table with no events (or no\n"
-    "non-events) in both arms.  An empty required cell is an error.  Tables with a\n"
-    "zero cell get 1/2 added to every cell (OR, RR, RD, PETO; likewise PR, PLN, PLO,\n"
-    "IR, IRLN, IRR, IRD), as metafor does; PAS, PFT, IRS, IRFT add nothing.\n", 0};
-
 /* A number cell without its surrounding blanks: the cell itself when it has
  * none, else a copy in buf; NULL when the copy does not fit (the caller
  * then formats the value instead). */

@@ -14,32 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const cli_optuse gosh_opts[] = {
-    {OPT_METHOD, "FE, DL or REML (REML fits every subset iteratively: use FE or DL\n"
-                 "for k above about 22) [REML]", NULL},
-    {OPT_SUBSETS, NULL, NULL},   {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
-    {OPT_OUT, NULL, NULL},       {OPT_EXACT_QUANTILES, NULL, NULL},
-    {OPT_PLOT, "draw estimate against I^2 as a hexagonal-bin density to FILE (.svg)", NULL},
-    {OPT_HIGHLIGHT, NULL, NULL}, {OPT_SET_EFFECTS, NULL, NULL},    {OPT_STUDY, NULL, NULL},
-    {OPT_FORMAT, "table or json [table]", NULL},
-    {OPT_DIGITS, "decimals shown in the table [3]", NULL},
-    {OPT_SET_ITER, NULL, NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec gosh_spec = {
-    "gosh",
-    "GOSH (metafor's gosh()): the model fitted to every non-empty subset of\n"
-    "         the k studies (all 2^k - 1 up to k = 30), or to N random subsets;\n"
-    "         summaries of the estimate and I^2, and per study the mean over the\n"
-    "         subsets with and without it.",
-    "metapool gosh [OPTIONS] FILE     (FILE '-' reads standard input)",
-    gosh_opts,
-    "FE and DL use metafor's closed form (H^2 = Q/(k-1), which can be below 1).\n"
-    "Quantiles are exact up to 2^22 subsets, from a 65536-bin histogram above\n"
-    "(the JSON's quantile_error bounds the difference) unless --exact-quantiles.\n"
-    "Exit status: 0 success; 1 the analysis failed (fewer than 2 studies, fits\n"
-    "that did not converge); 2 bad usage or input.\n", 3};
-
 /* --out: rows streamed as CSV */
 typedef struct {
     FILE *f;

@@ -14,30 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_optuse influence_opts[] = {
-    {OPT_MODS, "moderator columns (a,b or a + b, factor(COL)) for a meta-regression,\n"
-               "as `metapool reg --mods` [none: the intercept-only model]",
-     NULL},
-    {OPT_SET_EFFECTS, NULL, NULL},
-    {OPT_SET_MODEL, NULL, NULL},
-    {OPT_STUDY, NULL, NULL}, {OPT_FORMAT, NULL, NULL},
-    {OPT_PLOT, "also draw the Baujat plot as SVG to FILE", NULL},
-    {OPT_DIGITS, "decimals shown in the table [4]", NULL}, {OPT_ASCII, NULL, NULL},
-    {OPT_SET_ITER, NULL, NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec influence_spec = {
-    "influence",
-    "Influence diagnostics per study (metafor's influence()): externally\n"
-    "         studentized residuals, DFFITS, Cook's distance, covariance ratio,\n"
-    "         tau2 and QE with the study deleted, hat values, weights, DFBETAS;\n"
-    "         influential studies marked (metafor's rule); the Baujat plot's\n"
-    "         coordinates (metafor's baujat()).",
-    "metapool influence [--mods a,b] [OPTIONS] FILE  (FILE '-' is standard input)",
-    influence_opts,
-    "Exit status: 0 success; 1 the model could not be fitted (a refit that fails\n"
-    "leaves its row NA and is named on stderr); 2 bad usage or input.\n", 4};
-
 int cmd_influence(int argc, char **argv)
 {
     const char *cmd = "influence";

@@ -13,42 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SENS_COMMON_OPTS                                                                   \
-    {OPT_SET_EFFECTS, NULL, NULL},          \
-    {OPT_SET_MODEL, NULL, NULL},             \
-    {OPT_STUDY, NULL, NULL}, {OPT_FORMAT, NULL, NULL},                                     \
-    {OPT_PLOT, "also draw the forest plot of the rows as SVG to FILE", NULL},              \
-    {OPT_DIGITS, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_ASCII, NULL, NULL},           \
-    {OPT_MAXITER, NULL, NULL}, {OPT_TOL, NULL, NULL}
-
-static const cli_optuse leave1out_opts[] = {SENS_COMMON_OPTS, {0, NULL, NULL}};
-static const cli_optuse cumul_opts[] = {
-    {OPT_ORDER, "add the studies in the order of the numeric column COL\n"
-                "(ties keep file order; NA last, as R's order())",
-     "--order is required (the column that orders the studies, e.g. --order year)"},
-    {OPT_DECREASING, NULL, NULL},
-    SENS_COMMON_OPTS,
-    {0, NULL, NULL}};
-
-static const char sens_notes[] =
-    "Exit status: 0 success; 1 a fit could not be done (too few studies, no\n"
-    "convergence: the row is shown as NA and named on stderr); 2 bad usage or input.\n";
-
-static const cli_spec leave1out_spec = {
-    "leave1out",
-    "Leave-one-out analysis (metafor's leave1out()): the model refitted k times,\n"
-    "         each time without one study; a forest table of the k results\n"
-    "         against the result of all studies.",
-    "metapool leave1out [OPTIONS] FILE     (FILE '-' reads standard input)",
-    leave1out_opts, sens_notes, 0};
-
-static const cli_spec cumul_spec = {
-    "cumul",
-    "Cumulative meta-analysis (metafor's cumul()): studies added one at a time\n"
-    "         in the order of --order COL, the model refitted after each.",
-    "metapool cumul --order COL [--decreasing] [OPTIONS] FILE",
-    cumul_opts, sens_notes, 0};
-
 /* The --order keys of the packed rows: numbers; NA (or empty) sorts last
  * with a warning, text is an input error naming file:line:col. */
 static int order_keys(const char *cmd, const mp_table *t, const cli_packed *p, const char *col,

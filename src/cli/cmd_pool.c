@@ -9,28 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_optuse pool_opts[] = {
-    {OPT_SET_EFFECTS, NULL, NULL},
-    {OPT_SET_MODEL, NULL, NULL},
-    {OPT_BY, NULL, NULL},      {OPT_TAU2, NULL, NULL},    {OPT_STUDY, NULL, NULL},
-    {OPT_FORMAT, NULL, NULL},
-    {OPT_PLOT, NULL, NULL},    {OPT_COMPARE, NULL, NULL}, {OPT_WIDTH, NULL, NULL},
-    {OPT_DIGITS, NULL, NULL},  {OPT_TRANSF, NULL, NULL},  {OPT_ASCII, NULL, NULL},
-    {OPT_METHODS, NULL, NULL}, {OPT_SET_ITER, NULL, NULL},
-    {OPT_PERMUTATIONS, "permutation test of the estimate (metafor's permutest(): sign flips):\n"
-                       "N random ones or exact (all 2^k, k <= 24; used anyway when 2^k <= N)", NULL},
-    {OPT_SEED, NULL, NULL},    {OPT_THREADS, NULL, NULL},
-    {OPT_LABELS, NULL, NULL},  {OPT_FAVOURS, NULL, NULL}, {OPT_XLAB, NULL, NULL},
-    {OPT_TITLE, NULL, NULL},   {OPT_DPI, NULL, NULL},
-    {OPT_RANDOM, NULL, NULL},  {0, NULL, NULL}};
-
-static const cli_spec pool_spec = {
-    "pool",
-    "Fixed- and random-effects meta-analysis with heterogeneity statistics\n"
-    "         (metafor's rma()), printed as a forest-plot table.",
-    "metapool pool [OPTIONS] FILE     (FILE '-' reads standard input)",
-    pool_opts, NULL, 0};
-
 /* Groups of rows for --by: numeric values sort numerically, otherwise
  * groups keep the order of first appearance. */
 typedef struct group_index {

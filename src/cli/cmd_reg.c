@@ -12,42 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_optuse reg_opts[] = {
-    {OPT_MODS, "moderators as an R formula: a,b or a + b, a*b, a:b, I(x^2),\n"
-               "factor(COL), - 1.  A numeric column enters as it is; a text\n"
-               "column (or factor(COL)) becomes dummy variables, levels sorted as\n"
-               "R's factor() sorts them (English UTF-8 locale: asia < EU < US), the\n"
-               "first the reference.  Rows with a missing (NA) moderator are left out.",
-     "--mods is required (moderator columns, e.g. --mods ablat,alloc)"},
-    {OPT_SET_EFFECTS, NULL, NULL},
-    {OPT_METHOD, NULL, NULL},
-    {OPT_TEST, "z or knha (Knapp-Hartung: t and F tests on k-p df) [z]", NULL},
-    {OPT_LEVEL, NULL, NULL},
-    {OPT_FORMAT, "table, json or csv (the coefficient table) [table]", NULL},
-    {OPT_DIGITS, "decimals shown in the table [4]", NULL},
-    {OPT_MAXITER, "iteration limit of REML, ML, EB and PM [1000]", NULL},
-    {OPT_PERMUTATIONS, "permutation tests of the coefficients and QM (metafor's permutest():\n"
-                       "permuted rows of the moderators): N random orderings or exact\n"
-                       "(every distinct one, k <= 10; used anyway when there are at most N)", NULL},
-    {OPT_SEED, NULL, NULL}, {OPT_THREADS, NULL, NULL},
-    {OPT_RANDOM, NULL, NULL}, {OPT_CLUSTER, NULL, NULL}, {OPT_VCOV, NULL, NULL},
-    {OPT_PREDICT, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_METHODS, NULL, NULL},
-    {OPT_PLOT, "bubble plot as SVG: effects against the one moderator column,\n"
-               "area by weight, the fitted line with its CI (group means for a factor)", NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec reg_spec = {
-    "reg",
-    "Mixed-effects meta-regression (metafor's rma(yi, vi, mods = ~ a + b)):\n"
-    "         coefficients with tests and CIs, residual heterogeneity (QE), the\n"
-    "         omnibus test of the moderators (QM), pseudo R^2, I^2 and H^2.",
-    "metapool reg --mods a,b [OPTIONS] FILE  (FILE '-' is standard input)",
-    reg_opts,
-    "Exit status: 0 success; 1 the model could not be fitted (no convergence,\n"
-    "collinear moderators, no more studies than coefficients); 2 bad usage or input.\n", 4};
-
-
-
 static int run(const char *cmd, cli_common *c, int pool_mode)
 {
     const char *formula = pool_mode ? "1" : c->mods;

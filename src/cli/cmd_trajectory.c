@@ -13,30 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_optuse traj_opts[] = {
-    {OPT_TIME, NULL, "--time COL is required (the column with the time of each effect)"},
-    {OPT_MODEL, NULL, NULL},   {OPT_STRUCT, NULL, NULL},   {OPT_PHI, NULL, NULL},
-    {OPT_STUDY, "study column [study]", NULL},
-    {OPT_MEASURE, NULL, NULL}, {OPT_VTYPE, "variance of Hedges' g: LS, UB, RevMan, CMA [LS]", NULL},
-    {OPT_DROP00, NULL, NULL},  {OPT_LEVEL, NULL, NULL},
-    {OPT_FORMAT, "table or json [table]", NULL},
-    {OPT_PLOT, "draw the trajectory to FILE: .svg, .png or .pdf by the\n"
-               "extension (PNG and PDF need a build with librsvg and cairo)", NULL},
-    {OPT_DPI, NULL, NULL},     {OPT_TITLE, "title of the plot [Trajectory: FILE]", NULL},
-    {OPT_TIME_UNIT, NULL, NULL},
-    {OPT_MAXITER, "iteration limit of the optimiser [1000]", NULL},
-    {OPT_DIGITS, NULL, NULL},
-    {0, NULL, NULL}};
-
-static const cli_spec traj_spec = {
-    "trajectory",
-    "Time-trajectory fit: effects measured at several times in the same\n"
-    "         studies (metafor's rma.mv(yi, V, mods, random = ~ time | study), REML),\n"
-    "         beside separate pooled analyses per time window.",
-    "metapool trajectory [OPTIONS] --time COL FILE   (FILE '-' reads standard input)",
-    traj_opts, NULL, 0};
-
-
 typedef struct traj_args {
     cli_common c;          /* shared options */
     mp_traj_opts o;        /* fit options */
