@@ -278,8 +278,10 @@ MP_EXPORT void mp_report_mv_pool_table(FILE *f, const mp_reg_result *r,
  *  design was built from; transf labels the effect axis on the exp scale;
  *  rb (or NULL): a robust fit whose covariance and per-point df the band
  *  uses (mp_robust_predict()).
- *  MP_OK; MP_EINVAL (not an .svg path, no single column to plot against:
- *  err says why); MP_EIO (cannot write); MP_ENOMEM. */
+ *  The picture's format is path's extension (.svg, or .png/.pdf rendered
+ *  by mp_report_render at MP_REPORT_DPI).
+ *  MP_OK; MP_EINVAL (no single column to plot against: err says why; an
+ *  unknown extension); MP_EIO (cannot write); MP_ENOMEM. */
 MP_EXPORT mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_design *d,
                                          const double *beta, const double *vb, double level,
                                          double df, double tau2, int transf,

@@ -62,14 +62,7 @@ static int run(const char *cmd, cli_common *c, int pool_mode)
                    c->rep.by ? "--by" : c->compare ? "--compare" : c->plot ? "--plot" : "--format csv");
         return CLI_USAGE;
     }
-    if (c->plot && !pool_mode) {
-        size_t pl = strlen(c->plot);
-        if (pl < 4 || strcmp(c->plot + pl - 4, ".svg") != 0) {
-            cli_errorf(cmd, "--plot %s: the bubble plot is written as SVG (FILE.svg)", c->plot);
-            return CLI_USAGE;
-        }
-        if (cli_check_writable(cmd, c->plot) != 0) return CLI_USAGE;
-    }
+    if (c->plot && !pool_mode && cli_check_writable(cmd, c->plot) != 0) return CLI_USAGE;
     int status = cli_load(cmd, c->file, c, &t, &e);
     if (status != CLI_OK) return status;
 

@@ -74,7 +74,7 @@ static const cli_optuse reg_opts[] = {
     {OPT_SEED, NULL, NULL}, {OPT_THREADS, NULL, NULL},
     {OPT_RANDOM, NULL, NULL}, {OPT_CLUSTER, NULL, NULL}, {OPT_VCOV, NULL, NULL},
     {OPT_PREDICT, NULL, NULL}, {OPT_TRANSF, NULL, NULL}, {OPT_METHODS, NULL, NULL},
-    {OPT_PLOT, "bubble plot as SVG: effects against the one moderator column,\n"
+    {OPT_PLOT, "bubble plot (.svg, .png or .pdf): effects against the one moderator column,\n"
                "area by weight, the fitted line with its CI (group means for a factor)", NULL},
     {0, NULL, NULL}};
 

@@ -1,4 +1,4 @@
-/* src/report/bubble.c - `reg --plot FILE.svg`: a bubble plot of a meta-regression, in standalone SVG.
+/* src/report/bubble.c - `reg --plot FILE`: a bubble plot of a meta-regression (SVG, or PNG/PDF rendered from it).
  * Copyright (C) 2026 the metapool authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -75,11 +75,6 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
                                double tau2, int transf, const mp_robust_result *rb, mp_error *err)
 {
     if (!path || !t || !d || !beta || !vb || d->k == 0) return MP_FAIL(MP_EINVAL);
-    size_t pl = strlen(path);
-    if (pl < 4 || strcmp(path + pl - 4, ".svg") != 0) {
-        mp_error_set(err, NULL, 0, 0, "the bubble plot is written as SVG: give a FILE.svg ('%.200s')", path);
-        return MP_FAIL(MP_EINVAL);
-    }
     const char *col;
     int factor;
     size_t nlev;
@@ -100,6 +95,8 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
     mp_reg_pred pr;
     memset(&pr, 0, sizeof pr);
     FILE *f = NULL;
+    rp_plot plot;
+    memset(&plot, 0, sizeof plot);
     if (!x || !wt) { st = MP_FAIL(MP_ENOMEM); goto out; }
     double xlo = INFINITY, xhi = -INFINITY, wmax = 0;
     for (size_t i = 0; i < k; i++) {
@@ -150,8 +147,8 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
     double ym = 0.05 * (yhi - ylo > 0 ? yhi - ylo : 1);
     ylo -= ym;
     yhi += ym;
-    f = fopen(path, "w");
-    if (!f) { st = MP_FAIL(MP_EIO); goto out; }
+    if (rp_plot_open(&plot, path) != MP_OK) { st = MP_FAIL(MP_EIO); goto out; }
+    f = plot.f;
     const double pw = W - ML - MR, ph = H - MT - MB;
 #define PX(v) (ML + ((v) - xlo) / (xhi - xlo) * pw)
 #define PY(v) (MT + (yhi - (v)) / (yhi - ylo) * ph)
@@ -224,11 +221,13 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
     fputs("</svg>\n", f);
 #undef PX
 #undef PY
-    if (ferror(f)) st = MP_FAIL(MP_EIO);
-    if (fclose(f) != 0 && st == MP_OK) st = MP_FAIL(MP_EIO);
     f = NULL;
+    {
+        mp_status cs = rp_plot_close(&plot); /* renders PNG or PDF by the extension */
+        if (st == MP_OK) st = cs;
+    }
 out:
-    if (f) fclose(f);
+    if (f) rp_plot_close(&plot);
     if (cells)
         for (size_t g = 0; g < ncell; g++) free(cells[g]);
     free(cells);

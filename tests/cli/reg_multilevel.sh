@@ -67,7 +67,8 @@ grep -q 'class="fit"' "$TMP/b.svg" && grep -q 'class="band"' "$TMP/b.svg" && ok 
 "$BIN" reg "$K" --mods year --random district/school --plot "$TMP/m.svg" >/dev/null 2>&1 &&
     [ "$(grep -c 'class="bubble"' "$TMP/m.svg")" -eq 56 ] && ok || bad "multilevel bubble plot"
 
-expect plot-png 2 "SVG" reg "$BCG" --mods ablat --plot "$TMP/b.png"
+expect plot-gif 2 "FILE.svg, FILE.png or FILE.pdf" reg "$BCG" --mods ablat --plot "$TMP/b.gif"
+"$BIN" reg "$BCG" --mods ablat --plot "$TMP/b.png" >/dev/null 2>&1 && [ "$(head -c 4 "$TMP/b.png" | tail -c 3)" = PNG ] && ok || bad "bubble plot as PNG"
 expect plot-two-columns 2 "one column" reg "$BCG" --mods "ablat + year" --plot "$TMP/b2.svg"
 expect plot-unwritable 2 "cannot write" reg "$BCG" --mods ablat --plot "$TMP/nodir/b.svg"
 expect random-by 2 "does not combine with --by" pool "$K" --random district/school --by district
