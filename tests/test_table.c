@@ -381,6 +381,13 @@ START_TEST(test_na_rows)
     ck_assert(mp_table_is_missing(t, 2, 0) && !mp_table_is_missing(t, 3, 0));
     ck_assert(!mp_table_is_na(t, 0, 0) && !mp_table_is_na(t, 1, 0));
     mp_table_free(t);
+    /* a cell of tabs alone is blank, as the batch reader has it (found by
+     * tests/fuzz/fuzz_batch: regressions/batch-tab-group-9219a6) */
+    txt = "a,b\n\t\t,x\n\t.\t,y\n\tq,z\n";
+    ck_assert_int_eq(mp_table_read_mem("m", txt, strlen(txt), &t, &err), MP_OK);
+    ck_assert(mp_table_is_missing(t, 0, 0) && mp_table_is_missing(t, 1, 0));
+    ck_assert(!mp_table_is_missing(t, 2, 0));
+    mp_table_free(t);
 }
 END_TEST
 

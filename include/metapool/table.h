@@ -117,7 +117,8 @@ MP_EXPORT size_t mp_table_colpos(const mp_table *t, size_t i, size_t j);
 MP_EXPORT int mp_table_is_na(const mp_table *t, size_t i, size_t j);
 
 /** Whether cell (i, j) is missing in the loose sense used for optional
- *  columns (moderators, grouping): empty, "NA" or "." . */
+ *  columns (moderators, grouping): empty or blank (spaces, tabs), "NA" or
+ *  "." (blanks around them allowed). */
 MP_EXPORT int mp_table_is_missing(const mp_table *t, size_t i, size_t j);
 
 /** Parse cell (i, j) as a finite number with mp_parse_double() (the whole

@@ -656,11 +656,13 @@ int mp_table_is_na(const mp_table *t, size_t i, size_t j)
 
 int mp_table_is_missing(const mp_table *t, size_t i, size_t j)
 {
+    /* blanks are spaces and tabs, as the batch reader trims them (a cell
+     * of tabs alone is missing there too: found by tests/fuzz/fuzz_batch) */
     const char *s = mp_table_cell(t, i, j);
-    while (*s == ' ') s++;
+    while (*s == ' ' || *s == '\t') s++;
     if (*s == '\0') return 1;
     size_t n = strlen(s);
-    while (n && s[n - 1] == ' ') n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     return (n == 2 && s[0] == 'N' && s[1] == 'A') || (n == 1 && s[0] == '.');
 }
 
