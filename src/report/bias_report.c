@@ -411,19 +411,6 @@ static void nice_step(double span, double *step)
     *step = (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10) * p;
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int contours)
 {
     if (!path || !b || (b->k && (!b->yi || !b->vi))) return MP_FAIL(MP_EINVAL);
@@ -461,7 +448,7 @@ mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int co
                "viewBox=\"0 0 %g %g\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
             W, H, W, H);
     fprintf(f, "<title>Funnel plot");
-    if (b->file) { fputs(": ", f); xml_text(f, b->file); }
+    if (b->file) { fputs(": ", f); rp_xml_text(f, b->file, 0); }
     fprintf(f, "</title>\n<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"white\"/>\n", W, H);
     fprintf(f, "<clipPath id=\"plotarea\"><rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\"/></clipPath>\n",
             L, T, pw, ph);
@@ -505,7 +492,7 @@ mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int co
         fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>"
                    "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
                 x, T + ph, x, T + ph + 5, x, T + ph + 19);
-        xml_text(f, tk.label[i]);
+        rp_xml_text(f, tk.label[i], 0);
         fputs("</text>\n", f);
     }
     double step;
@@ -521,7 +508,7 @@ mp_status mp_report_funnel_svg(const char *path, const mp_bias_report *b, int co
     snprintf(xl, sizeof xl, "%s%s%s", expo_of(b) ? "" : "", mp_measure_name(b->measure),
              expo_of(b) ? " (log scale)" : "");
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", L + pw / 2, H - 18);
-    xml_text(f, b->measure == MP_MEASURE_GEN ? "Effect size" : xl);
+    rp_xml_text(f, b->measure == MP_MEASURE_GEN ? "Effect size" : xl, 0);
     fputs("</text>\n", f);
     fprintf(f, "<text x=\"18\" y=\"%.2f\" text-anchor=\"middle\" transform=\"rotate(-90 18 %.2f)\">"
                "Standard error</text>\n", T + ph / 2, T + ph / 2);

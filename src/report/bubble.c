@@ -29,22 +29,6 @@
 
 static const char *const font = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif";
 
-static void xml(FILE *f, const char *s)
-{
-    char *c = rp_clean(s, 0);
-    if (!c) return;
-    for (const char *p = c; *p; p++) {
-        switch (*p) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*p, f);
-        }
-    }
-    free(c);
-}
-
 /* Predictions at the values of one column given as CSV cells. */
 static mp_status predict_at(const mp_design *d, const char *col, char **cells, size_t n,
                             const double *beta, const double *vb, double level, double df,
@@ -202,7 +186,7 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
     if (factor) {
         for (size_t g = 0; g < nlev; g++) {
             fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", PX((double)g + 1), MT + ph + 18);
-            xml(f, lev[g]);
+            rp_xml_text(f, lev[g], 0);
             fputs("</text>\n", f);
         }
     } else {
@@ -215,7 +199,7 @@ mp_status mp_report_reg_bubble(const char *path, const mp_table *t, const mp_des
         }
     }
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", ML + pw / 2, H - 14);
-    xml(f, col);
+    rp_xml_text(f, col, 0);
     fprintf(f, "</text>\n<text transform=\"translate(16 %.2f) rotate(-90)\" text-anchor=\"middle\">%s</text>\n",
             MT + ph / 2, transf ? "Effect (ratio scale)" : "Effect");
     fputs("</svg>\n", f);

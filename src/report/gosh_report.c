@@ -122,21 +122,6 @@ void mp_report_gosh_table(FILE *f, const mp_gosh_result *r, const char *const *l
 #define HR 7.0     /* hexagon radius (centre to corner), px */
 #define PI_ 3.14159265358979323846
 
-static void xml_esc(FILE *f, const char *s)
-{
-    char *c = rp_clean(s ? s : "", 0);
-    for (const char *p = c ? c : ""; *p; p++) {
-        switch (*p) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*p, f);
-        }
-    }
-    free(c);
-}
-
 /* "nice" ticks over [lo, hi]: steps of 1, 2 or 5 times a power of ten */
 static size_t ticks(double lo, double hi, double *t, size_t max)
 {
@@ -205,7 +190,7 @@ mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r, const ch
             r->exhaustive ? "(all) " : "random ", r->k);
     if (s->grid_hl && labels) {
         fputs("; red: with ", f);
-        xml_esc(f, labels[s->highlight]);
+        rp_xml_text(f, labels[s->highlight], 0);
     }
     fputs("</text>\n", f);
     /* the clip rectangle is in the group's own (translated) coordinates */
@@ -263,7 +248,7 @@ mp_status mp_report_gosh_svg(const char *path, const mp_gosh_result *r, const ch
     }
     fprintf(f, "<text transform=\"translate(18,%.1f) rotate(-90)\" text-anchor=\"middle\">",
             MT + PH / 2);
-    xml_esc(f, ylab ? ylab : "estimate");
+    rp_xml_text(f, ylab ? ylab : "estimate", 0);
     fputs("</text>\n", f);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#555\">shading: log(count); "
                "%zu hexagons, largest %.0f subsets</text>\n", ML, H - 8, drawn, maxc);

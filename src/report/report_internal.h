@@ -109,6 +109,11 @@ typedef struct rp_plot {
 mp_status rp_plot_open(rp_plot *p, const char *path);
 mp_status rp_plot_close(rp_plot *p);
 
+/* Text for an SVG document: valid UTF-8 (rp_clean), XML-escaped, cut to
+ * `cols` characters with an ellipsis (0 = no limit).  Every plot writer
+ * uses it. */
+void rp_xml_text(FILE *f, const char *s, size_t cols);
+
 /* Names for text.  Short effect name shown in headers ("RR", "log RR",
  * "SMD", "Estimate"); long name ("risk ratio"); axis title. */
 const char *rp_effect_short(const mp_report *r, char *buf, size_t n);

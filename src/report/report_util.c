@@ -507,3 +507,24 @@ const char *rp_tau2_mode(const mp_report *r)
     if (r->opt->ascii) return r->tau2_common ? "common tau2" : "separate tau2";
     return r->tau2_common ? "common \u03C4\u00B2" : "separate \u03C4\u00B2";
 }
+
+void rp_xml_text(FILE *f, const char *s, size_t cols)
+{
+    char *c = rp_clean(s ? s : "", 0);
+    if (!c) return;
+    size_t n = strlen(c), cut = n;
+    int ell = 0;
+    if (cols && rp_cols(c) > cols) { cut = rp_prefix(c, cols - 1); ell = 1; }
+    for (size_t i = 0; i < cut; i++) {
+        switch (c[i]) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default: fputc(c[i], f);
+        }
+    }
+    if (ell) fputs("\u2026", f);
+    free(c);
+}

@@ -29,27 +29,6 @@
 
 static const char *const font = "Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif";
 
-static void xml_text(FILE *f, const char *s, size_t cols)
-{
-    char *c = rp_clean(s ? s : "", 0);
-    if (!c) return;
-    size_t n = strlen(c), cut = n;
-    int ell = 0;
-    if (cols && rp_cols(c) > cols) { cut = rp_prefix(c, cols - 1); ell = 1; }
-    for (size_t i = 0; i < cut; i++) {
-        switch (c[i]) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default: fputc(c[i], f);
-        }
-    }
-    if (ell) fputs("\u2026", f);
-    free(c);
-}
-
 static void text(FILE *f, double x, double y, const char *anchor, const char *cls, const char *s,
                  size_t cols)
 {
@@ -57,7 +36,7 @@ static void text(FILE *f, double x, double y, const char *anchor, const char *cl
     if (anchor) fprintf(f, " text-anchor=\"%s\"", anchor);
     if (cls) fprintf(f, " class=\"%s\"", cls);
     fputc('>', f);
-    xml_text(f, s, cols);
+    rp_xml_text(f, s, cols);
     fputs("</text>\n", f);
 }
 
@@ -73,7 +52,7 @@ static mp_status write_svg(const char *path, const char *title, const char *file
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%.0f\">\n",
             ceil(w), ceil(h), ceil(w), ceil(h), font, FS);
     fprintf(f, "<title>%s", title);
-    if (file) { fputs(": ", f); xml_text(f, file, 0); }
+    if (file) { fputs(": ", f); rp_xml_text(f, file, 0); }
     fputs("</title>\n", f);
     fprintf(f, "<style>.header,.pooled{font-weight:bold}.note{font-size:%.0fpx;fill:#333}"
                ".tick-label,.axis-title{font-size:%.0fpx}.study-label,.study-id{font-size:%.0fpx}</style>\n",
@@ -204,7 +183,7 @@ mp_status mp_report_sens_svg(const char *path, const mp_report_sens *r)
              o->method == MP_METHOD_FE ? "fixed-effect model" : mp_method_name(o->method),
              o->test == MP_TEST_KNHA ? "Hartung-Knapp t test" : "z test", o->level);
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" class=\"note\">", xl, y);
-    xml_text(f, line, 0);
+    rp_xml_text(f, line, 0);
     fputs("</text>\n", f);
     double h = y + MARGIN, w = fmax(xa + MARGIN, xl + (double)strlen(line) * FS_SMALL * 0.55 + MARGIN);
     int bad = ferror(f);
@@ -271,7 +250,7 @@ mp_status mp_report_baujat_svg(const char *path, const mp_report_infl *r)
     text(f, ox + BJ_W / 2, oy + 5 + 2.4 * FS, "middle", "axis-title", xt, 0);
     fprintf(f, "<text class=\"axis-title\" text-anchor=\"middle\" transform=\"translate(%.2f,%.2f) rotate(-90)\">",
             MARGIN + 0.9 * FS, oy - BJ_H / 2);
-    xml_text(f, yt, 0);
+    rp_xml_text(f, yt, 0);
     fputs("</text>\n", f);
     for (size_t i = 0; i < inf->k; i++) {
         double x = inf->baujat_x[i], yv = inf->baujat_y[i];
@@ -283,7 +262,7 @@ mp_status mp_report_baujat_svg(const char *path, const mp_report_infl *r)
         }
         fprintf(f, "<circle class=\"study-marker%s\" cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"><title>",
                 inf->influential[i] ? " influential" : "", PX(x), PY(yv), inf->influential[i] ? "#b22222" : "#1f4e79");
-        xml_text(f, r->label[i], 0);
+        rp_xml_text(f, r->label[i], 0);
         fputs("</title></circle>\n", f);
         /* metafor's baujat() labels the points with the study ids (1..k);
          * the key beside the plot names them */
@@ -298,7 +277,7 @@ mp_status mp_report_baujat_svg(const char *path, const mp_report_infl *r)
             snprintf(line, sizeof line, "%zu  ", i + 1);
             double yk = oy - BJ_H + (double)i * (BJ_H / (double)(inf->k > 16 ? inf->k : 16)) + FS_SMALL;
             fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" class=\"study-label\">%s", keyx, yk, line);
-            xml_text(f, r->label[i], 28);
+            rp_xml_text(f, r->label[i], 28);
             fputs("</text>\n", f);
         }
         keyw = 32 * FS_SMALL * 0.55;
@@ -311,7 +290,7 @@ mp_status mp_report_baujat_svg(const char *path, const mp_report_infl *r)
     snprintf(line, sizeof line, "Baujat plot (metafor's baujat()), %s; red: influential (metafor's influence()).",
              fe ? "fixed-effect model" : mp_method_name(o->method));
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" class=\"note\">", MARGIN, y);
-    xml_text(f, line, 0);
+    rp_xml_text(f, line, 0);
     fputs("</text>\n", f);
     double h = y + MARGIN, w = fmax(keyx + keyw + MARGIN, MARGIN + (double)strlen(line) * FS_SMALL * 0.55 + MARGIN);
     int bad = ferror(f);

@@ -87,29 +87,6 @@ static void arm_num(char *buf, size_t n, double x)
     else snprintf(buf, n, "%.6g", x);
 }
 
-/* XML-escaped, valid-UTF-8 text, cut to `cols` characters with an ellipsis
- * (cols 0 = no limit). */
-static void xml_text(FILE *f, const char *s, size_t cols)
-{
-    char *c = rp_clean(s, 0);
-    if (!c) return;
-    size_t n = strlen(c), cut = n;
-    int ell = 0;
-    if (cols && rp_cols(c) > cols) { cut = rp_prefix(c, cols - 1); ell = 1; }
-    for (size_t i = 0; i < cut; i++) {
-        switch (c[i]) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default: fputc(c[i], f);
-        }
-    }
-    if (ell) fputs("\u2026", f);
-    free(c);
-}
-
 static double X(const svg *s, double x)
 {
     return s->xp + (x - s->lo) / (s->hi - s->lo) * PLOT_W;
@@ -122,7 +99,7 @@ static void text(const svg *s, double x, double y, const char *anchor, const cha
     if (anchor) fprintf(s->f, " text-anchor=\"%s\"", anchor);
     if (cls) fprintf(s->f, " class=\"%s\"", cls);
     fputc('>', s->f);
-    xml_text(s->f, str, cols);
+    rp_xml_text(s->f, str, cols);
     fputs("</text>\n", s->f);
 }
 
@@ -314,7 +291,7 @@ static void test_note(const svg *s, const mp_report_analysis *a, char *buf, size
 static void note(svg *s, const char *str)
 {
     fprintf(s->f, "<text x=\"%.2f\" y=\"%.2f\" class=\"note\">", s->xl, s->y + FS_SMALL * 0.35);
-    xml_text(s->f, str, 0);
+    rp_xml_text(s->f, str, 0);
     fputs("</text>\n", s->f);
     s->y += ROW * 0.8;
 }
@@ -637,10 +614,10 @@ mp_status mp_report_svg_string(const mp_report *r, char **out, size_t *outlen)
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%.0f\">\n",
             ceil(w), ceil(h), ceil(w), ceil(h), font, FS);
     fputs("<title>", f);
-    if (r->opt->title) xml_text(f, r->opt->title, 0);
+    if (r->opt->title) rp_xml_text(f, r->opt->title, 0);
     else {
         fputs("Forest plot", f);
-        if (r->file) { fputs(": ", f); xml_text(f, r->file, 0); }
+        if (r->file) { fputs(": ", f); rp_xml_text(f, r->file, 0); }
     }
     fputs("</title>\n", f);
     fprintf(f, "<style>.header,.group,.pooled,.title{font-weight:bold}.title{font-size:%.0fpx}"

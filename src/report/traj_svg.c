@@ -55,20 +55,6 @@ mp_status mp_report_time_label(double t, const char *unit, char *buf, size_t n)
     return MP_OK;
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, f);
-        }
-    }
-}
-
 /* A "nice" tick step (1, 2 or 5 times a power of ten) for a range. */
 static double nice_step(double range, int nticks)
 {
@@ -153,7 +139,7 @@ mp_status mp_report_traj_plot(const char *path, const mp_traj_result *r,
                "viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n"
                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H, W, H);
     fprintf(f, "<text x=\"%.1f\" y=\"26\" font-size=\"15\" font-weight=\"bold\">", fr.x0);
-    xml_text(f, title);
+    rp_xml_text(f, title, 0);
     fputs("</text>\n", f);
     fprintf(f, "<text x=\"%.1f\" y=\"44\" font-size=\"11\" fill=\"#444\">model %s, structure %s, "
                "phi = %g, REML; %g%% CIs</text>\n",
@@ -180,7 +166,7 @@ mp_status mp_report_traj_plot(const char *path, const mp_traj_result *r,
             last_right = x + half;
             fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"middle\">", x,
                     fr.y1 + 18);
-            xml_text(f, lab);
+            rp_xml_text(f, lab, 0);
             fputs("</text>\n", f);
         }
     } else {
@@ -194,7 +180,7 @@ mp_status mp_report_traj_plot(const char *path, const mp_traj_result *r,
                         x, fr.y1, x, fr.y1 + 5);
                 fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"middle\">",
                         x, fr.y1 + 18);
-                xml_text(f, lab);
+                rp_xml_text(f, lab, 0);
                 fputs("</text>\n", f);
             }
     }
