@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "metapool/status.h"
 
 /* Route every error return through one function (GSL/SQLite idea). */
@@ -53,6 +54,14 @@ int mp_collate_cmp(const char *a, const char *b);
 struct mp_batch_reader;
 void mp_batch_reader_sorted_limits(struct mp_batch_reader *r, unsigned bloom_log2,
                                    size_t max_suspects);
+
+/* Index of s among the n names, or -1 (the parsers of enum names). */
+static inline int mp_name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s && i < n; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
 
 /* n * size with overflow check; returns 0 on overflow (kissfft CVE lesson). */
 static inline size_t mp_mul_size(size_t n, size_t size)

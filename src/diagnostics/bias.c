@@ -30,10 +30,10 @@ const char *mp_egger_predictor_name(mp_egger_predictor p)
 
 mp_status mp_egger_predictor_parse(const char *s, mp_egger_predictor *out)
 {
-    if (!s || !out) return MP_FAIL(MP_EINVAL);
-    for (int i = 0; i < MP_EGGER_PREDICTOR_COUNT; i++)
-        if (!strcmp(s, pred_names[i])) { *out = (mp_egger_predictor)i; return MP_OK; }
-    return MP_FAIL(MP_EINVAL);
+    int i = mp_name_index(pred_names, MP_EGGER_PREDICTOR_COUNT, s);
+    if (!out || i < 0) return MP_FAIL(MP_EINVAL);
+    *out = (mp_egger_predictor)i;
+    return MP_OK;
 }
 
 const char *mp_egger_model_name(mp_egger_model m)
@@ -43,10 +43,10 @@ const char *mp_egger_model_name(mp_egger_model m)
 
 mp_status mp_egger_model_parse(const char *s, mp_egger_model *out)
 {
-    if (!s || !out) return MP_FAIL(MP_EINVAL);
-    for (int i = 0; i < MP_EGGER_MODEL_COUNT; i++)
-        if (!strcmp(s, model_names[i])) { *out = (mp_egger_model)i; return MP_OK; }
-    return MP_FAIL(MP_EINVAL);
+    int i = mp_name_index(model_names, MP_EGGER_MODEL_COUNT, s);
+    if (!out || i < 0) return MP_FAIL(MP_EINVAL);
+    *out = (mp_egger_model)i;
+    return MP_OK;
 }
 
 int mp_egger_predictor_needs_ni(mp_egger_predictor p)
@@ -62,10 +62,10 @@ const char *mp_tf_estimator_name(mp_tf_estimator e)
 
 mp_status mp_tf_estimator_parse(const char *s, mp_tf_estimator *out)
 {
-    if (!s || !out) return MP_FAIL(MP_EINVAL);
-    for (int i = 0; i < MP_TF_ESTIMATOR_COUNT; i++)
-        if (!strcmp(s, tf_names[i])) { *out = (mp_tf_estimator)i; return MP_OK; }
-    return MP_FAIL(MP_EINVAL);
+    int i = mp_name_index(tf_names, MP_TF_ESTIMATOR_COUNT, s);
+    if (!out || i < 0) return MP_FAIL(MP_EINVAL);
+    *out = (mp_tf_estimator)i;
+    return MP_OK;
 }
 
 const char *mp_tf_side_name(mp_tf_side s)
