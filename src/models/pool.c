@@ -482,7 +482,7 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
     if (!isfinite(T)) return MP_FAIL(MP_ENOCONV);
     double t0 = fmin(ML_GRID_LO * vmin, 0.5 * T);
     int n = 1;
-    while (n < ML_GRID_MAX && t0 * ldexp(1.0, n) < T) n++;
+    for (double tn = 2.0 * t0; n < ML_GRID_MAX && tn < T; tn *= 2.0) n++; /* t0 2^n: exact */
     /* the brackets of the local maxima: the score changes from + to - */
     double blo[ML_MAX_MODES], bhi[ML_MAX_MODES], bst[ML_MAX_MODES], prev_t = 0.0, prev_g = g0,
         t = t0;
