@@ -237,39 +237,86 @@ static const char digit_pairs[201] = "00010203040506070809"
                                      "80818283848586878889"
                                      "90919293949596979899";
 
-/* The decimal digits of d (0 < d < 10^18) into dst; returns their number. */
-static int write_digits(uint64_t d, char *dst)
+static const uint64_t pow10_u64[18] = {UINT64_C(1),
+                                       UINT64_C(10),
+                                       UINT64_C(100),
+                                       UINT64_C(1000),
+                                       UINT64_C(10000),
+                                       UINT64_C(100000),
+                                       UINT64_C(1000000),
+                                       UINT64_C(10000000),
+                                       UINT64_C(100000000),
+                                       UINT64_C(1000000000),
+                                       UINT64_C(10000000000),
+                                       UINT64_C(100000000000),
+                                       UINT64_C(1000000000000),
+                                       UINT64_C(10000000000000),
+                                       UINT64_C(100000000000000),
+                                       UINT64_C(1000000000000000),
+                                       UINT64_C(10000000000000000),
+                                       UINT64_C(100000000000000000)};
+
+/* The number of decimal digits of d, 0 < d < 2^57: t = floor(bits log10 2)
+ * (1233 / 4096 < log10 2) is floor(log10 d) or one more. */
+static inline int dec_len(uint64_t d)
 {
-    char tmp[20];
-    int i = 20;
-    while (d >= 100) {
-        unsigned two = (unsigned)(d % 100);
-        d /= 100;
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * two, 2);
-    }
-    if (d >= 10) {
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * d, 2);
-    } else {
-        tmp[--i] = (char)('0' + d);
-    }
-    memcpy(dst, tmp + i, (size_t)(20 - i));
-    return 20 - i;
+#if defined(__GNUC__)
+    int bits = 64 - __builtin_clzll(d);
+#else
+    int bits = 0;
+    for (uint64_t v = d; v; v >>= 1) bits++;
+#endif
+    int t = (bits * 1233) >> 12;
+    return t + (d >= pow10_u64[t]);
 }
 
-/* d 10^k (d > 0, no trailing zeros) in printf's %.17g layout. */
+/* Exactly 8 digits of v < 10^8 (leading zeros included) at p[0..8): four
+ * independent pairs, so the divisions do not wait on each other. */
+static inline void write8(char *p, uint32_t v)
+{
+    uint32_t a = v / 10000, b = v % 10000;
+    memcpy(p, digit_pairs + 2 * (a / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (a % 100), 2);
+    memcpy(p + 4, digit_pairs + 2 * (b / 100), 2);
+    memcpy(p + 6, digit_pairs + 2 * (b % 100), 2);
+}
+
+/* The decimal digits of d (> 0) written backwards so that the last one is
+ * at end[-1]: blocks of 8, then pairs. */
+static inline void write_dec(char *end, uint64_t d)
+{
+    while (d >= 100000000) {
+        uint32_t lo = (uint32_t)(d % 100000000);
+        d /= 100000000;
+        end -= 8;
+        write8(end, lo);
+    }
+    uint32_t v = (uint32_t)d;
+    while (v >= 100) {
+        uint32_t two = v % 100;
+        v /= 100;
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * two, 2);
+    }
+    if (v >= 10) memcpy(end - 2, digit_pairs + 2 * v, 2);
+    else end[-1] = (char)('0' + v);
+}
+
+/* d 10^k (d > 0, no trailing zeros) in printf's %g layout with the switch to
+ * exponent form at 10^17; returns the end.  The digits are written straight
+ * to their places (no copies of variable length). */
 static char *layout(char *p, uint64_t d, int k)
 {
-    char dig[20];
-    int n = write_digits(d, dig);
+    int n = dec_len(d);
     int e10 = k + n - 1; /* exponent of the leading digit */
     if (e10 < -4 || e10 >= 17) {
-        *p++ = dig[0];
+        write_dec(p + 1 + n, d); /* digits at p[1..n], then the first moves left */
+        p[0] = p[1];
         if (n > 1) {
-            *p++ = '.';
-            memcpy(p, dig + 1, (size_t)n - 1);
-            p += n - 1;
+            p[1] = '.';
+            p += n + 1;
+        } else {
+            p += 1;
         }
         *p++ = 'e';
         int e = e10;
@@ -285,21 +332,20 @@ static char *layout(char *p, uint64_t d, int k)
     if (e10 >= 0) {
         int ip = e10 + 1; /* digits before the point */
         if (n <= ip) {
-            memcpy(p, dig, (size_t)n);
-            memset(p + n, '0', (size_t)(ip - n));
+            write_dec(p + n, d);
+            for (int i = n; i < ip; i++) p[i] = '0';
             return p + ip;
         }
-        memcpy(p, dig, (size_t)ip);
-        p += ip;
-        *p++ = '.';
-        memcpy(p, dig + ip, (size_t)(n - ip));
-        return p + (n - ip);
+        write_dec(p + 1 + n, d); /* digits at p[1..n]; the first ip move left */
+        for (int i = 0; i < ip; i++) p[i] = p[i + 1];
+        p[ip] = '.';
+        return p + n + 1;
     }
+    int z = -e10 - 1; /* zeros after the point: 0..3 */
     *p++ = '0';
     *p++ = '.';
-    memset(p, '0', (size_t)(-e10 - 1));
-    p += -e10 - 1;
-    memcpy(p, dig, (size_t)n);
+    for (int i = 0; i < z; i++) *p++ = '0';
+    write_dec(p + n, d);
     return p + n;
 }
 
