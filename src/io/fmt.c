@@ -46,9 +46,11 @@
  *     plus a bit);
  *   - if not, floor(X) = floor(Y) unless f has all bits set; only then could
  *     the error carry X past the next integer, and the exact path below
- *     decides with multi-word integers (the error analyses of Ryu and
- *     Schubfach show that for doubles this never happens; we do not rely on
- *     it, and the tests run the exact path on every value too).
+ *     decides with multi-word integers.  (The papers' analyses of their own
+ *     tables suggest that a non-integer X of a double never comes that close
+ *     to an integer; we have not proved it for ours and do not rely on it.
+ *     No test value reaches this branch; the tests run the exact path on
+ *     every value through mp_fmt_double_exact() instead.)
  * No floating-point arithmetic, no allocation, no state: thread-safe. */
 #include "fmt.h"
 
