@@ -1431,9 +1431,11 @@ done:
  * - a Bloom filter (Bloom 1970; k = 6 bits in one cache line, see
  *   bloom_add()) of every group started: a group the filter has not
  *   seen is certainly new (the common case, no further work).  It starts
- *   at 2^14 bits and doubles (rebuilt from the spool below) whenever the
- *   groups exceed 1/32 of its bits, up to 2^27 bits (16 MiB), so small
- *   inputs stay small; false positives are about (1 - e^(-kn/m))^k (a
+ *   at 2^14 bits and grows eightfold (rebuilt from the spool below) whenever
+ *   the groups exceed 1/32 of its bits, up to 2^27 bits (16 MiB), so small
+ *   inputs stay small (growing by 8 rather than 2 re-reads the spool about
+ *   N/7 times in all instead of N: the rebuilds were 5.5% of a 200,000-group
+ *   batch run); false positives are about (1 - e^(-kn/m))^k (a
  *   little more with blocks): 2.5e-5 at n = m/32, 6.5e-5 at n = 5e6 groups
  *   in the largest filter;
  * - every group started is also appended to a temporary file (the spool:
@@ -1674,7 +1676,8 @@ static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t l
         st = bloom_build(r, r->bloom_max < SORTED_BLOOM_LOG2_MIN ? r->bloom_max : SORTED_BLOOM_LOG2_MIN, err);
         if (st != MP_OK) return st;
     } else if (r->bloom_log2 < r->bloom_max && (r->ngroups << 5) > ((size_t)1 << r->bloom_log2)) {
-        if ((st = bloom_build(r, r->bloom_log2 + 1, err)) != MP_OK) return st;
+        unsigned next = r->bloom_log2 + 3 < r->bloom_max ? r->bloom_log2 + 3 : r->bloom_max;
+        if ((st = bloom_build(r, next, err)) != MP_OK) return st;
     }
     uint64_t h = hash_bytes(name, len);
     if (bloom_add(r, h)) {
