@@ -36,28 +36,35 @@ extern "C" {
 
 /* ---- threaded fits ------------------------------------------------------ */
 
-/** Called by a worker thread after it has fitted analyses [first, first+count):
+/** Analyses per chunk of mp_pool_batch(): chunk c is [c * MP_BATCH_GRAIN,
+ *  min((c + 1) * MP_BATCH_GRAIN, n)). */
+#define MP_BATCH_GRAIN 256
+
+/** Called by a worker thread after it has fitted one chunk of analyses
+ *  [first, first+count) (first is a multiple of MP_BATCH_GRAIN):
  *  `res`/`status` point at the whole arrays.  `thread` is the worker's index
- *  (0 .. nthreads-1); calls for different ranges may run concurrently, so the
- *  callback must only touch data belonging to its range or its thread. */
+ *  (0 .. nthreads-1); a thread fits its chunks one after another, but which
+ *  chunks a thread gets depends on timing, and calls from different threads
+ *  run concurrently, so the callback must only touch data belonging to its
+ *  chunk or its thread. */
 typedef void (*mp_batch_done_fn)(void *ctx, unsigned thread, size_t first, size_t count,
                                  const mp_pool_result *res, const mp_status *status);
 
 /** Fit n analyses laid out as for mp_pool_many() (analysis a uses
  *  y[off[a] .. off[a+1]) and v likewise) on `nthreads` POSIX threads
- *  (0 or 1: in the calling thread).  The analyses are cut into `nthreads`
- *  contiguous ranges of about equal row count; each thread allocates one
- *  workspace for its largest analysis and then fits its range with
- *  mp_pool_many(), with no allocation in the loop.  `res` (n entries) and
+ *  (0 or 1: in the calling thread, which is always one of them).  Each
+ *  thread allocates one workspace for the largest analysis and then takes
+ *  chunks of MP_BATCH_GRAIN analyses from a shared counter until none are
+ *  left, fitting each with mp_pool_many() (no allocation in the loop), so a
+ *  thread slowed by other work takes fewer chunks.  `res` (n entries) and
  *  `status` (n entries, may be NULL) receive each analysis' result exactly
- *  as mp_pool() would give it.  `done` (may be NULL) is called once per
- *  range from the thread that fitted it.
+ *  as mp_pool() would give it, whatever the thread count.  `done` (may be
+ *  NULL) is called once per chunk from the thread that fitted it.
  *  Returns MP_OK if every analysis succeeded, otherwise the status of the
  *  first failing analysis (in index order); MP_EINVAL for bad arguments
- *  (NULL pointers with n > 0, decreasing offsets); MP_ENOMEM if a workspace
- *  could not be had (then nothing is guaranteed about res).  A thread that
- *  cannot be started is replaced by the calling thread (same results).
- *  Allocates only per thread, outside the loop. */
+ *  (NULL pointers with n > 0, decreasing offsets); MP_ENOMEM if no thread
+ *  could have a workspace (then nothing is guaranteed about res).  A
+ *  thread that cannot be started just takes no chunks (same results). */
 MP_EXPORT mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, size_t n,
                                   const mp_pool_opts *o, unsigned nthreads, mp_pool_result *res,
                                   mp_status *status, mp_batch_done_fn done, void *ctx);

@@ -4,9 +4,10 @@
  *
  * The library does the work (include/metapool/batch.h): a streaming reader
  * turns rows into grouped effect sizes, mp_pool_batch() fits the groups on
- * worker threads and calls back into this file, where each worker formats
- * the CSV rows of its own range into its own buffer; the buffers are then
- * written in range order, so the output is the same for any --threads.
+ * worker threads, chunk by chunk, and calls back into this file, where each
+ * worker formats the CSV rows of its chunk into its own buffer and notes
+ * where; the chunks are then written in analysis order, so the output is
+ * the same for any --threads.
  * With --sorted the file is read block by block and the next block is
  * parsed while the previous one is being fitted. */
 #include "cli.h"
@@ -76,6 +77,13 @@ static const char *status_word(mp_status s)
     }
 }
 
+/* Where the rows of one chunk of MP_BATCH_GRAIN analyses were formatted:
+ * in buffer `thread`, bytes [off, off + len). */
+typedef struct segment {
+    unsigned thread;
+    size_t off, len;
+} segment;
+
 /* One block of analyses on its way through fitting and output. */
 typedef struct block {
     mp_batch_data d;         /* the analyses */
@@ -83,6 +91,7 @@ typedef struct block {
     mp_status *st;           /* d.n statuses */
     size_t cap;              /* allocated entries of res/st */
     outbuf *out;             /* one buffer per thread */
+    segment *seg;            /* one per chunk: the chunks in analysis order */
     unsigned nthreads;       /* workers */
     const mp_pool_opts *o;   /* model */
     mp_status ret;           /* mp_pool_batch's return */
@@ -94,10 +103,14 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
 {
     block *B = ctx;
     outbuf *b = &B->out[thread];
+    segment *sg = &B->seg[first / MP_BATCH_GRAIN];
+    sg->thread = thread;
+    sg->off = b->n;
+    sg->len = 0;
     for (size_t a = first; a < first + count; a++) {
         const mp_pool_result *r = &res[a];
         ob_field(b, mp_batch_data_name(&B->d, a));
-        if (ob_room(b, 32)) return;
+        if (ob_room(b, 32)) break;
         {   /* ",k" without printf */
             char t[24];
             size_t k = B->d.off[a + 1] - B->d.off[a], n = 0;
@@ -114,12 +127,13 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
         }
         const char *w = status_word(st[a]);
         size_t wl = strlen(w);
-        if (ob_room(b, wl + 2)) return;
+        if (ob_room(b, wl + 2)) break;
         b->p[b->n++] = ',';
         memcpy(b->p + b->n, w, wl);
         b->n += wl;
         b->p[b->n++] = '\n';
     }
+    sg->len = b->n - sg->off;
 }
 
 static int block_alloc(block *B)
@@ -130,7 +144,9 @@ static int block_alloc(block *B)
     if (r) B->res = r;
     mp_status *s = realloc(B->st, m * sizeof *s);
     if (s) B->st = s;
-    if (!r || !s) return -1;
+    segment *g = realloc(B->seg, ((m + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN) * sizeof *g);
+    if (g) B->seg = g;
+    if (!r || !s || !g) return -1;
     B->cap = m;
     return 0;
 }
@@ -157,9 +173,11 @@ static long write_block(const char *cmd, const char *file, const block *B,
         fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
         header_done = 1;
     }
-    for (unsigned t = 0; t < B->nthreads; t++) {
+    for (unsigned t = 0; t < B->nthreads; t++)
         if (B->out[t].nomem) return -1;
-        if (B->out[t].n && fwrite(B->out[t].p, 1, B->out[t].n, stdout) != B->out[t].n) return -1;
+    for (size_t c = 0; c < (B->d.n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN; c++) {
+        const segment *g = &B->seg[c];
+        if (g->len && fwrite(B->out[g->thread].p + g->off, 1, g->len, stdout) != g->len) return -1;
     }
     long failed = 0;
     for (size_t a = 0; a < B->d.n; a++) {
@@ -186,6 +204,7 @@ static void block_free(block *B)
     mp_batch_data_free(&B->d);
     free(B->res);
     free(B->st);
+    free(B->seg);
     for (unsigned t = 0; B->out && t < B->nthreads; t++) free(B->out[t].p);
     free(B->out);
 }

@@ -24,10 +24,10 @@
  *    Bloom filter, exact second look in a temporary file: see
  *    "sorted mode: groups that come back" below).
  *
- * 3. mp_pool_batch() cuts the analyses into one contiguous range per thread
- *    (about equal rows + per-fit overhead) and runs mp_pool_many() on each;
- *    results are written at their own index, so the outcome is the same for
- *    any thread count. */
+ * 3. mp_pool_batch() runs mp_pool_many() on chunks of MP_BATCH_GRAIN
+ *    analyses that its threads take from a shared counter; results are
+ *    written at their own index, so the outcome is the same for any thread
+ *    count. */
 #include "metapool/batch.h"
 #include "metapool/table.h"
 #include "internal.h"
@@ -38,6 +38,7 @@
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,42 +53,54 @@
  * threaded fits
  * ====================================================================== */
 
-/* One thread's share of mp_pool_batch(). */
+/* What the threads of one mp_pool_batch() call share.  The analyses are
+ * taken in chunks of MP_BATCH_GRAIN from one counter: a thread that gets
+ * less of a core (with 2 threads on 2 cores, one of them shares its core
+ * with `batch --sorted`'s parser) takes fewer chunks instead of holding up
+ * the others with a fixed half of the work, as equal ranges did (measured:
+ * the fits of a block then ended ~30% apart). */
 typedef struct {
     const double *y, *v;    /* all effects and variances */
     const size_t *off;      /* all offsets (n + 1) */
-    size_t first, count;    /* this thread's analyses [first, first + count) */
+    size_t n;               /* analyses */
+    size_t kmax;            /* the largest k: the size of each workspace */
     const mp_pool_opts *o;  /* model */
     mp_pool_result *res;    /* all results (written at their index) */
     mp_status *status;      /* all statuses, or NULL */
-    mp_batch_done_fn done;  /* callback after the range, or NULL */
+    mp_batch_done_fn done;  /* callback after each chunk, or NULL */
     void *ctx;              /* its context */
-    unsigned thread;        /* index of this thread */
-    mp_status ret;      /* first failing status in the range, or MP_OK */
-    int nomem;          /* the workspace could not be allocated */
+    atomic_size_t next;     /* the next chunk to take */
+    atomic_size_t ndone;    /* chunks fitted */
+} batch_shared;
+
+/* One thread of mp_pool_batch(). */
+typedef struct {
+    batch_shared *sh;
+    unsigned thread;    /* index of this thread */
+    size_t fail_at;     /* first analysis of the earliest chunk with a failure (SIZE_MAX: none) */
+    mp_status fail;     /* that chunk's first failing status */
     int started;        /* runs in its own thread (joined at the end) */
 } batch_job;
 
 static void *batch_worker(void *arg)
 {
     batch_job *j = arg;
-    size_t kmax = 0;
-    for (size_t a = j->first; a < j->first + j->count; a++) {
-        size_t k = j->off[a + 1] - j->off[a];
-        if (k > kmax) kmax = k;
+    batch_shared *S = j->sh;
+    mp_pool_workspace *w = mp_pool_workspace_alloc(S->kmax);
+    if (!w) return NULL; /* the other threads take the chunks; none left undone goes unseen */
+    for (;;) {
+        size_t c = atomic_fetch_add_explicit(&S->next, 1, memory_order_relaxed);
+        if (c >= (S->n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN) break;
+        size_t first = c * MP_BATCH_GRAIN, count = S->n - first < MP_BATCH_GRAIN ? S->n - first : MP_BATCH_GRAIN;
+        mp_status st = mp_pool_many(S->y, S->v, S->off + first, count, S->o, w, S->res + first,
+                                    S->status ? S->status + first : NULL);
+        if (st != MP_OK && first < j->fail_at) { j->fail_at = first; j->fail = st; }
+        if (S->done) S->done(S->ctx, j->thread, first, count, S->res, S->status);
+        atomic_fetch_add_explicit(&S->ndone, 1, memory_order_relaxed);
     }
-    mp_pool_workspace *w = mp_pool_workspace_alloc(kmax);
-    if (!w) { j->nomem = 1; j->ret = MP_ENOMEM; return NULL; }
-    j->ret = mp_pool_many(j->y, j->v, j->off + j->first, j->count, j->o, w, j->res + j->first,
-                          j->status ? j->status + j->first : NULL);
     mp_pool_workspace_free(w);
-    if (j->done) j->done(j->ctx, j->thread, j->first, j->count, j->res, j->status);
     return NULL;
 }
-
-/* Per-fit cost model used to balance ranges: rows plus a constant for the
- * per-fit work that does not depend on k (quantiles, p-values, setup). */
-#define MP_BATCH_FIT_OVERHEAD 16
 
 mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, size_t n,
                         const mp_pool_opts *o, unsigned nthreads, mp_pool_result *res,
@@ -97,11 +110,15 @@ mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, siz
     if (!o) { mp_pool_opts_init(&def); o = &def; }
     if ((!y || !v || !res) && n) return MP_FAIL(MP_EINVAL);
     if (!off) return MP_FAIL(MP_EINVAL);
-    for (size_t a = 0; a < n; a++)
+    size_t kmax = 0;
+    for (size_t a = 0; a < n; a++) {
         if (off[a + 1] < off[a]) return MP_FAIL(MP_EINVAL);
+        if (off[a + 1] - off[a] > kmax) kmax = off[a + 1] - off[a];
+    }
+    size_t nchunks = (n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN;
     if (nthreads == 0) nthreads = 1;
     if (nthreads > 1024) nthreads = 1024;
-    if (nthreads > n) nthreads = n ? (unsigned)n : 1;
+    if (nthreads > nchunks) nthreads = nchunks ? (unsigned)nchunks : 1;
 
     batch_job stack_jobs[8];
     batch_job *jobs = nthreads <= 8 ? stack_jobs : calloc(nthreads, sizeof *jobs);
@@ -111,35 +128,25 @@ mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, siz
         free(tid);
         return MP_FAIL(MP_ENOMEM);
     }
-    /* cut [0, n) into nthreads ranges of about equal cost */
-    double total = (double)(off[n] - off[0]) + (double)n * MP_BATCH_FIT_OVERHEAD;
-    size_t a = 0;
-    for (unsigned t = 0; t < nthreads; t++) {
-        double target = total * (double)(t + 1) / (double)nthreads;
-        size_t first = a;
-        if (t + 1 == nthreads) a = n;
-        else
-            while (a < n && (double)(off[a] - off[0]) + (double)a * MP_BATCH_FIT_OVERHEAD < target)
-                a++;
-        jobs[t] = (batch_job){y, v, off, first, a - first, o, res, status, done, ctx, t, MP_OK, 0, 0};
-    }
-    /* thread t > 0 runs in its own thread; if one cannot be started its
-     * range is fitted here instead (slower, same results) */
-    for (unsigned t = 1; t < nthreads; t++) {
+    batch_shared S = {y, v, off, n, kmax, o, res, status, done, ctx, 0, 0};
+    atomic_init(&S.next, 0);
+    atomic_init(&S.ndone, 0);
+    for (unsigned t = 0; t < nthreads; t++) jobs[t] = (batch_job){&S, t, SIZE_MAX, MP_OK, 0};
+    /* thread t > 0 runs in its own thread; one that cannot be started
+     * simply takes no chunks (the others take them: same results) */
+    for (unsigned t = 1; t < nthreads; t++)
         jobs[t].started = pthread_create(&tid[t], NULL, batch_worker, &jobs[t]) == 0;
-        if (!jobs[t].started) batch_worker(&jobs[t]);
-    }
     batch_worker(&jobs[0]);
+    size_t fail_at = SIZE_MAX;
     mp_status first = MP_OK;
-    int nomem = 0;
     for (unsigned t = 0; t < nthreads; t++) {
         if (t > 0 && jobs[t].started) pthread_join(tid[t], NULL);
-        if (jobs[t].nomem) nomem = 1;
-        if (first == MP_OK && jobs[t].ret != MP_OK) first = jobs[t].ret;
+        if (jobs[t].fail_at < fail_at) { fail_at = jobs[t].fail_at; first = jobs[t].fail; }
     }
     if (jobs != stack_jobs) free(jobs);
     free(tid);
-    if (nomem) return MP_FAIL(MP_ENOMEM);
+    /* a chunk left undone: no thread had a workspace */
+    if (atomic_load(&S.ndone) < nchunks) return MP_FAIL(MP_ENOMEM);
     return first;
 }
 
