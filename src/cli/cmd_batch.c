@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 /* Rows read per block in --sorted mode (plus the rest of the last group). */
-#define BATCH_BLOCK_ROWS ((size_t)1 << 16)
+#define BATCH_BLOCK_ROWS ((size_t)1 << 18)
 
 /* A growable output buffer of one worker. */
 typedef struct outbuf {
