@@ -20,7 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Rows read per block in --sorted mode (plus the rest of the last group). */
+/* Rows read per block in --sorted mode (plus the rest of the last group):
+ * the first block has BATCH_FIRST_ROWS, each next one twice as many up to
+ * BATCH_BLOCK_ROWS. */
+#define BATCH_FIRST_ROWS ((size_t)1 << 13)
 #define BATCH_BLOCK_ROWS ((size_t)1 << 18)
 
 /* A growable output buffer of one worker. */
@@ -348,23 +351,41 @@ int cmd_batch(int argc, char **argv)
         if (f < 0) { cli_errorf(cmd, "out of memory or write error"); status = CLI_FAIL; goto out; }
         failed += f;
     } else {
-        /* pipeline: parse block i+1 while block i is being fitted */
-        int eof = 0, cur = 0;
-        s = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &B[cur].d, &eof, &err);
+        /* pipeline: block i+1 is parsed while block i is being fitted, and
+         * block i is written while block i+1 is being fitted; the blocks
+         * grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS so the fitters
+         * start early (the first block is parsed with nothing to overlap) */
+        int eof = 0, cur = 0, threaded = 0;
+        size_t rows = BATCH_FIRST_ROWS;
+        pthread_t fitter;
+        s = mp_batch_read_sorted(rd, rows, &B[cur].d, &eof, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
+        block *F = &B[cur];
+        if (block_alloc(F)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+        threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
+        if (!threaded) fit_block(F);
         for (;;) {
-            block *F = &B[cur], *N = &B[1 - cur];
-            cli_warnings(cmd, &F->d.warnings);
-            if (block_alloc(F)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-            pthread_t fitter;
-            int threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
-            if (!threaded) fit_block(F);
+            block *N = &B[1 - cur];
             mp_status rs = MP_OK;
             int neof = 1;
-            if (!eof) rs = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &N->d, &neof, &err);
+            if (rows < BATCH_BLOCK_ROWS) rows *= 2;
+            if (!eof) rs = mp_batch_read_sorted(rd, rows, &N->d, &neof, &err);
             if (threaded) pthread_join(fitter, NULL);
+            threaded = 0;
+            int more = !eof && rs == MP_OK && N->d.n > 0;
+            if (more) {
+                if (block_alloc(N)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+                threaded = nthreads > 1 && pthread_create(&fitter, NULL, fit_block, N) == 0;
+                if (!threaded) fit_block(N);
+            }
+            cli_warnings(cmd, &F->d.warnings);
             long f = write_block(cmd, file, F, &po);
-            if (f < 0) { cli_errorf(cmd, "out of memory or write error"); status = CLI_FAIL; goto out; }
+            if (f < 0) {
+                if (threaded) pthread_join(fitter, NULL);
+                cli_errorf(cmd, "out of memory or write error");
+                status = CLI_FAIL;
+                goto out;
+            }
             failed += f;
             if (rs != MP_OK) {
                 fflush(stdout);
@@ -372,10 +393,10 @@ int cmd_batch(int argc, char **argv)
                 status = input_status(rs);
                 goto out;
             }
-            if (eof) break;
+            if (!more) break;
             eof = neof;
             cur = 1 - cur;
-            if (N->d.n == 0) break;
+            F = N;
         }
     }
     if (failed > 0) status = CLI_FAIL;
