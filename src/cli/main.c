@@ -41,12 +41,14 @@ static void usage(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nInput: CSV/TSV with a header; NUL and other control bytes stop the read\n"
-               "with file:line:col.  Limits (past each: exit 2, naming file:line:col):\n"
-               "  one row at most %zu MiB (a longer line, or a quote never closed, stops\n"
-               "  the read there); a header at most %zu columns; a file that is read\n"
-               "  whole (every command but batch --sorted) at most %llu GiB; pool --by and\n"
-               "  batch without --sorted at most %zu groups.  batch --sorted streams:\n"
-               "  any file size, any number of groups (each group's rows contiguous).\n"
+               "with file:line:col.  Limits (past each: exit 2 and one line naming\n"
+               "file:line:col and the limit):\n"
+               "  - one row: at most %zu MiB (a longer line, or a quote never closed,\n"
+               "    stops the read there);\n"
+               "  - a header: at most %zu columns;\n"
+               "  - a file read whole (every command but batch --sorted): at most %llu GiB;\n"
+               "  - pool --by, and batch without --sorted: at most %zu groups;\n"
+               "  - batch --sorted streams: any file size, any number of groups.\n"
                "\nRun 'metapool COMMAND --help' (or 'metapool help COMMAND') for its options.\n"
                "Exit status: 0 success, 1 analysis failed, 2 bad usage or input,\n"
                "3 a published number was not reproduced (--compare).\n",

@@ -87,7 +87,7 @@ for cmd in pool "batch --group g"; do
 done
 # every limit is stated in the general help and the man page
 "$bin" --help >"$tmp/help"
-for want in 'one row at most 64 MiB' 'at most 1048576 columns' 'at most 8 GiB' 'at most 1048576 groups'; do
+for want in 'one row: at most 64 MiB' 'at most 1048576 columns' 'at most 8 GiB' 'at most 1048576 groups'; do
     tr '\n' ' ' <"$tmp/help" | tr -s ' ' | grep -q "$want" || fail "--help does not say '$want'"
 done
 "$bin" --man | grep -q '^\.SH LIMITS' || fail "the man page has no LIMITS section"
