@@ -72,6 +72,20 @@ struct mp_batch_reader;
 void mp_batch_reader_sorted_limits(struct mp_batch_reader *r, unsigned bloom_log2,
                                    size_t max_suspects);
 
+/* An estimating equation of tau2 for mp_root_solve(): g at x, its slope dg
+ * and the Fisher information fi (> 0); a status other than MP_OK stops the
+ * solve and is returned. */
+typedef mp_status (*mp_eq_fn)(void *ctx, double x, double *g, double *dg, double *fi);
+
+/* Solve g = 0 on (lo, hi) given g(lo) > 0 >= g(hi) (hi may be infinite),
+ * from `start`: Newton steps, Fisher scoring where Newton's slope has the
+ * wrong sign, bisection where a step leaves the bracket or does not shrink
+ * fast enough (src/models/root.c).  Converged when a step is below epsrel
+ * relative; *niter counts evaluations.  MP_ENOCONV after maxiter, or when
+ * g is not finite or a step leaves an unbounded bracket. */
+mp_status mp_root_solve(mp_eq_fn f, void *ctx, double lo, double hi, double start, double epsrel,
+                        size_t maxiter, double *root, size_t *niter);
+
 /* Index of s among the n names, or -1 (the parsers of enum names). */
 static inline int mp_name_index(const char *const *names, int n, const char *s)
 {

@@ -178,15 +178,16 @@ MP_EXPORT mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp
 
 /* ---- number output ------------------------------------------------------- */
 
-/** Write x as printf's "%.17g" would (17 significant digits, trailing zeros
- *  dropped, exponent form outside 1e-4..1e17), NUL-terminated, into buf
- *  (at least 32 bytes); returns the length.  The text always reads back
- *  (strtod) as exactly x.  Where long double has a 64-bit significand and
- *  1e-11 <= |x| < 1e43 the digits come from one long double scaling by an
- *  exact power of ten, several times faster than glibc's printf; the last
- *  digit may then differ from printf's correctly rounded one by 1 (in rare
- *  ties), never so far that x would not read back.  Other values (and NaN,
- *  Inf, 0) go through snprintf.  No allocation; thread-safe. */
+/** Write x as the shortest decimal that reads back (strtod, round to
+ *  nearest) as exactly x, and of those the one closest to x (a tie to the
+ *  even last digit), NUL-terminated, into buf (at least 32 bytes; at most 24
+ *  are written plus the NUL); returns the length.  Layout as printf's "%g":
+ *  plain notation when the decimal exponent e of the first digit is in
+ *  -4 <= e < 17 ("0.0001", "12345.678", "10000000000000000"), else
+ *  "d.ddde-XX" / "d.ddde+XX" with at least two exponent digits ("1e-05",
+ *  "1.5e+17", "5e-324"); no trailing zeros; "0" and "-0" for zeros; "inf",
+ *  "-inf", "nan", "-nan" as glibc's printf writes them.  Exact integer
+ *  arithmetic (src/io/fmt.c); no allocation; thread-safe. */
 MP_EXPORT size_t mp_format_double(double x, char *buf);
 
 #ifdef __cplusplus

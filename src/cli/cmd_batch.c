@@ -324,7 +324,7 @@ int cmd_batch(int argc, char **argv)
     long failed = 0;
     for (int i = 0; i < 2; i++) {
         /* with --sorted one thread parses the next block meanwhile */
-        B[i].nthreads = (unsigned)(sorted && nthreads > 1 ? nthreads - 1 : nthreads);
+        B[i].nthreads = (unsigned)nthreads;
         B[i].o = &po;
         B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
         if (!B[i].out) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }

@@ -222,9 +222,28 @@ static int cmd_help(int argc, char **argv)
     return commands[i].run(2, args);
 }
 
+/* OpenBLAS starts its worker threads when it is loaded, before main, and an
+ * idle worker polls with sched_yield for about 2^28 cycles (~0.1 s) before
+ * it sleeps: a whole core, while a `batch` run of 200,000 analyses lasts
+ * ~0.2 s (perf: 7.6% of the run's samples in sched_yield).  The library
+ * never runs BLAS on more than one thread (src/models/blas_threads.c), so the
+ * program sets one thread and stops the idle workers at once.  Both
+ * functions are OpenBLAS's own exported ones (blas_thread_shutdown_ is what
+ * its fork handler calls; a later threaded call would start workers again);
+ * declared weak, so with another BLAS nothing happens. */
+extern void openblas_set_num_threads(int num_threads) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static void blas_quiet(void)
+{
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off(); /* the library checks every GSL status itself */
+    blas_quiet();
     if (argc < 2) { usage(stderr); return CLI_USAGE; }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) { usage(stdout); return CLI_OK; }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)

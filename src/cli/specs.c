@@ -139,7 +139,8 @@ const cli_spec batch_spec = {
     batch_opts,
     "Output:  CSV on standard output, one row per group in order of first appearance:\n"
     "         group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n"
-    "         Numbers at full precision (%.17g); NA where a value is undefined (Q, I2,\n"
+    "         Numbers at full precision: the shortest text that reads back as the\n"
+    "         same double (at most 17 digits); NA where a value is undefined (Q, I2,\n"
     "         H2 for k = 1; the prediction interval for FE; tau2 and the prediction\n"
     "         interval for --method MH and PETO, which read the whole file).\n"
     "         k counts the rows used.\n"
