@@ -9,8 +9,9 @@
  *  - mp_csv_stream: a chunked reader of delimited text that applies the
  *    rules of mp_table_read() (delimiter from the header, RFC 4180 quotes,
  *    CRLF/LF/CR, UTF-8 BOM, empty lines ignored, control bytes, ragged rows,
- *    duplicated names rejected, messages naming file:line:col) while holding
- *    only one chunk of the file in memory.
+ *    duplicated names rejected, the limits of a row's bytes and of the
+ *    columns, messages naming file:line:col) while holding only one chunk
+ *    of the file in memory.
  *  - mp_batch_reader: rows -> effect sizes (the per-row functions of
  *    escalc.h, columns resolved as mp_effects_compute() does) -> analyses
  *    held as struct-of-arrays (all y, all v, offsets), grouped either over
@@ -158,14 +159,20 @@ MP_EXPORT size_t mp_batch_reader_bytes(const mp_batch_reader *r);
 /** Read the whole input into `d` (emptied first), one analysis per distinct
  *  group value in order of first appearance, wherever its rows are.  Rows
  *  left out for missing values still create their group (which may end up
- *  with k = 0).  Returns MP_OK, MP_EPARSE/MP_EIO with `err`, or MP_ENOMEM. */
+ *  with k = 0).  The whole-file limits of table.h apply: an input larger
+ *  than MP_TABLE_MAX_FILE_BYTES (a regular file judged by its size before
+ *  its rows are read) and a row that would start group
+ *  MP_TABLE_MAX_GROUPS + 1 are MP_EPARSE (the latter at its group cell).
+ *  Returns MP_OK, MP_EPARSE/MP_EIO with `err`, or MP_ENOMEM. */
 MP_EXPORT mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err);
 
 /** For input whose rows are sorted (contiguous) by group: read complete
  *  groups into `d` (emptied first, its buffers reused) until at least
  *  `min_rows` rows are held or the input ends; *eof is set when no rows
  *  remain after this block.  Memory is bounded by min_rows plus the largest
- *  group, plus a Bloom filter of at most 16 MiB.  A group that appears
+ *  group, plus a Bloom filter of at most 16 MiB; neither the file size nor
+ *  the number of groups is limited (MP_TABLE_MAX_FILE_BYTES and
+ *  MP_TABLE_MAX_GROUPS do not apply).  A group that appears
  *  again after another group gives MP_EPARSE with `err` naming the line and
  *  column of its first such row; it is found exactly (every group value is
  *  written to a temporary file in $TMPDIR, default /tmp, removed at once,

@@ -231,7 +231,7 @@ static int batch_mh(const cli_common *c)
     int status = CLI_OK;
     size_t nr = mp_table_nrows(t), ng = 0;
     long gcol = mp_table_col(t, c->group);
-    size_t *gid = NULL, *first = NULL, *cnt = NULL;
+    size_t *gid = NULL, *first = NULL, *cnt = NULL, *rows = NULL;
     double *cells = NULL;
     mp_msgs warn = {0};
     if (gcol < 0) {
@@ -244,27 +244,41 @@ static int batch_mh(const cli_common *c)
     first = malloc((nr ? nr : 1) * sizeof *first);
     cells = malloc((nr ? nr : 1) * 4 * sizeof *cells);
     if (!gid || !first || !cells) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-    for (size_t i = 0; i < nr; i++) { /* groups in order of first appearance */
-        gid[i] = SIZE_MAX;
-        if (mp_table_is_missing(t, i, (size_t)gcol)) {
+    for (size_t i = 0; i < nr; i++)
+        if (mp_table_is_missing(t, i, (size_t)gcol))
             mp_msgs_add(&warn, "row %zu (line %zu) left out: missing value in the --group column '%s'",
                         i + 1, mp_table_line(t, i), c->group);
-            continue;
-        }
-        const char *v = mp_table_cell(t, i, (size_t)gcol);
-        size_t g = 0;
-        for (; g < ng; g++)
-            if (strcmp(mp_table_cell(t, first[g], (size_t)gcol), v) == 0) break;
-        if (g == ng) first[ng++] = i;
-        gid[i] = g;
+    /* groups in order of first appearance, in linear time; more than
+     * MP_TABLE_MAX_GROUPS is an input error naming the cell */
+    mp_error gerr;
+    mp_error_clear(&gerr);
+    mp_status gs = mp_table_group(t, (size_t)gcol, NULL, NULL, gid, first, &ng, &gerr);
+    if (gs != MP_OK) {
+        if (gs == MP_ENOMEM) cli_errorf(cmd, "out of memory");
+        else cli_input_error(cmd, &gerr);
+        status = input_status(gs);
+        goto out;
     }
+    /* each group's rows in file order (a stable counting sort) */
+    cnt = calloc(ng + 2, sizeof *cnt);
+    if (!cnt) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+    for (size_t i = 0; i < nr; i++)
+        if (gid[i] != SIZE_MAX) cnt[gid[i] + 2]++;
+    for (size_t g = 0; g < ng; g++) cnt[g + 2] += cnt[g + 1];
+    rows = malloc((nr ? nr : 1) * sizeof *rows);
+    if (!rows) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+    for (size_t i = 0; i < nr; i++)
+        if (gid[i] != SIZE_MAX) rows[cnt[gid[i] + 1]++] = i;
+    /* now group g's rows are rows[cnt[g] .. cnt[g+1]) */
     cli_warnings(cmd, &warn);
     fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
     long failed = 0;
     for (size_t g = 0; g < ng; g++) {
         size_t k = 0;
-        for (size_t i = first[g]; i < nr; i++)
-            if (gid[i] == g && e.used[i]) memcpy(cells + 4 * k++, e.cells + 4 * i, 4 * sizeof *cells);
+        for (size_t r = cnt[g]; r < cnt[g + 1]; r++) {
+            size_t i = rows[r];
+            if (e.used[i]) memcpy(cells + 4 * k++, e.cells + 4 * i, 4 * sizeof *cells);
+        }
         const char *name = mp_table_cell(t, first[g], (size_t)gcol);
         mp_mh_result h;
         memset(&h, 0, sizeof h);
@@ -298,6 +312,7 @@ out:
     free(gid);
     free(first);
     free(cnt);
+    free(rows);
     free(cells);
     mp_msgs_free(&warn);
     mp_effects_free(&e);

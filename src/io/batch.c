@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
 #include <emmintrin.h>
@@ -234,8 +235,8 @@ static mp_status stream_bad_byte(mp_csv_stream *s, unsigned char ch, size_t line
 
 /* One row fills the whole buffer [pos, len): before the buffer grows, its
  * bytes are checked as table.c checks them on arrival (a control byte is an
- * error at its line and column), and a row past MP_TABLE_MAX_ROW_BYTES is
- * refused, so endless input without line ends (/dev/zero, `yes | tr -d
+ * error at its line and column), and a row past the row limit (table.h,
+ * MP_TABLE_MAX_ROW_BYTES) is refused, so endless input without line ends (/dev/zero, `yes | tr -d
  * '\n'`) stops at once or at that limit instead of filling memory.  Each
  * check walks the row from its start; the buffer doubles in between, so
  * all the walks add up to twice the row. */
@@ -256,16 +257,8 @@ static mp_status stream_long_row(mp_csv_stream *s, mp_error *err)
             return stream_bad_byte(s, ch, line, j - ls + 1, err);
         }
     }
-    if (s->len - s->pos <= MP_TABLE_MAX_ROW_BYTES) return MP_OK;
-    if (inq)
-        mp_error_set(err, s->name, qline, qcol,
-                     "quoted field opened here runs past %zu MiB without its closing quote",
-                     (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
-    else
-        mp_error_set(err, s->name, s->line, 1,
-                     "line longer than %zu MiB (the limit of one row; not a delimited text file?)",
-                     (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
-    return MP_FAIL(MP_EPARSE);
+    if (s->len - s->pos <= mp_limits()->row_bytes) return MP_OK;
+    return inq ? mp_limit_row(err, s->name, qline, qcol, 1) : mp_limit_row(err, s->name, s->line, 1, 0);
 }
 
 /* Make room and read more input; keeps [pos, len) at the front of buf. */
@@ -348,6 +341,8 @@ static mp_status stream_need(mp_csv_stream *s, mp_error *err)
             size_t k = s->pos;
             while (k < s->lim && (b[k] == ' ' || (b[k] == '\t' && (s->header || s->delim != '\t')))) k++;
             if (k < s->lim && b[k] != '\n' && b[k] != '\r') return MP_OK; /* a row */
+            if (k - s->pos > mp_limits()->row_bytes) /* a line of blanks is a row too */
+                return mp_limit_row(err, s->name, s->line, 1, 0);
             if (k >= s->lim) {
                 if (s->eof) { s->pos = s->pos_ls = s->lim; return MP_OK; } /* trailing blanks */
                 break; /* cannot happen: lim follows a line end */
@@ -407,10 +402,13 @@ static mp_status stream_row(mp_csv_stream *s, int header, size_t *nf_out, size_t
     const size_t n = s->lim;
     const char d = s->delim;
     size_t i = s->pos, ls = s->pos_ls, nf = 0;
+    const size_t row0 = s->pos, maxcols = mp_limits()->cols;
     *rowline = s->line;
     for (;;) {
         size_t fstart = i, fend, fline = s->line, fcol, q = i;
         while (q < n && b[q] == ' ') q++; /* blanks before an opening quote */
+        if (header && nf == maxcols) /* one column too many: where it starts (as table.c) */
+            return mp_limit_cols(err, s->name, s->line, (q < n && b[q] == '"' ? q : i) - ls + 1);
         if (q < n && b[q] == '"') {
             size_t w = q, qline = s->line, qcol = q - ls + 1;
             fstart = q;
@@ -472,7 +470,9 @@ static mp_status stream_row(mp_csv_stream *s, int header, size_t *nf_out, size_t
         s->cpos[nf - 1] = fcol;
         s->cline[nf - 1] = fline;
         if (i < n && b[i] == d) { b[fend] = '\0'; i++; continue; }
-        /* end of line or of input: look at it before the NUL may overwrite it */
+        /* end of line or of input: the row's bytes before it (the limit), then
+         * look at it before the NUL may overwrite it */
+        if (i - row0 > mp_limits()->row_bytes) return mp_limit_row(err, s->name, *rowline, 1, 0);
         size_t eolline = s->line, eolcol = i - ls + 1;
         if (i < n && b[i] == '\r') { b[fend] = '\0'; i++; if (i < s->len && b[i] == '\n') i++; }
         else if (i < n && b[i] == '\n') { b[fend] = '\0'; i++; }
@@ -985,7 +985,7 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
             return 0; /* a quote, a control byte, or the end of input */
         }
     }
-    if (j != nc || i >= n) return 0;
+    if (j != nc || i >= n || i - s->pos > mp_limits()->row_bytes) return 0;
 #else
     for (;;) {
         if (j == nc) return 0; /* too many fields */
@@ -995,7 +995,8 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
         if (ub[i] != d) break;
         i++;
     }
-    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r')) return 0;
+    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r') || i - s->pos > mp_limits()->row_bytes)
+        return 0; /* the general path reports a row past the limit */
 #endif
     const char *g = s->buf + fs[r->gcol];
     size_t glen = fe[r->gcol] - fs[r->gcol];
@@ -1330,18 +1331,30 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
     int contiguous = 1;
     size_t last = 0, last_len = 0; /* group of the previous row (index + 1) */
     mp_status st = MP_OK;
+    const mp_table_limits *lim = mp_limits();
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
+    /* the whole-file limit of bytes: a regular file is judged by its size
+     * before the rows are read, any input by the bytes read so far */
+    struct stat sb;
+    if (fstat(fileno(r->s->f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (uint64_t)sb.st_size > lim->file_bytes)
+        return mp_limit_file(err, r->s->name);
     for (;;) {
         fast_row fr;
         mp_csv_row row;
         const char *gname;
-        size_t glen, gline;
+        size_t glen, gline, gcline, gcol;
+        if ((uint64_t)(r->s->consumed + r->s->len) > lim->file_bytes) {
+            st = mp_limit_file(err, r->s->name);
+            goto done;
+        }
         int fast = row_fast(r, &fr);
         if (fast) {
             gname = fr.g;
             glen = fr.glen;
-            gline = fr.line;
+            gline = gcline = fr.line;
+            gcol = fr.gcol;
         } else {
             int eof;
             st = mp_csv_stream_next(r->s, &row, &eof, err);
@@ -1355,6 +1368,8 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             gname = row.cell[r->gcol];
             glen = row.len[r->gcol];
             gline = row.line;
+            gcline = row.cell_line[r->gcol];
+            gcol = row.colpos[r->gcol];
         }
         size_t g1;
         if (last && glen == last_len && same_bytes(gname, d->names + d->name_off[last - 1], glen)) {
@@ -1365,6 +1380,11 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             size_t slot = 0;
             g1 = ht_find(r, d, h, gname, glen, &slot);
             if (!g1) {
+                if (d->n == lim->groups) { /* one group too many (table.h) */
+                    st = mp_limit_groups(err, r->s->name, gcline, gcol,
+                                         mp_csv_stream_colname(r->s, r->gcol));
+                    goto done;
+                }
                 if (data_add_group(d, gname, glen, gline)) { st = MP_FAIL(MP_ENOMEM); goto done; }
                 r->ht_hash[slot] = h;
                 r->ht_gid[slot] = g1 = d->n;
