@@ -223,5 +223,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    int g = cli_mpi_guard(commands[i].name);
+    if (g != 0) return g;
     return commands[i].run(argc - 1, argv + 1);
 }

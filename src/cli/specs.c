@@ -127,6 +127,8 @@ static const cli_optuse batch_opts[] = {
                  "filter of at most 16 MiB); a group that appears again after\n"
                  "another group is an error (exit 2), found exactly with the\n"
                  "help of a temporary file of the group names in $TMPDIR [/tmp]", NULL},
+    {OPT_OUTPUT, "write the CSV to FILE instead of standard output (needed under\n"
+                 "mpirun, where the processes write their parts of FILE at once)", NULL},
     {0, NULL, NULL}};
 
 const cli_spec batch_spec = {
@@ -147,8 +149,13 @@ const cli_spec batch_spec = {
     "         numbers of such a group are NA and a warning on standard error names it.\n"
     "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
-    "         --sorted, rows for the groups before the error may already be written,\n"
-    "         and for a group that comes back, rows of groups after it too).\n", 0};
+    "         --sorted the output holds the header and the rows of the groups read\n"
+    "         before the bad row, but not of the group it may belong to; for a\n"
+    "         group that comes back, found later, rows of groups after it too).\n"
+    "MPI:     mpirun -n N metapool batch FILE --group COL --sorted --output OUT\n"
+    "         (a build with -DMP_MPI=ON): each process reads a share of FILE cut\n"
+    "         where the group changes and OUT is the file one process writes,\n"
+    "         byte for byte, with the same messages and exit status.\n", 0};
 
 /* ---- leave1out ---- */
 
