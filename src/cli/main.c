@@ -56,10 +56,15 @@ static int cmd_version(int argc, char **argv)
 #else
     const char *rev = "";
 #endif
-    printf("metapool %s%s\nUsing GSL %s\nPlots: SVG%s\nCopyright (C) 2026 the metapool authors\n"
+#ifdef MP_HAVE_MPI
+    const char *mpi = "batch and gosh across processes (mpirun)";
+#else
+    const char *mpi = "no (cmake -DMP_MPI=ON)";
+#endif
+    printf("metapool %s%s\nUsing GSL %s\nPlots: SVG%s\nMPI: %s\nCopyright (C) 2026 the metapool authors\n"
            "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>\n",
            MP_VERSION_STRING, rev, gsl_version,
-           mp_report_render_available() ? ", PNG, PDF (librsvg, cairo)" : " only");
+           mp_report_render_available() ? ", PNG, PDF (librsvg, cairo)" : " only", mpi);
     return CLI_OK;
 }
 
