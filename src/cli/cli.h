@@ -171,6 +171,14 @@ long cli_mpi_world(long *rank, const char **var);
  * started with more than one process and cannot share its work (a build
  * without MPI, or a command other than batch and gosh); else 0. */
 int cli_mpi_guard(const char *cmd);
+/* gosh under MPI (gosh_mpi.c; without MPI: one process, no-ops).  begin:
+ * MPI started when several processes were launched (1), this rank and
+ * their number; run: this rank's part of mp_gosh_run(), merged on rank 0;
+ * end: every rank gets rank 0's exit status. */
+int gosh_mpi_begin(int *rank, int *nranks);
+mp_status gosh_mpi_run(const double *y, const double *v, size_t k, mp_gosh_opts *o,
+                       mp_gosh_result *res);
+int gosh_mpi_end(int status);
 
 /* The exit status after writing a picture with status s: `status` when s
  * is MP_OK, else CLI_FAIL (or `status` if it is already an error) after
