@@ -1944,6 +1944,30 @@ mp_status mp_batch_count_rows(const char *path, char delim, size_t begin, size_t
     while (left) {
         size_t got = fread(buf, 1, left < MP_SCAN_CHUNK ? left : MP_SCAN_CHUNK, f);
         if (got == 0) break;
+        size_t lim = end - pos < got ? end - pos : got; /* bytes inside the range */
+        if (!inq && !cr && !memchr(buf, '"', got) && !memchr(buf, '\r', got)) {
+            /* no quotes and no CR (the common case): line ends by memchr, and
+             * a line is looked at only as far as its first non-blank byte */
+            size_t i = 0;
+            while (i < lim) {
+                if (!content) {
+                    while (i < lim && (buf[i] == ' ' || (buf[i] == '\t' && delim != '\t'))) i++;
+                    if (i == lim) break;
+                    if (buf[i] == '\n') { nl++; i++; continue; } /* a blank line */
+                    content = 1;
+                }
+                const char *p = memchr(buf + i, '\n', lim - i);
+                if (!p) { i = lim; break; }
+                nl++;
+                nr++;
+                content = 0;
+                i = (size_t)(p - buf) + 1;
+            }
+            pos += lim;
+            left -= got;
+            if (lim < got) break; /* the byte past the range is not a CR: done */
+            continue;
+        }
         for (size_t i = 0; i < got; i++, pos++) {
             unsigned char c = (unsigned char)buf[i];
             if (cr) { /* a CR ended a line unless this is the LF of its CRLF */
