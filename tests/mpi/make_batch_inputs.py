@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writes into the directory given: files whose groups straddle any cut
 point (random group sizes), quoted group values with line breaks, commas
-and quotes, CRLF / lone-CR / LF line ends, rows with missing values, a
+and quotes, CRLF / lone-CR / LF line ends, a BOM, rows with missing values, a
 group whose rows are all left out (status no_studies), one group spanning
 most of the file (so with 3 processes the middle one gets no group), and
 single malformed rows of three kinds.  Fixed seeds: the files are the same
@@ -16,9 +16,9 @@ import sys
 d = sys.argv[1]
 
 
-def write(name, lines, eol="\n", final=True):
-    with open(os.path.join(d, name), "w", newline="") as f:
-        f.write(eol.join(lines) + (eol if final else ""))
+def write(name, lines, eol="\n", final=True, bom=False):
+    with open(os.path.join(d, name), "w", newline="", encoding="utf-8") as f:
+        f.write(("\ufeff" if bom else "") + eol.join(lines) + (eol if final else ""))
 
 
 def rows(n_groups, seed, big=None, name=lambda i: "g%d" % i, extra=None):
@@ -54,7 +54,7 @@ def mixed_extra(i, j):
 m = rows(300, 1, name=tricky, extra=mixed_extra)
 # a group whose every row is left out (no_studies), and NA rows inside groups
 m = ["g120,NA," + ln.rsplit(",", 1)[1] if ln.startswith("g120,") else ln for ln in m]
-write("mixed_crlf.csv", m, "\r\n")
+write("mixed_crlf.csv", m, "\r\n", bom=True)
 write("mixed_lf.csv", m, "\n", final=False)
 write("big.csv", rows(40, 2, big=20))
 t = rows(200, 3)
