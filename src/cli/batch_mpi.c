@@ -244,6 +244,8 @@ int batch_mpi(const cli_common *c, const mp_pool_opts *po)
         status = input_status(s);
         goto done;
     }
+    /* rank 0's bytes start with the header (the file's first bytes) */
+    if (rank == 0) batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER));
     s = mp_batch_reader_open_range(c->file, c->group, &c->es, 0, &sh, &rd, &err);
     if (s == MP_OK) {
         const char *file = c->file;
@@ -277,14 +279,7 @@ int batch_mpi(const cli_common *c, const mp_pool_opts *po)
         k.nwarn = 0;
         k.failed = 0;
     }
-    /* the file: rank 0's header, then every rank's rows in rank order */
-    size_t hl = rank == 0 ? strlen(BATCH_CSV_HEADER) : 0;
-    if (hl) {
-        if (batch_sink_write(&k, BATCH_CSV_HEADER, hl) == 0) {
-            memmove(k.mem + hl, k.mem, k.n - hl);
-            memcpy(k.mem, BATCH_CSV_HEADER, hl);
-        }
-    }
+    /* the file: rank 0's header and rows, then every rank's rows in rank order */
     ull off = exscan_sum(k.n, rank);
     MPI_File fh;
     bad = MPI_File_open(MPI_COMM_WORLD, c->output, MPI_MODE_WRONLY | MPI_MODE_CREATE, MPI_INFO_NULL,
