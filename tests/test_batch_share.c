@@ -253,6 +253,40 @@ START_TEST(test_count_rows)
 }
 END_TEST
 
+/* After bad input: whether the block's last group is complete, and
+ * whether the error is a group that came back found at the end. */
+START_TEST(test_error_kinds)
+{
+    static const struct { int file, ends_group, repeat_at_end; } cases[] = {
+        {6, 0, 0},  /* ragged row: its group unknown */
+        {7, 1, 0},  /* a bad number in the first row of a new group */
+        {8, 0, 0},  /* a bad number inside a group */
+        {9, 0, 0},  /* an open quote */
+        {10, 1, 1}, /* a group comes back: found at the end of the input */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *f = files[cases[i].file];
+        char *path = tu_tmpfile(f, strlen(f));
+        mp_batch_reader *r = NULL;
+        mp_error err;
+        mp_batch_data d = {0};
+        ck_assert_int_eq(mp_batch_reader_open(path, "g", NULL, 0, &r, &err), MP_OK);
+        int eof = 0;
+        mp_status st = MP_OK;
+        while (!eof && (st = mp_batch_read_sorted(r, 1000, &d, &eof, &err)) == MP_OK) {}
+        ck_assert_int_eq(st, MP_EPARSE);
+        ck_assert_int_eq(mp_batch_reader_error_ends_group(r), cases[i].ends_group);
+        ck_assert_int_eq(mp_batch_reader_repeat_at_end(r), cases[i].repeat_at_end);
+        mp_batch_data_free(&d);
+        mp_batch_reader_free(r);
+        unlink(path);
+        free(path);
+    }
+    ck_assert_int_eq(mp_batch_reader_error_ends_group(NULL), 0);
+    ck_assert_int_eq(mp_batch_reader_repeat_at_end(NULL), 0);
+}
+END_TEST
+
 static Suite *share_suite(void)
 {
     Suite *s = suite_create("batch_share");
@@ -261,6 +295,7 @@ static Suite *share_suite(void)
     tcase_add_loop_test(tc, test_plan_equals_whole, 0, (int)NFILES);
     tcase_add_loop_test(tc, test_every_cut, 0, (int)NFILES);
     tcase_add_test(tc, test_count_rows);
+    tcase_add_test(tc, test_error_kinds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -188,6 +188,11 @@ MP_EXPORT mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp
  *  effect-size cells, or a group that comes back), so the last group in
  *  the block is complete; 0 if it may belong to that group. */
 MP_EXPORT int mp_batch_reader_error_ends_group(const mp_batch_reader *r);
+/** After mp_batch_read_sorted() failed: 1 if the error is a group that
+ *  came back, found by the check at the end of the input (every row was
+ *  read, and the block holds complete groups); then mp_batch_reader_error_
+ *  ends_group() is 1 too. */
+MP_EXPORT int mp_batch_reader_repeat_at_end(const mp_batch_reader *r);
 
 /* ---- shares of a sorted file -------------------------------------------- */
 

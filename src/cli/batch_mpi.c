@@ -14,7 +14,11 @@
  *  - the ranks write OUT with MPI-IO (MPI_File_write_at_all) at offsets from
  *    a prefix sum of their byte counts (MPI_Exscan), rank 0 the header first;
  *  - rank 0 prints the warnings of all ranks in rank (= file) order, then
- *    the error, once; every rank returns the same exit status.
+ *    the error, once; every rank returns the same exit status;
+ *  - a group that comes back is found within a share by its reader (at the
+ *    share's end) and across shares by an exchange of the group names
+ *    (cross_repeat); as one process finds it at the end of the file, every
+ *    row is written and the earliest repeat is named.
  *
  * The cut points come from the three passes of mp_batch_plan(), each rank
  * doing its part: the '"' count of its nominal byte range (prefix-summed
@@ -119,7 +123,7 @@ static void print_messages(const char *cmd, const char *all, const int *len, int
 /* The share of this rank (see the file comment); MP_OK or an error with
  * *err set, the same on every rank. */
 static mp_status plan_share(const char *file, const char *group, int rank, int nranks,
-                            mp_batch_share *sh, ull *total_rows, mp_error *err)
+                            mp_batch_share *sh, ull *total_rows, ull *line_end, mp_error *err)
 {
     mp_csv_stream *s = NULL;
     mp_status st = mp_csv_stream_open(file, 0, &s, err);
@@ -149,6 +153,7 @@ static mp_status plan_share(const char *file, const char *group, int rank, int n
     st = mp_batch_count_rows(file, delim, sh->begin, sh->end, &rows, &lines, err);
     if (any(st != MP_OK)) return st != MP_OK ? st : MP_EIO;
     sh->line = line0 + (size_t)exscan_sum(lines, rank);
+    *line_end = sh->line + lines;
     sh->row = (size_t)exscan_sum(rows, rank);
     *total_rows = all_sum(rows);
     return MP_OK;
@@ -172,6 +177,160 @@ static int write_all(MPI_File fh, const char *p, size_t n, ull off)
     return bad;
 }
 
+/* ---- groups that come back in another share ----------------------------
+ *
+ * Each share's reader finds a group that comes back within its share (at
+ * its end, as one process finds it at the end of the file); a group started
+ * in two shares is found here, after every share has been read: every
+ * process sends the names and first lines of its groups to an owner chosen
+ * by a hash of the name (MPI_Alltoallv; about 20 bytes plus the name per
+ * group), each owner sorts what it got and reports the earliest second
+ * start of a name, and the earliest over all owners is the repeat one
+ * process reports: the same message, after all the rows, exit 2. */
+
+typedef struct { uint64_t h; ull line; const char *name; uint32_t len; } grec;
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= UINT64_C(1099511628211); }
+    return h;
+}
+
+static int grec_cmp(const void *pa, const void *pb)
+{
+    const grec *a = pa, *b = pb;
+    if (a->h != b->h) return a->h < b->h ? -1 : 1;
+    if (a->len != b->len) return a->len < b->len ? -1 : 1;
+    int c = memcmp(a->name, b->name, a->len);
+    if (c) return c;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* The earliest line where a group starts for the second time, over all
+ * shares (ULLONG_MAX: none); *bad on every rank if memory ran out or the
+ * exchange would exceed MPI's int counts. */
+static ull cross_repeat(const batch_sink *k, int nranks, int *bad)
+{
+    int *sc = calloc((size_t)nranks, sizeof *sc), *rc = calloc((size_t)nranks, sizeof *rc);
+    int *sd = calloc((size_t)nranks, sizeof *sd), *rd = calloc((size_t)nranks, sizeof *rd);
+    size_t *fill = calloc((size_t)nranks, sizeof *fill);
+    char *sb = NULL, *rb = NULL;
+    grec *g = NULL;
+    ull best = ULLONG_MAX;
+    int oops = !sc || !rc || !sd || !rd || !fill;
+    long long tot = 0;
+    for (size_t i = 0; !oops && i < k->ng; i++) {
+        const char *nm = k->gname + k->goff[i];
+        size_t len = strlen(nm);
+        long long b = (long long)sc[fnv1a(nm, len) % (uint64_t)nranks] + 20 + (long long)len;
+        if (b > INT_MAX || len > UINT32_MAX) oops = 1;
+        else sc[fnv1a(nm, len) % (uint64_t)nranks] = (int)b;
+    }
+    for (int r = 0; !oops && r < nranks; r++) {
+        sd[r] = (int)tot;
+        tot += sc[r];
+        if (tot > INT_MAX) oops = 1;
+    }
+    if (!oops && !(sb = malloc((size_t)tot + 1))) oops = 1;
+    for (size_t i = 0; !oops && i < k->ng; i++) {
+        const char *nm = k->gname + k->goff[i];
+        uint32_t len = (uint32_t)strlen(nm);
+        uint64_t h = fnv1a(nm, len);
+        int r = (int)(h % (uint64_t)nranks);
+        char *p = sb + sd[r] + fill[r];
+        ull line = k->gline[i];
+        memcpy(p, &h, 8);
+        memcpy(p + 8, &line, 8);
+        memcpy(p + 16, &len, 4);
+        memcpy(p + 20, nm, len);
+        fill[r] += 20 + (size_t)len;
+    }
+    if (any(oops)) goto out;
+    MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, MPI_COMM_WORLD);
+    long long rtot = 0;
+    for (int r = 0; r < nranks; r++) {
+        rd[r] = (int)rtot;
+        rtot += rc[r];
+    }
+    oops = rtot > INT_MAX || !(rb = malloc((size_t)rtot + 1));
+    if (any(oops)) goto out;
+    MPI_Alltoallv(sb, sc, sd, MPI_BYTE, rb, rc, rd, MPI_BYTE, MPI_COMM_WORLD);
+    size_t n = 0;
+    for (long long at = 0; at < rtot; n++) {
+        uint32_t len;
+        memcpy(&len, rb + at + 16, 4);
+        at += 20 + (long long)len;
+    }
+    g = malloc((n ? n : 1) * sizeof *g);
+    oops = !g;
+    for (size_t i = 0, at = 0; !oops && i < n; i++) {
+        memcpy(&g[i].h, rb + at, 8);
+        memcpy(&g[i].line, rb + at + 8, 8);
+        memcpy(&g[i].len, rb + at + 16, 4);
+        g[i].name = rb + at + 20;
+        at += 20 + g[i].len;
+    }
+    if (!oops) {
+        qsort(g, n, sizeof *g, grec_cmp);
+        for (size_t i = 1; i < n; i++) /* a run of one name: its second start repeats */
+            if (g[i].h == g[i - 1].h && g[i].len == g[i - 1].len &&
+                memcmp(g[i].name, g[i - 1].name, g[i].len) == 0 &&
+                (i < 2 || !(g[i - 2].h == g[i].h && g[i - 2].len == g[i].len &&
+                            memcmp(g[i - 2].name, g[i].name, g[i].len) == 0)) &&
+                g[i].line < best)
+                best = g[i].line;
+    }
+    if (any(oops)) { best = ULLONG_MAX; goto out; }
+    {
+        ull b = best;
+        MPI_Allreduce(&b, &best, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
+    }
+out:
+    *bad = oops ? 1 : *bad;
+    if (oops) *bad = 1;
+    free(sc);
+    free(rc);
+    free(sd);
+    free(rd);
+    free(fill);
+    free(sb);
+    free(rb);
+    free(g);
+    return best;
+}
+
+/* The message one process gives for the group starting again at `line`
+ * (a row of this rank's share): the line and column of its group cell. */
+static void repeat_message(const cli_common *c, const mp_batch_share *sh, const batch_sink *k,
+                           ull line, char *out, size_t size)
+{
+    mp_csv_stream *s = NULL;
+    mp_error e;
+    mp_error_clear(&e);
+    snprintf(out, size, "%s:%llu: a group appears again after other groups (drop --sorted)", c->file, line);
+    if (mp_csv_stream_open_range(c->file, 0, sh->begin, sh->end, sh->line, &s, &e) != MP_OK) return;
+    long gcol = mp_csv_stream_col(s, c->group);
+    mp_csv_row row;
+    int eof = 0;
+    while (gcol >= 0 && mp_csv_stream_next(s, &row, &eof, &e) == MP_OK && !eof) {
+        if (row.line != line) continue;
+        size_t len = row.len[gcol];
+        e.line = row.cell_line[gcol];
+        e.col = row.colpos[gcol];
+        snprintf(e.file, sizeof e.file, "%s", mp_csv_stream_name(s));
+        /* the words of src/io/batch.c's sorted_repeat_error() */
+        snprintf(e.msg, sizeof e.msg,
+                 "group '%.*s' appears again after other groups: the input is not sorted by '%s' "
+                 "(drop --sorted)",
+                 (int)(len < 100 ? len : 100), row.cell[gcol], mp_csv_stream_colname(s, (size_t)gcol));
+        mp_error_format(&e, out, size);
+        break;
+    }
+    (void)k;
+    mp_csv_stream_free(s);
+}
+
 int batch_mpi(const cli_common *c, const mp_pool_opts *po)
 {
     long nworld = cli_mpi_world(NULL, NULL);
@@ -185,6 +344,7 @@ int batch_mpi(const cli_common *c, const mp_pool_opts *po)
     batch_sink k;
     memset(&k, 0, sizeof k);
     k.keep = 1;
+    k.record = 1;
     const char *why = c->mh != MP_MH_NONE ? "--method MH and PETO read the whole file"
                       : !c->sorted        ? "it needs --sorted (each process reads a share of the "
                                             "file, cut where the group changes)"
@@ -237,8 +397,8 @@ int batch_mpi(const cli_common *c, const mp_pool_opts *po)
     if (bad) { status = CLI_USAGE; goto done; }
 
     mp_batch_share sh;
-    ull total_rows = 0;
-    s = plan_share(c->file, c->group, rank, nranks, &sh, &total_rows, &err);
+    ull total_rows = 0, line_end = 0;
+    s = plan_share(c->file, c->group, rank, nranks, &sh, &total_rows, &line_end, &err);
     if (s != MP_OK) {
         if (rank == 0) cli_input_error(cmd, &err);
         status = input_status(s);
@@ -256,22 +416,47 @@ int batch_mpi(const cli_common *c, const mp_pool_opts *po)
         status = CLI_FAIL;
         goto done;
     }
-    /* the first rank with bad input */
-    int mine = s != MP_OK ? rank : INT_MAX, first = INT_MAX;
+    /* the first rank with bad input; a group that came back, found at the
+     * end of a share, is not such: it is reported after all the rows, as
+     * one process finds it at the end of the file (below) */
+    int rep = s != MP_OK && rd && mp_batch_reader_repeat_at_end(rd);
+    int mine = s != MP_OK && !rep ? rank : INT_MAX, first = INT_MAX;
     MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     char errmsg[1024] = "";
-    if (first == INT_MAX && total_rows == 0 && rank == 0) {
-        /* no data rows in any share: the whole-file reader's message */
-        mp_batch_data d;
-        memset(&d, 0, sizeof d);
-        int eof;
-        if (mp_batch_reader_open(c->file, c->group, &c->es, 0, &rd, &err) == MP_OK &&
-            (s = mp_batch_read_sorted(rd, 1, &d, &eof, &err)) != MP_OK)
+    int code = 0, worst = 0;
+    if (first < INT_MAX) {
+        if (rank == first) {
             mp_error_format(&err, errmsg, sizeof errmsg);
-        mp_batch_data_free(&d);
+            code = input_status(s);
+        }
+    } else if (total_rows == 0) {
+        if (rank == 0) { /* no data rows in any share: the whole-file reader's message */
+            mp_batch_data d;
+            memset(&d, 0, sizeof d);
+            int eof;
+            mp_batch_reader_free(rd);
+            rd = NULL;
+            if (mp_batch_reader_open(c->file, c->group, &c->es, 0, &rd, &err) == MP_OK &&
+                (s = mp_batch_read_sorted(rd, 1, &d, &eof, &err)) != MP_OK) {
+                mp_error_format(&err, errmsg, sizeof errmsg);
+                code = input_status(s);
+            }
+            mp_batch_data_free(&d);
+        }
+    } else { /* groups that come back, in one share or across shares */
+        int xbad = 0;
+        ull L = cross_repeat(&k, nranks, &xbad);
+        if (xbad) {
+            if (rank == 0) {
+                snprintf(errmsg, sizeof errmsg,
+                         "out of memory checking that no group comes back in another share");
+                code = CLI_FAIL;
+            }
+        } else if (L != ULLONG_MAX && L >= sh.line && L < line_end) {
+            repeat_message(c, &sh, &k, L, errmsg, sizeof errmsg);
+            code = CLI_USAGE;
+        }
     }
-    if (rank == first) mp_error_format(&err, errmsg, sizeof errmsg);
-    int code = rank == first || (rank == 0 && errmsg[0]) ? input_status(s) : 0, worst = 0;
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (rank > first) { /* after the bad row: nothing */
         k.n = 0;

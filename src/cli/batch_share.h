@@ -29,6 +29,12 @@ typedef struct batch_sink {
     size_t nwarn;      /* warnings so far */
     long failed;       /* groups that could not be fitted */
     int nomem;         /* memory ran out (or a write failed) */
+    int record;        /* keep every group written (name, first line): MPI checks that
+                          no group comes back in another process's share */
+    char *gname;       /* their names, NUL-terminated, one after another */
+    size_t gname_n, gname_cap;
+    size_t *gline, *goff; /* per group: first line, offset of its name */
+    size_t ng, gcap;
 } batch_sink;
 
 /* Append CSV bytes to the sink; -1 on a write or memory error. */
@@ -38,6 +44,8 @@ void batch_sink_warn(batch_sink *k, const char *cmd, const char *msg);
 /* Printing mode: the held-back warning or the count of those not shown. */
 void batch_sink_warn_end(batch_sink *k, const char *cmd);
 void batch_sink_free(batch_sink *k);
+/* Record a group (k->record); -1 when memory runs out (k->nomem set). */
+int batch_sink_group(batch_sink *k, const char *name, size_t line);
 
 /* Read `rd` (opened for --sorted input) to its end or first error, fit
  * every block on `nthreads` threads and send rows and warnings to `k`.

@@ -197,6 +197,35 @@ static int write_block(const char *cmd, const char *file, const block *B, const 
     }
     while (i < w->n) batch_sink_warn(k, cmd, w->v[i++]);
     free(buf);
+    for (size_t a = 0; k->record && a < B->d.n; a++)
+        if (batch_sink_group(k, mp_batch_data_name(&B->d, a), B->d.line[a])) return -1;
+    return 0;
+}
+
+int batch_sink_group(batch_sink *k, const char *name, size_t line)
+{
+    size_t len = strlen(name) + 1;
+    if (k->ng == k->gcap) {
+        size_t m = k->gcap ? 2 * k->gcap : 1024;
+        size_t *a = realloc(k->gline, m * sizeof *a);
+        if (a) k->gline = a;
+        size_t *b = realloc(k->goff, m * sizeof *b);
+        if (b) k->goff = b;
+        if (!a || !b) { k->nomem = 1; return -1; }
+        k->gcap = m;
+    }
+    if (k->gname_n + len > k->gname_cap) {
+        size_t m = k->gname_cap ? 2 * k->gname_cap : 1 << 16;
+        while (m < k->gname_n + len) m *= 2;
+        char *p = realloc(k->gname, m);
+        if (!p) { k->nomem = 1; return -1; }
+        k->gname = p;
+        k->gname_cap = m;
+    }
+    memcpy(k->gname + k->gname_n, name, len);
+    k->goff[k->ng] = k->gname_n;
+    k->gline[k->ng++] = line;
+    k->gname_n += len;
     return 0;
 }
 
@@ -243,6 +272,9 @@ void batch_sink_warn_end(batch_sink *k, const char *cmd)
 void batch_sink_free(batch_sink *k)
 {
     free(k->mem);
+    free(k->gname);
+    free(k->gline);
+    free(k->goff);
     mp_msgs_free(&k->kept);
     memset(k, 0, sizeof *k);
 }

@@ -705,6 +705,7 @@ struct mp_batch_reader {
     size_t cur_len;         /* length of the current group's value */
     size_t *fs, *fe;        /* fast path: ncols field starts and ends in the buffer */
     int err_new_group;      /* the row of the last input error starts a new group */
+    int repeat_at_end;      /* the last error: a group that came back, found at the end */
 };
 
 static long stream_col(const void *s, const char *name) { return mp_csv_stream_col(s, name); }
@@ -1766,6 +1767,7 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     data_reset(d);
     *eof = 0;
     r->err_new_group = 0;
+    r->repeat_at_end = 0;
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
@@ -1844,12 +1846,18 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     }
     /* the end of input: the suspects left are verified now */
     st = sorted_verify(r, NULL, err);
-    if (st != MP_OK) return st;
+    if (st != MP_OK) {
+        /* every row has been read: the block's last group is complete */
+        r->err_new_group = 1;
+        r->repeat_at_end = st == MP_EPARSE;
+        return st;
+    }
     *eof = 1;
     return MP_OK;
 }
 
 int mp_batch_reader_error_ends_group(const mp_batch_reader *r) { return r ? r->err_new_group : 0; }
+int mp_batch_reader_repeat_at_end(const mp_batch_reader *r) { return r ? r->repeat_at_end : 0; }
 
 /* ======================================================================
  * shares of a sorted file: byte ranges cut at group boundaries

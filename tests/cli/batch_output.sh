@@ -38,6 +38,12 @@ for f in inside:a starts:a,b ragged:a; do
     ok "--sorted bad input ($name): groups '$got' written, exit 2"
   else bad "--sorted bad input ($name): exit $r, groups '$got', want '$want'"; cat "$T/err"; fi
 done
+# a group that comes back is found at the end of the file: every row written
+printf 'g,yi,vi\na,1,1\nb,2,1\na,3,1\nc,4,1\n' >"$T/again.csv"
+"$BIN" batch --group g --sorted --output "$T/o.csv" "$T/again.csv" 2>"$T/err2"; r=$?
+got=$(awk -F, 'NR > 1 { printf "%s%s", sep, $1; sep = "," }' "$T/o.csv")
+[ $r = 2 ] && [ "$got" = "a,b,a,c" ] && grep -q "again.csv:4:1: group 'a' appears again" "$T/err2" \
+  && ok "--sorted, a group comes back: all rows, then the error (exit 2)" || bad "comes back: exit $r, groups '$got': $(cat "$T/err2")"
 grep -q "ragged.csv:5:4: row has 2 fields, the header has 3" "$T/err" && ok "ragged: the message names line 5" || bad "ragged message: $(cat "$T/err")"
 
 # --sorted warnings in line order: a row's own, then a group that fails there

@@ -45,7 +45,14 @@ for n in 2 3; do
   same "header only" $n header_only.csv --group g --sorted
   same "no such column" $n big.csv --group nope --sorted
   same "--threads 1" $n mixed_lf.csv --group g --sorted --threads 1
+  for f in repeat_across repeat_within repeat_two repeat_then_bad; do
+    same "a group comes back: $f" $n $f.csv --group g --sorted
+  done
 done
+# of two groups that come back, the earlier (g10, before g2) is named, once
+"${RUN[@]}" -n 3 "$BIN" batch repeat_two.csv --group g --sorted --output x.csv 2>err >/dev/null
+[ "$(grep -c "^metapool batch: repeat_two.csv:[0-9]*:1: group 'g10' appears again after other groups" err)" = 1 ] \
+  && [ "$(grep -c '^metapool' err)" = 1 ] && echo "ok   the earlier of two repeats named once" || { bad "repeat_two message"; cat err; }
 # the file's real line number, said once
 "${RUN[@]}" -n 2 "$BIN" batch ragged.csv --group g --sorted --output x.csv 2>err >/dev/null
 grep -q "^metapool batch: ragged.csv:806:7: row has 2 fields, the header has 3$" err && echo "ok   the error names line 806 once" || { bad "ragged message"; cat err; }

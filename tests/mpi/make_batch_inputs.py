@@ -6,8 +6,8 @@
 point (random group sizes), quoted group values with line breaks, commas
 and quotes, CRLF / lone-CR / LF line ends, a BOM, rows with missing values, a
 group whose rows are all left out (status no_studies), one group spanning
-most of the file (so with 3 processes the middle one gets no group), and
-single malformed rows of three kinds.  Fixed seeds: the files are the same
+most of the file (so with 3 processes the middle one gets no group),
+single malformed rows of three kinds, and groups that come back.  Fixed seeds: the files are the same
 on every run."""
 import os
 import random
@@ -68,3 +68,12 @@ write("ragged.csv", base[:mid] + ["g999,1"] + base[mid:])
 write("badnum.csv", base[:mid] + [base[mid].split(",")[0] + ",zz,1"] + base[mid:])
 write("badquote.csv", base[:mid] + ['"open,1,1'] + base[mid:])
 write("header_only.csv", ["g,yi,vi", ""])
+# a group that comes back: in a later share, within one share, two of them
+# (the earlier is named), and one before a malformed row (which is named:
+# one process finds a group coming back only at the end of the file)
+rep = rows(300, 6)
+n = len(rep)
+write("repeat_across.csv", rep[:n - 20] + ["g3,1,1"] + rep[n - 20:])
+write("repeat_within.csv", rep[:n - 2] + ["g280,1,1"] + rep[n - 2:])
+write("repeat_two.csv", rep[:n // 2 + 30] + ["g10,1,1"] + rep[n // 2 + 30:n - 5] + ["g2,1,1"] + rep[n - 5:])
+write("repeat_then_bad.csv", rep[:100] + ["g1,1,1"] + rep[100:n - 30] + ["g250,1"] + rep[n - 30:])
