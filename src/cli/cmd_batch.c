@@ -535,6 +535,7 @@ out:
     }
     block_free(&B[0]);
     block_free(&B[1]);
+    batch_sink_free(&k);
     mp_batch_reader_free(rd);
     return status;
 }
