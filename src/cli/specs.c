@@ -278,5 +278,8 @@ const cli_spec gosh_spec = {
     "FE and DL use metafor's closed form (H^2 = Q/(k-1), which can be below 1).\n"
     "Quantiles are exact up to 2^22 subsets, from a 65536-bin histogram above\n"
     "(the JSON's quantile_error bounds the difference) unless --exact-quantiles.\n"
+    "Under mpirun (a build with -DMP_MPI=ON) the processes share the subsets and\n"
+    "the first writes what one process writes; --out and --exact-quantiles need\n"
+    "one process.\n"
     "Exit status: 0 success; 1 the analysis failed (fewer than 2 studies, fits\n"
     "that did not converge); 2 bad usage or input.\n", 3};
