@@ -511,6 +511,137 @@ static void bench_traj(void)
 }
 #endif
 
+/* ---- number output (issue 19): the formatter of batch's CSV ---------------
+ * The 12 numbers of a typical `metapool batch` row (estimate, se, ci_lb,
+ * ci_ub, pval, tau2, I2, H2, Q, Q_pval, pi_lb, pi_ub) of n k = 9 REML fits,
+ * each written to text by: glibc's snprintf("%.17g"); the %.17g formatter
+ * metapool used before the shortest one (commit a87a990, copied below as
+ * fmt17_old: one long double scaling, snprintf outside 1e-11..1e43 and for
+ * 0); and mp_format_double (shortest round trip).  CPU time per number;
+ * "bytes" is the mean length of the text. */
+#include <float.h>
+#include <stdint.h>
+#if LDBL_MANT_DIG >= 64 && (defined(__x86_64__) || defined(__i386__))
+static const long double old_pow10[28] = {
+    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+    1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+static uint64_t old_round_even(long double s)
+{
+    long double t = s + 9223372036854775808.0L;
+    uint64_t sig;
+    memcpy(&sig, &t, sizeof sig);
+    return sig - (UINT64_C(1) << 63);
+}
+static size_t fmt17_old(double x, char *buf)
+{
+    double ax = fabs(x);
+    if (isfinite(x) && ax >= 1e-11 && ax < 1e43) {
+        int e10 = (int)floor(log10(ax));
+        uint64_t m = 0;
+        for (int tries = 0; tries < 3; tries++) {
+            int p = 16 - e10;
+            if (p < -27 || p > 27) goto slow;
+            long double s = p >= 0 ? (long double)ax * old_pow10[p] : (long double)ax / old_pow10[-p];
+            m = old_round_even(s);
+            if (m >= UINT64_C(100000000000000000)) {
+                if (m == UINT64_C(100000000000000000) && s < 1e17L) {
+                    m = UINT64_C(10000000000000000);
+                    e10++;
+                    break;
+                }
+                e10++;
+                continue;
+            }
+            if (m < UINT64_C(10000000000000000)) { e10--; continue; }
+            break;
+        }
+        if (m < UINT64_C(10000000000000000) || m >= UINT64_C(100000000000000000)) goto slow;
+        char d[17];
+        for (int i = 16; i >= 0; i--) { d[i] = (char)('0' + m % 10); m /= 10; }
+        int nd = 17;
+        while (nd > 1 && d[nd - 1] == '0') nd--;
+        char *p = buf;
+        if (x < 0) *p++ = '-';
+        if (e10 < -4 || e10 >= 17) {
+            *p++ = d[0];
+            if (nd > 1) { *p++ = '.'; memcpy(p, d + 1, (size_t)nd - 1); p += nd - 1; }
+            *p++ = 'e';
+            int e = e10;
+            *p++ = e < 0 ? '-' : '+';
+            if (e < 0) e = -e;
+            if (e >= 100) *p++ = (char)('0' + e / 100);
+            *p++ = (char)('0' + e / 10 % 10);
+            *p++ = (char)('0' + e % 10);
+        } else if (e10 >= 0) {
+            int ip = e10 + 1;
+            for (int i = 0; i < ip; i++) *p++ = i < nd ? d[i] : '0';
+            if (nd > ip) { *p++ = '.'; memcpy(p, d + ip, (size_t)(nd - ip)); p += nd - ip; }
+        } else {
+            *p++ = '0';
+            *p++ = '.';
+            for (int i = 0; i < -e10 - 1; i++) *p++ = '0';
+            memcpy(p, d, (size_t)nd);
+            p += nd;
+        }
+        *p = '\0';
+        return (size_t)(p - buf);
+    }
+slow:
+    return (size_t)snprintf(buf, 32, "%.17g", x);
+}
+#define HAVE_FMT17_OLD 1
+#endif
+
+static size_t fmt17_printf(double x, char *buf) { return (size_t)snprintf(buf, 32, "%.17g", x); }
+
+static void bench_format(void)
+{
+    if (!wanted("format")) return;
+    size_t n = smoke ? 2000 : 100000, k = 9;
+    dataset d = make_data(n, k, 1900);
+    mp_pool_result *res = malloc(n * sizeof *res);
+    mp_status *st = malloc(n * sizeof *st);
+    double *num = malloc(12 * n * sizeof *num);
+    if (!res || !st || !num) { fprintf(stderr, "metapool-bench: out of memory\n"); exit(1); }
+    fit_all(&d, MP_METHOD_REML, 1, 0, res, st);
+    size_t m = 0;
+    for (size_t a = 0; a < n; a++) {
+        if (st[a] != MP_OK) continue;
+        const mp_pool_result *r = &res[a];
+        const double row[12] = {r->estimate, r->se, r->ci_lb, r->ci_ub, r->pval, r->tau2,
+                                r->I2, r->H2, r->Q, r->Q_pval, r->pi_lb, r->pi_ub};
+        memcpy(num + m, row, sizeof row);
+        m += 12;
+    }
+    static const struct {
+        const char *name;
+        size_t (*f)(double, char *);
+    } way[] = {
+        {"printf_17g", fmt17_printf},
+#ifdef HAVE_FMT17_OLD
+        {"old_17g", fmt17_old},
+#endif
+        {"shortest", mp_format_double},
+    };
+    int reps = smoke ? 1 : 5;
+    for (size_t w = 0; w < sizeof way / sizeof way[0]; w++) {
+        for (int rep = 0; rep < (repeat > reps ? repeat : reps); rep++) {
+            char buf[40];
+            size_t bytes = 0;
+            stamp t0 = stamp_now();
+            for (size_t i = 0; i < m; i++) bytes += way[w].f(num[i], buf);
+            char extra[96];
+            snprintf(extra, sizeof extra, ", \"numbers\": %zu, \"bytes\": %.4g", m,
+                     m ? (double)bytes / (double)m : 0.0);
+            emit("format", way[w].name, k, m, t0, extra); /* "analyses" = numbers here */
+        }
+    }
+    free(num);
+    free(st);
+    free(res);
+    free_data(&d);
+}
+
 /* Lockstep vs per-analysis REML (bench/lockstep.c): CPU time only. */
 static double cpu_now(void) { return now(CLOCK_PROCESS_CPUTIME_ID); }
 static void emit_cpu(const char *bench, const char *method, size_t k, size_t analyses, double c,
@@ -712,6 +843,7 @@ int main(int argc, char **argv)
     bench_threads(threads);
     bench_ingest(threads);
     bench_kernel();
+    bench_format();
     bench_gosh(threads);
 #ifdef MP_BENCH_HAVE_REG
     bench_permute(threads);

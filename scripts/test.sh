@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/test.sh - build and run every test: Release + CTest, ASan/UBSan + CTest, bench smoke.
+# scripts/test.sh - build and run every test: Release + CTest, ASan/UBSan + CTest, TSan over batch, bench smoke.
 # Copyright (C) 2026 the metapool authors
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -38,6 +38,9 @@ step "tests (ASan + UBSan, leak checking on)"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j"$jobs")
+
+step "ThreadSanitizer over batch in build-tsan (scripts/tsan.sh)"
+JOBS=$jobs scripts/tsan.sh
 
 step "forest plot with arm-level columns and favours: SVG (xmllint, rsvg-convert), PNG and PDF (librsvg + cairo)"
 forest=(pool datasets/bcg/bcg.csv --measure RR --by alloc --labels "Vaccinated,Control"

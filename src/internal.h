@@ -48,12 +48,43 @@ int mp_first_duplicate(const char *const *names, size_t n, size_t *first, size_t
  * src/io/collate.c for the rest.  A total order: <0, 0 (equal bytes), >0. */
 int mp_collate_cmp(const char *a, const char *b);
 
+/* The limits in force (include/metapool/table.h; set by
+ * mp_table_limits_set(), defaults otherwise), read by both readers. */
+struct mp_table_limits;
+const struct mp_table_limits *mp_limits(void);
+
+/* The errors for a limit exceeded, the same from both readers (table.c,
+ * batch.c): each fills err and returns MP_EPARSE.  A row past the limit of
+ * its bytes at line:col (`inq`: inside a quoted field opened at line:col,
+ * never closed); a header column past the limit at its line:col; an input
+ * larger than the whole-file limit; a group past the limit of a whole-file
+ * grouping at its cell (`colname`: the grouping column). */
+mp_status mp_limit_row(mp_error *err, const char *name, size_t line, size_t col, int inq);
+mp_status mp_limit_cols(mp_error *err, const char *name, size_t line, size_t col);
+mp_status mp_limit_file(mp_error *err, const char *name);
+mp_status mp_limit_groups(mp_error *err, const char *name, size_t line, size_t col,
+                          const char *colname);
+
 /* Test hook of batch's --sorted check (src/io/batch.c): the Bloom filter's
  * largest size (2^bloom_log2 bits, at least 2^9; 0 = 2^27) and how many suspects are held before
  * a verifying pass (0 = 65536).  Call before the first mp_batch_read_sorted(). */
 struct mp_batch_reader;
 void mp_batch_reader_sorted_limits(struct mp_batch_reader *r, unsigned bloom_log2,
                                    size_t max_suspects);
+
+/* An estimating equation of tau2 for mp_root_solve(): g at x, its slope dg
+ * and the Fisher information fi (> 0); a status other than MP_OK stops the
+ * solve and is returned. */
+typedef mp_status (*mp_eq_fn)(void *ctx, double x, double *g, double *dg, double *fi);
+
+/* Solve g = 0 on (lo, hi) given g(lo) > 0 >= g(hi) (hi may be infinite),
+ * from `start`: Newton steps, Fisher scoring where Newton's slope has the
+ * wrong sign, bisection where a step leaves the bracket or does not shrink
+ * fast enough (src/models/root.c).  Converged when a step is below epsrel
+ * relative; *niter counts evaluations.  MP_ENOCONV after maxiter, or when
+ * g is not finite or a step leaves an unbounded bracket. */
+mp_status mp_root_solve(mp_eq_fn f, void *ctx, double lo, double hi, double start, double epsrel,
+                        size_t maxiter, double *root, size_t *niter);
 
 /* Index of s among the n names, or -1 (the parsers of enum names). */
 static inline int mp_name_index(const char *const *names, int n, const char *s)

@@ -879,44 +879,7 @@ START_TEST(test_issue6_reml_root_noise)
 }
 END_TEST
 
-/* ---- number output -------------------------------------------------------- */
-
-/* Every double prints as text that reads back exactly (the contract's full
- * precision), in printf's %.17g layout; and it agrees with glibc's
- * correctly rounded %.17g except in rare last-digit ties (< 1 in 1000). */
-START_TEST(test_format_double_round_trip)
-{
-    static const double special[] = {0.1, 0.2, 1.0 / 3.0, 1e-11, 9.999999999999999e-12, 1e43,
-                                      9.9999999999999999e42, 123456789012345678.0, 1e16, 1e17,
-                                      99999999999999990.0, 0.5, 100, 1e-4, 9.9999999999999995e-5,
-                                      1e-5, 12345.678, -2.5e-7, 5e-324, 1.7976931348623157e308,
-                                      -0.0, 0.0, -1.0, 2.0, 1e300, -1e-300};
-    char a[40], b[40];
-    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
-        size_t n = mp_format_double(special[i], a);
-        ck_assert_uint_eq(n, strlen(a));
-        ck_assert_msg(strtod(a, NULL) == special[i] && signbit(strtod(a, NULL)) == signbit(special[i]),
-                      "%s does not read back as %.17g", a, special[i]);
-        snprintf(b, sizeof b, "%.17g", special[i]);
-        ck_assert_str_eq(a, b); /* these are not ties: identical to printf */
-    }
-    uint64_t s = UINT64_C(88172645463325252); /* xorshift64, fixed seed */
-    size_t differ = 0, n = 400000;
-    for (size_t i = 0; i < n; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        double x;
-        if (i % 2) { memcpy(&x, &s, sizeof x); if (!isfinite(x)) continue; } /* any bit pattern */
-        else x = (double)(s >> 11) / 9007199254740992.0 * pow(10.0, (double)(int)(s % 60) - 20.0);
-        mp_format_double(x, a);
-        ck_assert_msg(strtod(a, NULL) == x, "%s does not read back as %.17g", a, x);
-        snprintf(b, sizeof b, "%.17g", x);
-        differ += strcmp(a, b) != 0;
-    }
-    ck_assert_msg(differ < n / 1000, "%zu of %zu differ from printf", differ, n);
-}
-END_TEST
+/* ---- number output: mp_format_double is tested in tests/test_fmt.c ------- */
 
 /* ---- the CLI: batch rows equal `pool --format json` on each group -------- */
 
@@ -1025,7 +988,6 @@ static Suite *batch_suite(void)
     tcase_add_loop_test(tc, test_reader_errors_as_loader, 0,
                         (int)(sizeof effect_errors / sizeof effect_errors[0]));
     tcase_add_loop_test(tc, test_cli_batch_equals_pool, 0, 4);
-    tcase_add_test(tc, test_format_double_round_trip);
     tcase_add_test(tc, test_issue6_reml_root_noise);
     suite_add_tcase(s, tc);
     return s;

@@ -259,6 +259,63 @@ START_TEST(test_multimodal_metafor)
 }
 END_TEST
 
+/* The REML score of the intercept-only model at tau2, long double:
+ * (sum w^2 r^2 - sum w + sum w^2 / sum w) / 2. */
+static long double reml_score_ld(const double *y, const double *v, size_t k, long double t)
+{
+    long double s1 = 0, s2 = 0, swy = 0, q = 0;
+    for (size_t i = 0; i < k; i++) {
+        long double w = 1.0L / ((long double)v[i] + t);
+        s1 += w;
+        s2 += w * w;
+        swy += w * y[i];
+    }
+    long double mu = swy / s1;
+    for (size_t i = 0; i < k; i++) {
+        long double w = 1.0L / ((long double)v[i] + t), r = (long double)y[i] - mu;
+        q += w * w * r * r;
+    }
+    return 0.5L * (q - s1 + s2 / s1);
+}
+
+/* A k = 9 set on which Newton and Fisher-scoring steps cycled between the
+ * local minimum (tau2 ~ 0.0041) and the local maximum (~ 0.0049) of the
+ * REML likelihood until maxiter, so the fit was reported as not converged;
+ * the global maximum is at 0 (tests/reference/newton_cycle/gen.R: metafor
+ * 3.8-1 with threshold 1e-13 keeps 0 for REML, 9e-15 for ML). */
+START_TEST(test_newton_cycle_metafor)
+{
+    double *y, *v;
+    size_t k = read_yv(tu_ref("newton_cycle/data.csv"), &y, &v, NULL);
+    ck_assert_uint_eq(k, 9);
+    mp_table *e = NULL;
+    mp_error err;
+    ck_assert_int_eq(mp_table_read(tu_ref("newton_cycle/expected.csv"), &e, &err), MP_OK);
+    for (size_t r = 0; r < mp_table_nrows(e); r++) {
+#define CELL(name) strtod(mp_table_cell(e, r, (size_t)mp_table_col(e, name)), NULL)
+        const char *m = mp_table_cell(e, r, (size_t)mp_table_col(e, "method"));
+        mp_pool_opts o;
+        mp_pool_opts_init(&o);
+        ck_assert_int_eq(mp_method_parse(m, &o.method), MP_OK);
+        mp_pool_result res;
+        ck_assert_int_eq(mp_pool(y, v, k, &o, NULL, &res), MP_OK);
+        ck_assert_msg(fabs(res.tau2 - CELL("tau2")) < 1e-10, "%s: tau2 %.17g", m, res.tau2);
+        ck_assert_rel(res.estimate, CELL("b0"), 1e-9);
+        ck_assert_rel(res.se, CELL("se"), 1e-9);
+        assert_global(y, v, k, o.method == MP_METHOD_REML, res.tau2, m);
+        /* the trap is there: the REML score (computed here in long double)
+         * is negative at 0, positive at 0.0045 and negative at 0.006 */
+        if (o.method == MP_METHOD_REML)
+            ck_assert(reml_score_ld(y, v, k, 0) < 0 && reml_score_ld(y, v, k, 0.0045) > 0 &&
+                      reml_score_ld(y, v, k, 0.006) < 0);
+#undef CELL
+    }
+    mp_table_free(e);
+    free(y);
+    free(v);
+}
+END_TEST
+
 /* Random sets of the kind that traps a single start (heterogeneous
  * variances, a few outlying effects): the returned value is the grid's
  * best for ML and REML. */
@@ -431,6 +488,7 @@ int main(void)
     tc = tcase_create("global_max");
     tcase_add_test(tc, test_multimodal_metafor);
     tcase_add_test(tc, test_global_random);
+    tcase_add_test(tc, test_newton_cycle_metafor);
     tcase_add_test(tc, test_multimodal_reg_metafor);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);

@@ -100,6 +100,57 @@ START_TEST(test_chisq_defining_equation)
 }
 END_TEST
 
+/* The closed form of the upper tail for whole df <= 200 (A&S 26.4.4-5)
+ * against GSL's incomplete gamma function, an independent evaluation, over
+ * x from 1e-6 to 1300 (x/2 up to the closed form's limit and past it), and
+ * against R's pchisq at a few points. */
+START_TEST(test_chisq_small_df_closed_form)
+{
+    double worst = 0;
+    for (int df = 1; df <= 205; df += (df < 40 ? 1 : 7))
+        for (double x = 1e-6; x < 1300; x *= 1.37) {
+            double ours = mp_pchisq_upper(x, df), gsl = gsl_cdf_chisq_Q(x, df);
+            if (gsl < 1e-290) continue; /* GSL underflows to 0 before we do */
+            /* the tail's own condition number: d log Q / d log x ~ x/2 for large x,
+             * so rounding sqrt(x/2) or x/2 alone moves it by ~x eps */
+            double rel = fabs(ours - gsl) / gsl, tol = 2e-15 * (20.0 + x);
+            if (rel > worst) worst = rel;
+            ck_assert_msg(rel < tol, "df %d x %.17g: %.17g vs GSL %.17g", df, x, ours, gsl);
+        }
+    ck_assert(worst > 0); /* the two are different evaluations */
+    /* R 4.2's pchisq(x, df, lower.tail = FALSE) (its own algorithm) */
+    static const double rv[][3] = {
+        {1, 0.01, 0.92034432544594202},
+        {1, 2.5, 0.11384629800665812},
+        {1, 12.3, 0.00045295829392355211},
+        {1, 250, 2.5968070393401867e-56},
+        {3, 0.01, 0.99973483494134441},
+        {3, 2.5, 0.47529108334302067},
+        {3, 12.3, 0.0064230575765779358},
+        {3, 250, 6.543750030967993e-54},
+        {8, 0.01, 0.9999999999740623},
+        {8, 2.5, 0.96173094571037765},
+        {8, 12.3, 0.13831215638282779},
+        {8, 250, 1.722791179945691e-49},
+        {9, 0.01, 0.99999999999915912},
+        {9, 2.5, 0.98088349140281339},
+        {9, 12.3, 0.19692022639855317},
+        {9, 250, 9.9761514692988236e-49},
+        {30, 2.5, 0.99999999999324807},
+        {30, 12.3, 0.99823021801475875},
+        {30, 250, 1.5157414203687211e-36},
+        {199, 250, 0.0082301130447247611},
+    };
+    for (size_t i = 0; i < sizeof rv / sizeof rv[0]; i++)
+        ck_assert_msg(rel_close(mp_pchisq_upper(rv[i][1], rv[i][0]), rv[i][2], 1e-13),
+                      "df %g x %g: %.17g vs R %.17g", rv[i][0], rv[i][1],
+                      mp_pchisq_upper(rv[i][1], rv[i][0]), rv[i][2]);
+    /* known values: Q(x; 2) = e^(-x/2), Q(x; 1) = erfc(sqrt(x/2)) */
+    ck_assert_rel(mp_pchisq_upper(3.0, 2), exp(-1.5), 1e-15);
+    ck_assert_rel(mp_pchisq_upper(3.0, 1), erfc(sqrt(1.5)), 1e-15);
+}
+END_TEST
+
 START_TEST(test_t_defining_equation)
 {
     rtol_tail = 1e-12;
@@ -160,6 +211,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_against_r);
     tcase_add_test(tc, test_chisq_defining_equation);
+    tcase_add_test(tc, test_chisq_small_df_closed_form);
     tcase_add_test(tc, test_t_defining_equation);
     tcase_add_test(tc, test_gsl_failures_repaired);
     tcase_add_test(tc, test_bad_arguments);

@@ -9,8 +9,9 @@
  *  - mp_csv_stream: a chunked reader of delimited text that applies the
  *    rules of mp_table_read() (delimiter from the header, RFC 4180 quotes,
  *    CRLF/LF/CR, UTF-8 BOM, empty lines ignored, control bytes, ragged rows,
- *    duplicated names rejected, messages naming file:line:col) while holding
- *    only one chunk of the file in memory.
+ *    duplicated names rejected, the limits of a row's bytes and of the
+ *    columns, messages naming file:line:col) while holding only one chunk
+ *    of the file in memory.
  *  - mp_batch_reader: rows -> effect sizes (the per-row functions of
  *    escalc.h, columns resolved as mp_effects_compute() does) -> analyses
  *    held as struct-of-arrays (all y, all v, offsets), grouped either over
@@ -36,28 +37,35 @@ extern "C" {
 
 /* ---- threaded fits ------------------------------------------------------ */
 
-/** Called by a worker thread after it has fitted analyses [first, first+count):
+/** Analyses per chunk of mp_pool_batch(): chunk c is [c * MP_BATCH_GRAIN,
+ *  min((c + 1) * MP_BATCH_GRAIN, n)). */
+#define MP_BATCH_GRAIN 256
+
+/** Called by a worker thread after it has fitted one chunk of analyses
+ *  [first, first+count) (first is a multiple of MP_BATCH_GRAIN):
  *  `res`/`status` point at the whole arrays.  `thread` is the worker's index
- *  (0 .. nthreads-1); calls for different ranges may run concurrently, so the
- *  callback must only touch data belonging to its range or its thread. */
+ *  (0 .. nthreads-1); a thread fits its chunks one after another, but which
+ *  chunks a thread gets depends on timing, and calls from different threads
+ *  run concurrently, so the callback must only touch data belonging to its
+ *  chunk or its thread. */
 typedef void (*mp_batch_done_fn)(void *ctx, unsigned thread, size_t first, size_t count,
                                  const mp_pool_result *res, const mp_status *status);
 
 /** Fit n analyses laid out as for mp_pool_many() (analysis a uses
  *  y[off[a] .. off[a+1]) and v likewise) on `nthreads` POSIX threads
- *  (0 or 1: in the calling thread).  The analyses are cut into `nthreads`
- *  contiguous ranges of about equal row count; each thread allocates one
- *  workspace for its largest analysis and then fits its range with
- *  mp_pool_many(), with no allocation in the loop.  `res` (n entries) and
+ *  (0 or 1: in the calling thread, which is always one of them).  Each
+ *  thread allocates one workspace for the largest analysis and then takes
+ *  chunks of MP_BATCH_GRAIN analyses from a shared counter until none are
+ *  left, fitting each with mp_pool_many() (no allocation in the loop), so a
+ *  thread slowed by other work takes fewer chunks.  `res` (n entries) and
  *  `status` (n entries, may be NULL) receive each analysis' result exactly
- *  as mp_pool() would give it.  `done` (may be NULL) is called once per
- *  range from the thread that fitted it.
+ *  as mp_pool() would give it, whatever the thread count.  `done` (may be
+ *  NULL) is called once per chunk from the thread that fitted it.
  *  Returns MP_OK if every analysis succeeded, otherwise the status of the
  *  first failing analysis (in index order); MP_EINVAL for bad arguments
- *  (NULL pointers with n > 0, decreasing offsets); MP_ENOMEM if a workspace
- *  could not be had (then nothing is guaranteed about res).  A thread that
- *  cannot be started is replaced by the calling thread (same results).
- *  Allocates only per thread, outside the loop. */
+ *  (NULL pointers with n > 0, decreasing offsets); MP_ENOMEM if no thread
+ *  could have a workspace (then nothing is guaranteed about res).  A
+ *  thread that cannot be started just takes no chunks (same results). */
 MP_EXPORT mp_status mp_pool_batch(const double *y, const double *v, const size_t *off, size_t n,
                                   const mp_pool_opts *o, unsigned nthreads, mp_pool_result *res,
                                   mp_status *status, mp_batch_done_fn done, void *ctx);
@@ -165,14 +173,20 @@ MP_EXPORT size_t mp_batch_reader_bytes(const mp_batch_reader *r);
 /** Read the whole input into `d` (emptied first), one analysis per distinct
  *  group value in order of first appearance, wherever its rows are.  Rows
  *  left out for missing values still create their group (which may end up
- *  with k = 0).  Returns MP_OK, MP_EPARSE/MP_EIO with `err`, or MP_ENOMEM. */
+ *  with k = 0).  The whole-file limits of table.h apply: an input larger
+ *  than MP_TABLE_MAX_FILE_BYTES (a regular file judged by its size before
+ *  its rows are read) and a row that would start group
+ *  MP_TABLE_MAX_GROUPS + 1 are MP_EPARSE (the latter at its group cell).
+ *  Returns MP_OK, MP_EPARSE/MP_EIO with `err`, or MP_ENOMEM. */
 MP_EXPORT mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err);
 
 /** For input whose rows are sorted (contiguous) by group: read complete
  *  groups into `d` (emptied first, its buffers reused) until at least
  *  `min_rows` rows are held or the input ends; *eof is set when no rows
  *  remain after this block.  Memory is bounded by min_rows plus the largest
- *  group, plus a Bloom filter of at most 16 MiB.  A group that appears
+ *  group, plus a Bloom filter of at most 16 MiB; neither the file size nor
+ *  the number of groups is limited (MP_TABLE_MAX_FILE_BYTES and
+ *  MP_TABLE_MAX_GROUPS do not apply).  A group that appears
  *  again after another group gives MP_EPARSE with `err` naming the line and
  *  column of its first such row; it is found exactly (every group value is
  *  written to a temporary file in $TMPDIR, default /tmp, removed at once,
@@ -248,15 +262,16 @@ MP_EXPORT mp_status mp_batch_plan(const char *path, const char *group, size_t n,
 
 /* ---- number output ------------------------------------------------------- */
 
-/** Write x as printf's "%.17g" would (17 significant digits, trailing zeros
- *  dropped, exponent form outside 1e-4..1e17), NUL-terminated, into buf
- *  (at least 32 bytes); returns the length.  The text always reads back
- *  (strtod) as exactly x.  Where long double has a 64-bit significand and
- *  1e-11 <= |x| < 1e43 the digits come from one long double scaling by an
- *  exact power of ten, several times faster than glibc's printf; the last
- *  digit may then differ from printf's correctly rounded one by 1 (in rare
- *  ties), never so far that x would not read back.  Other values (and NaN,
- *  Inf, 0) go through snprintf.  No allocation; thread-safe. */
+/** Write x as the shortest decimal that reads back (strtod, round to
+ *  nearest) as exactly x, and of those the one closest to x (a tie to the
+ *  even last digit), NUL-terminated, into buf (at least 32 bytes; at most 24
+ *  are written plus the NUL); returns the length.  Layout as printf's "%g":
+ *  plain notation when the decimal exponent e of the first digit is in
+ *  -4 <= e < 17 ("0.0001", "12345.678", "10000000000000000"), else
+ *  "d.ddde-XX" / "d.ddde+XX" with at least two exponent digits ("1e-05",
+ *  "1.5e+17", "5e-324"); no trailing zeros; "0" and "-0" for zeros; "inf",
+ *  "-inf", "nan", "-nan" as glibc's printf writes them.  Exact integer
+ *  arithmetic (src/io/fmt.c); no allocation; thread-safe. */
 MP_EXPORT size_t mp_format_double(double x, char *buf);
 
 #ifdef __cplusplus

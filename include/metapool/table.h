@@ -5,6 +5,7 @@
 #define MP_TABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "status.h"
 
 #ifdef __cplusplus
@@ -36,9 +37,12 @@ typedef struct mp_table mp_table;
  *  - NUL and other control bytes (below 0x20 except tab/CR/LF, and 0x7f)
  *    are rejected as binary data, as soon as they are read;
  *  - a row longer than MP_TABLE_MAX_ROW_BYTES (one line, or the lines of a
- *    row whose quoted field holds line breaks) is an error as soon as that
- *    much has been read: endless input without line ends (or with a quote
- *    never closed) stops there instead of filling memory.
+ *    row whose quoted field holds line breaks) is an error; a row not yet
+ *    ended is refused as soon as that much of it has been read, so endless
+ *    input without line ends (or with a quote never closed) stops there
+ *    instead of filling memory;
+ *  - a header of more than MP_TABLE_MAX_COLS columns and an input larger
+ *    than MP_TABLE_MAX_FILE_BYTES are errors (see "limits" below).
  *  Cells are kept as text; mp_table_number() converts on demand.
  *
  *  Missing values: the library's rule (used by mp_effects_compute()) is
@@ -53,18 +57,69 @@ typedef struct mp_table mp_table;
  *  Returns MP_OK; MP_EINVAL (path or out NULL); MP_EIO (cannot open or read:
  *  missing, unreadable, a directory); MP_EPARSE (empty file, header without
  *  rows, duplicated column name, ragged row, unterminated quote, stray
- *  quote, NUL or control byte); MP_ENOMEM.  On failure `err` (may be NULL)
+ *  quote, NUL or control byte, a limit exceeded); MP_ENOMEM.  On failure `err` (may be NULL)
  *  holds the file, 1-based line and byte column where there is one, and a
  *  one-line message, and *out is NULL.
  *  Allocates; free with mp_table_free().  Reads the whole file into memory
  *  (about the file size plus 8 bytes per cell). */
 MP_EXPORT mp_status mp_table_read(const char *path, mp_table **out, mp_error *err);
 
-/** The longest row accepted, in bytes (64 MiB).  The widest tables meant
- *  to load (10^6 columns: a header of ~8 MB, a row of 17-digit numbers of
- *  ~20 MB) fit with room to spare; an endless line is refused after 64 MiB
- *  (a fraction of a second), long before memory runs out. */
+/* ---- limits ---------------------------------------------------------------
+ * What the readers accept, each refused past its limit with an MP_EPARSE
+ * error naming the file (and line:col where there is one) and the limit.
+ * Both readers (mp_table_read*() here and the streaming mp_csv_stream /
+ * mp_batch_reader of batch.h) apply the first two in the same way and give
+ * the same message at the same line:col. */
+
+/** The longest row accepted, in bytes (64 MiB): the bytes of a row from its
+ *  first byte to the line end that ends it (excluded; a row whose quoted
+ *  field holds line breaks counts all its lines; a line of blanks counts
+ *  too).  The widest tables meant to load (10^6 columns: a header of ~8 MB,
+ *  a row of 17-digit numbers of ~20 MB) fit with room to spare; an endless
+ *  line is refused after 64 MiB (a fraction of a second), long before
+ *  memory runs out. */
 #define MP_TABLE_MAX_ROW_BYTES ((size_t)64 << 20)
+
+/** The most columns a header may have (2^20 = 1,048,576): above the 10^6
+ *  columns of the widest files meant to load (checked for repeated names in
+ *  linear time), and small enough that a row's cell arrays (8 bytes a
+ *  cell) stay at 8 MiB.  Column 2^20 + 1 is an error at its line:col. */
+#define MP_TABLE_MAX_COLS ((size_t)1 << 20)
+
+/** The largest input of the whole-file readers, in bytes (8 GiB = 2^33):
+ *  mp_table_read*(), which hold the text and 8 bytes per cell (the
+ *  commands pool, escalc, reg, trajectory, bias, leave1out, cumul,
+ *  influence, gosh and batch --method MH|PETO), and mp_batch_read_all()
+ *  (batch without --sorted, 16 bytes per row).  A regular file is refused
+ *  from its size before it is read; a pipe when byte 2^33 + 1 arrives.
+ *  mp_batch_read_sorted() (batch --sorted) streams and has no such limit. */
+#define MP_TABLE_MAX_FILE_BYTES ((uint64_t)8 << 30)
+
+/** The most groups of a whole-file grouping (2^20 = 1,048,576): pool --by
+ *  and mp_batch_read_all() (batch without --sorted, which holds every
+ *  group's name, offsets and result: a few hundred bytes each).  The first
+ *  row of group 2^20 + 1 is an error at its cell's line:col that points to
+ *  --sorted: mp_batch_read_sorted() holds one block of groups at a time
+ *  and has no limit on their number (its check for groups that come back
+ *  keeps a Bloom filter of at most 16 MiB and the names on disk). */
+#define MP_TABLE_MAX_GROUPS ((size_t)1 << 20)
+
+/** The limits in force (process-wide).  The defaults are the constants
+ *  above; a program (or a test that exercises a limit at a small size)
+ *  may lower or raise them with mp_table_limits_set(). */
+typedef struct mp_table_limits {
+    size_t row_bytes;    /**< longest row in bytes (MP_TABLE_MAX_ROW_BYTES) */
+    size_t cols;         /**< most columns (MP_TABLE_MAX_COLS) */
+    uint64_t file_bytes; /**< largest input of the whole-file readers (MP_TABLE_MAX_FILE_BYTES) */
+    size_t groups;       /**< most groups of a whole-file grouping (MP_TABLE_MAX_GROUPS) */
+} mp_table_limits;
+
+/** The limits in force now. */
+MP_EXPORT void mp_table_limits_get(mp_table_limits *l);
+/** Set the limits (NULL: back to the defaults; a field of 0 means its
+ *  default).  Process-wide and not synchronised: call it before any reader
+ *  is opened, not while another thread reads. */
+MP_EXPORT void mp_table_limits_set(const mp_table_limits *l);
 
 /** A check of the header, called by mp_table_read_checked() with a table
  *  that has the header and no rows (mp_table_nrows() is 0) as soon as the
@@ -128,6 +183,22 @@ MP_EXPORT int mp_table_is_missing(const mp_table *t, size_t i, size_t j);
  *  specially (callers check mp_table_is_na() first). */
 MP_EXPORT mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out,
                                     mp_error *err);
+
+/** Group the rows by the text of column j (exact bytes), groups in order of
+ *  first appearance.  A row i with create[i] != 0 (create NULL: every row)
+ *  whose cell is not missing (mp_table_is_missing()) joins the group of its
+ *  value, starting it if it is new; then a row with lookup[i] != 0 (lookup
+ *  may be NULL) that is not missing joins the group of its value if some
+ *  creating row started one.  gid (nrows entries) receives each row's group
+ *  or SIZE_MAX; first (nrows entries, may be NULL) the first row of each
+ *  group; *ngroups their number.  Linear time (a hash table).
+ *  Returns MP_OK; MP_EPARSE if a row would start group
+ *  mp_table_limits.groups + 1 (MP_TABLE_MAX_GROUPS), with `err` naming that
+ *  cell and the limit; MP_EINVAL (NULL t, gid or ngroups, j out of range);
+ *  MP_ENOMEM. */
+MP_EXPORT mp_status mp_table_group(const mp_table *t, size_t j, const unsigned char *create,
+                                   const unsigned char *lookup, size_t *gid, size_t *first,
+                                   size_t *ngroups, mp_error *err);
 
 /** Fill `err` with file/line/column of cell (i, j) and a printf message. */
 MP_EXPORT void mp_table_error(const mp_table *t, size_t i, size_t j, mp_error *err,

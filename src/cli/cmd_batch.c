@@ -4,9 +4,10 @@
  *
  * The library does the work (include/metapool/batch.h): a streaming reader
  * turns rows into grouped effect sizes, mp_pool_batch() fits the groups on
- * worker threads and calls back into this file, where each worker formats
- * the CSV rows of its own range into its own buffer; the buffers are then
- * written in range order, so the output is the same for any --threads.
+ * worker threads, chunk by chunk, and calls back into this file, where each
+ * worker formats the CSV rows of its chunk into its own buffer and notes
+ * where; the chunks are then written in analysis order, so the output is
+ * the same for any --threads.
  * With --sorted the file is read block by block and the next block is
  * parsed while the previous one is being fitted. */
 #include "batch_share.h"
@@ -19,8 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Rows read per block in --sorted mode (plus the rest of the last group). */
-#define BATCH_BLOCK_ROWS ((size_t)1 << 16)
+/* Rows read per block in --sorted mode (plus the rest of the last group):
+ * the first block has BATCH_FIRST_ROWS, each next one twice as many up to
+ * BATCH_BLOCK_ROWS. */
+#define BATCH_FIRST_ROWS ((size_t)1 << 13)
+#define BATCH_BLOCK_ROWS ((size_t)1 << 18)
 
 /* A growable output buffer of one worker. */
 typedef struct outbuf {
@@ -76,6 +80,13 @@ static const char *status_word(mp_status s)
     }
 }
 
+/* Where the rows of one chunk of MP_BATCH_GRAIN analyses were formatted:
+ * in buffer `thread`, bytes [off, off + len). */
+typedef struct segment {
+    unsigned thread;
+    size_t off, len;
+} segment;
+
 /* One block of analyses on its way through fitting and output. */
 typedef struct block {
     mp_batch_data d;         /* the analyses */
@@ -83,6 +94,7 @@ typedef struct block {
     mp_status *st;           /* d.n statuses */
     size_t cap;              /* allocated entries of res/st */
     outbuf *out;             /* one buffer per thread */
+    segment *seg;            /* one per chunk: the chunks in analysis order */
     unsigned nthreads;       /* workers */
     const mp_pool_opts *o;   /* model */
     mp_status ret;           /* mp_pool_batch's return */
@@ -94,10 +106,14 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
 {
     block *B = ctx;
     outbuf *b = &B->out[thread];
+    segment *sg = &B->seg[first / MP_BATCH_GRAIN];
+    sg->thread = thread;
+    sg->off = b->n;
+    sg->len = 0;
     for (size_t a = first; a < first + count; a++) {
         const mp_pool_result *r = &res[a];
         ob_field(b, mp_batch_data_name(&B->d, a));
-        if (ob_room(b, 32)) return;
+        if (ob_room(b, 32)) break;
         {   /* ",k" without printf */
             char t[24];
             size_t k = B->d.off[a + 1] - B->d.off[a], n = 0;
@@ -114,12 +130,13 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
         }
         const char *w = status_word(st[a]);
         size_t wl = strlen(w);
-        if (ob_room(b, wl + 2)) return;
+        if (ob_room(b, wl + 2)) break;
         b->p[b->n++] = ',';
         memcpy(b->p + b->n, w, wl);
         b->n += wl;
         b->p[b->n++] = '\n';
     }
+    sg->len = b->n - sg->off;
 }
 
 static int block_alloc(block *B)
@@ -130,7 +147,9 @@ static int block_alloc(block *B)
     if (r) B->res = r;
     mp_status *s = realloc(B->st, m * sizeof *s);
     if (s) B->st = s;
-    if (!r || !s) return -1;
+    segment *g = realloc(B->seg, ((m + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN) * sizeof *g);
+    if (g) B->seg = g;
+    if (!r || !s || !g) return -1;
     B->cap = m;
     return 0;
 }
@@ -180,9 +199,11 @@ static int write_block(const char *cmd, const char *file, const block *B, const 
                        batch_sink *k, int merge)
 {
     if (B->ret == MP_ENOMEM) return -1;
-    for (unsigned t = 0; t < B->nthreads; t++) {
+    for (unsigned t = 0; t < B->nthreads; t++)
         if (B->out[t].nomem) return -1;
-        if (B->out[t].n && batch_sink_write(k, B->out[t].p, B->out[t].n)) return -1;
+    for (size_t c = 0; c < (B->d.n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN; c++) {
+        const segment *g = &B->seg[c];
+        if (g->len && batch_sink_write(k, B->out[g->thread].p + g->off, g->len)) return -1;
     }
     char *buf = malloc(4096);
     if (!buf) return -1;
@@ -284,6 +305,7 @@ static void block_free(block *B)
     mp_batch_data_free(&B->d);
     free(B->res);
     free(B->st);
+    free(B->seg);
     for (unsigned t = 0; B->out && t < B->nthreads; t++) free(B->out[t].p);
     free(B->out);
 }
@@ -307,7 +329,7 @@ static int batch_mh(const cli_common *c)
     int status = CLI_OK;
     size_t nr = mp_table_nrows(t), ng = 0;
     long gcol = mp_table_col(t, c->group);
-    size_t *gid = NULL, *first = NULL, *cnt = NULL;
+    size_t *gid = NULL, *first = NULL, *cnt = NULL, *rows = NULL;
     double *cells = NULL;
     mp_msgs warn = {0};
     if (gcol < 0) {
@@ -320,27 +342,41 @@ static int batch_mh(const cli_common *c)
     first = malloc((nr ? nr : 1) * sizeof *first);
     cells = malloc((nr ? nr : 1) * 4 * sizeof *cells);
     if (!gid || !first || !cells) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-    for (size_t i = 0; i < nr; i++) { /* groups in order of first appearance */
-        gid[i] = SIZE_MAX;
-        if (mp_table_is_missing(t, i, (size_t)gcol)) {
+    for (size_t i = 0; i < nr; i++)
+        if (mp_table_is_missing(t, i, (size_t)gcol))
             mp_msgs_add(&warn, "row %zu (line %zu) left out: missing value in the --group column '%s'",
                         i + 1, mp_table_line(t, i), c->group);
-            continue;
-        }
-        const char *v = mp_table_cell(t, i, (size_t)gcol);
-        size_t g = 0;
-        for (; g < ng; g++)
-            if (strcmp(mp_table_cell(t, first[g], (size_t)gcol), v) == 0) break;
-        if (g == ng) first[ng++] = i;
-        gid[i] = g;
+    /* groups in order of first appearance, in linear time; more than
+     * MP_TABLE_MAX_GROUPS is an input error naming the cell */
+    mp_error gerr;
+    mp_error_clear(&gerr);
+    mp_status gs = mp_table_group(t, (size_t)gcol, NULL, NULL, gid, first, &ng, &gerr);
+    if (gs != MP_OK) {
+        if (gs == MP_ENOMEM) cli_errorf(cmd, "out of memory");
+        else cli_input_error(cmd, &gerr);
+        status = input_status(gs);
+        goto out;
     }
+    /* each group's rows in file order (a stable counting sort) */
+    cnt = calloc(ng + 2, sizeof *cnt);
+    if (!cnt) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+    for (size_t i = 0; i < nr; i++)
+        if (gid[i] != SIZE_MAX) cnt[gid[i] + 2]++;
+    for (size_t g = 0; g < ng; g++) cnt[g + 2] += cnt[g + 1];
+    rows = malloc((nr ? nr : 1) * sizeof *rows);
+    if (!rows) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+    for (size_t i = 0; i < nr; i++)
+        if (gid[i] != SIZE_MAX) rows[cnt[gid[i] + 1]++] = i;
+    /* now group g's rows are rows[cnt[g] .. cnt[g+1]) */
     cli_warnings(cmd, &warn);
     fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
     long failed = 0;
     for (size_t g = 0; g < ng; g++) {
         size_t k = 0;
-        for (size_t i = first[g]; i < nr; i++)
-            if (gid[i] == g && e.used[i]) memcpy(cells + 4 * k++, e.cells + 4 * i, 4 * sizeof *cells);
+        for (size_t r = cnt[g]; r < cnt[g + 1]; r++) {
+            size_t i = rows[r];
+            if (e.used[i]) memcpy(cells + 4 * k++, e.cells + 4 * i, 4 * sizeof *cells);
+        }
         const char *name = mp_table_cell(t, first[g], (size_t)gcol);
         mp_mh_result h;
         memset(&h, 0, sizeof h);
@@ -374,6 +410,7 @@ out:
     free(gid);
     free(first);
     free(cnt);
+    free(rows);
     free(cells);
     mp_msgs_free(&warn);
     mp_effects_free(&e);
@@ -381,11 +418,10 @@ out:
     return cli_finish(cmd, status);
 }
 
-static int blocks_alloc(block *B, long nthreads, int sorted, const mp_pool_opts *po)
+static int blocks_alloc(block *B, long nthreads, const mp_pool_opts *po)
 {
     for (int i = 0; i < 2; i++) {
-        /* with --sorted one thread parses the next block meanwhile */
-        B[i].nthreads = (unsigned)(sorted && nthreads > 1 ? nthreads - 1 : nthreads);
+        B[i].nthreads = (unsigned)nthreads;
         B[i].o = po;
         B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
         if (!B[i].out) return -1;
@@ -393,8 +429,8 @@ static int blocks_alloc(block *B, long nthreads, int sorted, const mp_pool_opts 
     return 0;
 }
 
-/* After bad input in block F: fit and write its groups before the bad row
- * but the one the bad row may belong to. */
+/* After bad input in block F (read, not fitted): fit and write its groups
+ * before the bad row but the one the bad row may belong to. */
 static int write_partial(const char *cmd, const char *file, mp_batch_reader *rd, block *F,
                          const mp_pool_opts *po, batch_sink *k)
 {
@@ -410,37 +446,56 @@ mp_status batch_sorted_run(const char *cmd, mp_batch_reader *rd, const char *fil
     block B[2];
     memset(B, 0, sizeof B);
     mp_status ret = MP_OK;
-    if (blocks_alloc(B, nthreads, 1, po)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
-    /* pipeline: parse block i+1 while block i is being fitted */
+    int threaded = 0;
+    pthread_t fitter;
+    if (blocks_alloc(B, nthreads, po)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+    /* pipeline: block i+1 is parsed while block i is being fitted, and
+     * block i is written while block i+1 is being fitted; the blocks
+     * grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS so the fitters
+     * start early (the first block is parsed with nothing to overlap) */
     int eof = 0, cur = 0;
-    mp_status s = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &B[cur].d, &eof, err);
+    size_t rows = BATCH_FIRST_ROWS;
+    mp_status s = mp_batch_read_sorted(rd, rows, &B[cur].d, &eof, err);
     if (s != MP_OK) {
         if (write_partial(cmd, file, rd, &B[cur], po, k)) k->nomem = 1;
         ret = s;
         goto out;
     }
+    block *F = &B[cur];
+    if (block_alloc(F)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+    threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
+    if (!threaded) fit_block(F);
     for (;;) {
-        block *F = &B[cur], *N = &B[1 - cur];
-        if (block_alloc(F)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
-        pthread_t fitter;
-        int threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
-        if (!threaded) fit_block(F);
+        block *N = &B[1 - cur];
         mp_status rs = MP_OK;
         int neof = 1;
-        if (!eof) rs = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &N->d, &neof, err);
+        if (rows < BATCH_BLOCK_ROWS) rows *= 2;
+        if (!eof) rs = mp_batch_read_sorted(rd, rows, &N->d, &neof, err);
         if (threaded) pthread_join(fitter, NULL);
-        if (write_block(cmd, file, F, po, k, 1)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+        threaded = 0;
+        int more = !eof && rs == MP_OK && N->d.n > 0;
+        if (more) {
+            if (block_alloc(N)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+            threaded = nthreads > 1 && pthread_create(&fitter, NULL, fit_block, N) == 0;
+            if (!threaded) fit_block(N);
+        }
+        if (write_block(cmd, file, F, po, k, 1)) {
+            k->nomem = 1;
+            ret = MP_ENOMEM;
+            goto out;
+        }
         if (rs != MP_OK) {
             if (write_partial(cmd, file, rd, N, po, k)) k->nomem = 1;
             ret = rs;
             goto out;
         }
-        if (eof) break;
+        if (!more) break;
         eof = neof;
         cur = 1 - cur;
-        if (N->d.n == 0) break;
+        F = N;
     }
 out:
+    if (threaded) pthread_join(fitter, NULL);
     block_free(&B[0]);
     block_free(&B[1]);
     if (k->nomem && ret == MP_OK) ret = MP_ENOMEM;
@@ -498,7 +553,7 @@ int cmd_batch(int argc, char **argv)
     if (strcmp(file, "-") == 0) file = "<stdin>";
 
     if (!sorted) {
-        if (blocks_alloc(B, nthreads, 0, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+        if (blocks_alloc(B, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
         s = mp_batch_read_all(rd, &B[0].d, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
         cli_warnings(cmd, &B[0].d.warnings);

@@ -14,7 +14,10 @@
 typedef struct group_index {
     size_t n;        /* groups */
     const char **name;
-    size_t *of_row;  /* group of each used row */
+    size_t *of_row;  /* group of each row: a used row, or a row left out whose
+                        value names a group (SIZE_MAX: none) */
+    size_t *row_off; /* n + 1 offsets into rows: group a is rows[row_off[a] .. row_off[a+1]) */
+    size_t *rows;    /* the rows of each group, in file order */
 } group_index;
 
 static int cmp_num(const void *a, const void *b, const double *key)
@@ -25,23 +28,29 @@ static int cmp_num(const void *a, const void *b, const double *key)
 static const double *sort_key;
 static int cmp_num_qsort(const void *a, const void *b) { return cmp_num(a, b, sort_key); }
 
-static int build_groups(const mp_table *t, long col, const mp_effects *e, group_index *g)
+/* Used rows make the groups (mp_table_group(): linear time, and more than
+ * MP_TABLE_MAX_GROUPS is an input error naming the cell); a row left out
+ * (shown as not estimable) joins the group its value names.  The rows of
+ * each group are listed in file order, so packing is linear too.  MP_OK,
+ * MP_EPARSE with err, or MP_ENOMEM. */
+static mp_status build_groups(const mp_table *t, long col, const mp_effects *e,
+                              const unsigned char *left_out, group_index *g, mp_error *err)
 {
     size_t nr = mp_table_nrows(t);
     g->n = 0;
-    g->name = malloc((nr ? nr : 1) * sizeof *g->name);
+    g->name = NULL;
+    g->row_off = NULL;
+    g->rows = malloc((nr ? nr : 1) * sizeof *g->rows);
     g->of_row = malloc((nr ? nr : 1) * sizeof *g->of_row);
     size_t *first = malloc((nr ? nr : 1) * sizeof *first);
-    if (!g->name || !g->of_row || !first) { free(first); return -1; }
-    for (size_t i = 0; i < nr; i++) {
-        if (!e->used[i]) continue;
-        const char *v = mp_table_cell(t, i, (size_t)col);
-        size_t j = 0;
-        for (; j < g->n; j++) /* few groups in practice; linear scan is fine */
-            if (strcmp(g->name[j], v) == 0) break;
-        if (j == g->n) { g->name[j] = v; first[j] = i; g->n++; }
-        g->of_row[i] = j;
-    }
+    if (!g->rows || !g->of_row || !first) { free(first); return MP_ENOMEM; }
+    mp_status st = mp_table_group(t, (size_t)col, e->used, left_out, g->of_row, first, &g->n, err);
+    if (st != MP_OK) { free(first); return st; }
+    g->name = malloc((g->n ? g->n : 1) * sizeof *g->name);
+    g->row_off = calloc(g->n + 1, sizeof *g->row_off);
+    if (!g->name || !g->row_off) { free(first); return MP_ENOMEM; }
+    for (size_t j = 0; j < g->n; j++) g->name[j] = mp_table_cell(t, first[j], (size_t)col);
+    free(first);
     /* numeric order when every group value is a number */
     double *num = malloc((g->n ? g->n : 1) * sizeof *num);
     size_t *perm = malloc((g->n ? g->n : 1) * sizeof *perm);
@@ -59,14 +68,23 @@ static int build_groups(const mp_table *t, long col, const mp_effects *e, group_
             memcpy(g->name, nm, g->n * sizeof *nm);
             free(nm);
             for (size_t i = 0; i < nr; i++)
-                if (e->used[i]) g->of_row[i] = inv[g->of_row[i]];
+                if (g->of_row[i] != SIZE_MAX) g->of_row[i] = inv[g->of_row[i]];
         }
     }
     free(num);
     free(perm);
     free(inv);
-    free(first);
-    return 0;
+    /* each group's rows in file order (a stable counting sort) */
+    for (size_t i = 0; i < nr; i++)
+        if (g->of_row[i] != SIZE_MAX) g->row_off[g->of_row[i] + 1]++;
+    for (size_t a = 0; a < g->n; a++) g->row_off[a + 1] += g->row_off[a];
+    size_t *fill = malloc((g->n ? g->n : 1) * sizeof *fill);
+    if (!fill) return MP_ENOMEM;
+    memcpy(fill, g->row_off, g->n * sizeof *fill);
+    for (size_t i = 0; i < nr; i++)
+        if (g->of_row[i] != SIZE_MAX) g->rows[fill[g->of_row[i]]++] = i;
+    free(fill);
+    return MP_OK;
 }
 
 static void fit_warnings(const mp_report_analysis *a, mp_msgs *w)
@@ -153,7 +171,8 @@ static void pool_run_free(pool_run *P)
     mp_msgs_free(&P->warn);
     void *owned[] = {P->left_out, P->parm, P->pcor, (void *)P->ne_lab, P->ne_before, P->ne_arm,
                      P->off, P->an, P->y, P->v, P->wt, P->cells, (void *)P->mh, (void *)P->plab,
-                     (void *)P->lab, P->labbuf, (void *)P->g.name, P->g.of_row};
+                     (void *)P->lab, P->labbuf, (void *)P->g.name, P->g.of_row, P->g.row_off,
+                     P->g.rows};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) free(owned[i]);
     mp_effects_free(&P->e);
     mp_table_free(P->t);
@@ -219,13 +238,18 @@ static int load_inputs(pool_run *P)
 
 /* Step 2: the analyses, packed contiguously group by group (the overall
  * analysis takes its own copy, in input order), so the vectorised core fits
- * them all in one call.  CLI_OK or CLI_FAIL (out of memory). */
+ * them all in one call.  CLI_OK, CLI_USAGE (more groups than the limit,
+ * message printed) or CLI_FAIL (out of memory). */
 static int pack_analyses(pool_run *P)
 {
     size_t nr = mp_table_nrows(P->t), k = P->e.k, ng = 1;
     P->lab = cli_labels(P->t, P->c.study, &P->labbuf);
     if (P->bycol >= 0) {
-        if (build_groups(P->t, P->bycol, &P->e, &P->g) != 0) goto nomem;
+        mp_error err;
+        mp_error_clear(&err);
+        mp_status gs = build_groups(P->t, P->bycol, &P->e, P->left_out, &P->g, &err);
+        if (gs == MP_ENOMEM) goto nomem;
+        if (gs != MP_OK) { cli_input_error(P->cmd, &err); return CLI_USAGE; }
         ng = P->g.n;
     }
     P->na = P->bycol >= 0 ? ng + 1 : 1;
@@ -265,13 +289,13 @@ static int pack_analyses(pool_run *P)
         A->ne_before = P->ne_before + nne;
         A->ne_arm = arms ? P->ne_arm + MP_ARM_NV * nne : NULL;
         P->off[a] = pos;
-        for (size_t i = 0; i < nr; i++) {
+        /* a subgroup's rows (used, or left out with its value), else all rows */
+        size_t r0 = grouped ? P->g.row_off[a] : 0, r1 = grouped ? P->g.row_off[a + 1] : nr;
+        for (size_t r = r0; r < r1; r++) {
+            size_t i = grouped ? P->g.rows[r] : r;
             if (!P->e.used[i]) {
                 /* not estimable: shown where its study would be, in its group */
-                if (!shown || !P->left_out[i] ||
-                    (grouped && (mp_table_is_missing(P->t, i, (size_t)P->bycol) ||
-                                 strcmp(mp_table_cell(P->t, i, (size_t)P->bycol), A->group) != 0)))
-                    continue;
+                if (!shown || !P->left_out[i]) continue;
                 P->ne_lab[nne] = P->lab[i];
                 P->ne_before[nne] = pos - P->off[a];
                 if (arms) memcpy(P->ne_arm + MP_ARM_NV * nne, P->arms.v + MP_ARM_NV * i,
@@ -280,7 +304,6 @@ static int pack_analyses(pool_run *P)
                 A->n_ne++;
                 continue;
             }
-            if (grouped && P->g.of_row[i] != a) continue;
             P->y[pos] = P->e.yi[i];
             P->v[pos] = P->e.vi[i];
             if (P->cells) memcpy(P->cells + 4 * pos, P->e.cells + 4 * i, 4 * sizeof *P->cells);

@@ -40,11 +40,20 @@ static void usage(FILE *f)
             MP_VERSION_STRING);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nInput: CSV/TSV with a header; one row may hold at most 64 MiB (a longer\n"
-               "line, or NUL and other control bytes, stop the read with file:line:col).\n"
+    fprintf(f, "\nInput: CSV/TSV with a header; NUL and other control bytes stop the read\n"
+               "with file:line:col.  Limits (past each: exit 2 and one line naming\n"
+               "file:line:col and the limit):\n"
+               "  - one row: at most %zu MiB (a longer line, or a quote never closed,\n"
+               "    stops the read there);\n"
+               "  - a header: at most %zu columns;\n"
+               "  - a file read whole (every command but batch --sorted): at most %llu GiB;\n"
+               "  - pool --by, and batch without --sorted: at most %zu groups;\n"
+               "  - batch --sorted streams: any file size, any number of groups.\n"
                "\nRun 'metapool COMMAND --help' (or 'metapool help COMMAND') for its options.\n"
                "Exit status: 0 success, 1 analysis failed, 2 bad usage or input,\n"
-               "3 a published number was not reproduced (--compare).\n");
+               "3 a published number was not reproduced (--compare).\n",
+            MP_TABLE_MAX_ROW_BYTES >> 20, MP_TABLE_MAX_COLS,
+            (unsigned long long)(MP_TABLE_MAX_FILE_BYTES >> 30), MP_TABLE_MAX_GROUPS);
 }
 
 static int cmd_version(int argc, char **argv)
@@ -105,8 +114,15 @@ static void man_overview(FILE *f)
     }
     fputs(".SH EXIT STATUS\n0 success, 1 the analysis could not be done, 2 bad usage or bad "
           "input (one line naming file:line:col), 3 (with \\-\\-compare) a published number "
-          "was not reproduced.\n"
-          ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nwhen set and not empty, tables are not coloured.\n"
+          "was not reproduced.\n", f);
+    fprintf(f, ".SH LIMITS\nOne row at most %zu MiB; a header at most %zu columns; a file that is "
+               "read whole (every command but \\-\\-sorted batch) at most %llu GiB; \\-\\-by "
+               "(pool) and batch without \\-\\-sorted at most %zu groups.  Past each: exit "
+               "status 2 and one line naming file:line:col (the file alone for its size) and the "
+               "limit.  batch \\-\\-sorted streams any file size and any number of groups.\n",
+            MP_TABLE_MAX_ROW_BYTES >> 20, MP_TABLE_MAX_COLS,
+            (unsigned long long)(MP_TABLE_MAX_FILE_BYTES >> 30), MP_TABLE_MAX_GROUPS);
+    fputs(".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nwhen set and not empty, tables are not coloured.\n"
           ".TP\n.B COLUMNS\ntable width when the terminal does not say.\n"
           ".SH SEE ALSO\n", f);
     int first = 1;
@@ -211,9 +227,28 @@ static int cmd_help(int argc, char **argv)
     return commands[i].run(2, args);
 }
 
+/* OpenBLAS starts its worker threads when it is loaded, before main, and an
+ * idle worker polls with sched_yield for about 2^28 cycles (~0.1 s) before
+ * it sleeps: a whole core, while a `batch` run of 200,000 analyses lasts
+ * ~0.2 s (perf: 7.6% of the run's samples in sched_yield).  The library
+ * never runs BLAS on more than one thread (src/models/blas_threads.c), so the
+ * program sets one thread and stops the idle workers at once.  Both
+ * functions are OpenBLAS's own exported ones (blas_thread_shutdown_ is what
+ * its fork handler calls; a later threaded call would start workers again);
+ * declared weak, so with another BLAS nothing happens. */
+extern void openblas_set_num_threads(int num_threads) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static void blas_quiet(void)
+{
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off(); /* the library checks every GSL status itself */
+    blas_quiet();
     if (argc < 2) { usage(stderr); return CLI_USAGE; }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) { usage(stdout); return CLI_OK; }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)

@@ -126,7 +126,9 @@ static const cli_optuse batch_opts[] = {
                  "blocks and memory stays bounded by the largest group (plus a\n"
                  "filter of at most 16 MiB); a group that appears again after\n"
                  "another group is an error (exit 2), found exactly with the\n"
-                 "help of a temporary file of the group names in $TMPDIR [/tmp]", NULL},
+                 "help of a temporary file of the group names in $TMPDIR [/tmp];\n"
+                 "no limit on file size or groups (without --sorted: 8 GiB and\n"
+                 "1048576 groups, see metapool --help)", NULL},
     {OPT_OUTPUT, "write the CSV to FILE instead of standard output (needed under\n"
                  "mpirun, where the processes write their parts of FILE at once)", NULL},
     {0, NULL, NULL}};
@@ -139,7 +141,8 @@ const cli_spec batch_spec = {
     batch_opts,
     "Output:  CSV on standard output, one row per group in order of first appearance:\n"
     "         group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n"
-    "         Numbers at full precision (%.17g); NA where a value is undefined (Q, I2,\n"
+    "         Numbers at full precision: the shortest text that reads back as the\n"
+    "         same double (at most 17 digits); NA where a value is undefined (Q, I2,\n"
     "         H2 for k = 1; the prediction interval for FE; tau2 and the prediction\n"
     "         interval for --method MH and PETO, which read the whole file).\n"
     "         k counts the rows used.\n"

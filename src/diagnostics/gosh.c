@@ -540,9 +540,11 @@ static int pool_row(worker *wk, uint64_t m, double *est, double *Q, double *I2, 
  * vectorises; on x86-64 Linux with GCC they are also compiled for AVX2 and
  * AVX-512 and the best one is picked when the program starts
  * (target_clones).  The ISO C mode keeps floating-point contraction off,
- * so every clone computes the same bits. */
+ * so every clone computes the same bits.  Not under ThreadSanitizer: the
+ * clones' resolver runs while the program is loaded, before the sanitizer's
+ * runtime is set up, and its instrumented entry crashes (scripts/tsan.sh). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    __GNUC__ >= 12
+    __GNUC__ >= 12 && !defined(__SANITIZE_THREAD__)
 #define MP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define MP_CLONES

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 struct mp_table {
     char *buf;          /* the text, cells NUL-terminated in place */
@@ -44,6 +45,83 @@ struct mp_table {
 };
 
 static const char empty_cell[1] = {0};
+
+/* ---- limits (table.h) ---------------------------------------------------- */
+
+static const mp_table_limits default_limits = {MP_TABLE_MAX_ROW_BYTES, MP_TABLE_MAX_COLS,
+                                               MP_TABLE_MAX_FILE_BYTES, MP_TABLE_MAX_GROUPS};
+static mp_table_limits limits = {MP_TABLE_MAX_ROW_BYTES, MP_TABLE_MAX_COLS,
+                                 MP_TABLE_MAX_FILE_BYTES, MP_TABLE_MAX_GROUPS};
+
+const mp_table_limits *mp_limits(void) { return &limits; }
+
+void mp_table_limits_get(mp_table_limits *l)
+{
+    if (l) *l = limits;
+}
+
+void mp_table_limits_set(const mp_table_limits *l)
+{
+    limits = default_limits;
+    if (!l) return;
+    if (l->row_bytes) limits.row_bytes = l->row_bytes;
+    if (l->cols) limits.cols = l->cols;
+    if (l->file_bytes) limits.file_bytes = l->file_bytes;
+    if (l->groups) limits.groups = l->groups;
+}
+
+/* A byte count as the limits are stated: "64 MiB", "8 GiB", else bytes. */
+static void size_text(char *buf, size_t n, uint64_t b)
+{
+    if (b >= ((uint64_t)1 << 30) && b % ((uint64_t)1 << 30) == 0)
+        snprintf(buf, n, "%llu GiB", (unsigned long long)(b >> 30));
+    else if (b >= ((uint64_t)1 << 20) && b % ((uint64_t)1 << 20) == 0)
+        snprintf(buf, n, "%llu MiB", (unsigned long long)(b >> 20));
+    else
+        snprintf(buf, n, "%llu bytes", (unsigned long long)b);
+}
+
+mp_status mp_limit_row(mp_error *err, const char *name, size_t line, size_t col, int inq)
+{
+    char sz[48];
+    size_text(sz, sizeof sz, limits.row_bytes);
+    if (inq)
+        mp_error_set(err, name, line, col,
+                     "quoted field opened here runs past %s without its closing quote", sz);
+    else
+        mp_error_set(err, name, line, col,
+                     "line longer than %s (the limit of one row; not a delimited text file?)", sz);
+    return MP_FAIL(MP_EPARSE);
+}
+
+mp_status mp_limit_cols(mp_error *err, const char *name, size_t line, size_t col)
+{
+    mp_error_set(err, name, line, col, "more than %zu columns in the header (the limit)",
+                 limits.cols);
+    return MP_FAIL(MP_EPARSE);
+}
+
+mp_status mp_limit_file(mp_error *err, const char *name)
+{
+    char sz[48];
+    size_text(sz, sizeof sz, limits.file_bytes);
+    mp_error_set(err, name, 0, 0,
+                 "input larger than %s (the limit when the whole file is read at once; "
+                 "batch --sorted streams larger files)", sz);
+    return MP_FAIL(MP_EPARSE);
+}
+
+mp_status mp_limit_groups(mp_error *err, const char *name, size_t line, size_t col,
+                          const char *colname)
+{
+    char cn[200];
+    mp_show_text(cn, sizeof cn, colname, 60);
+    mp_error_set(err, name, line, col,
+                 "more than %zu groups in column '%s' (the limit when the whole file is "
+                 "grouped; batch --sorted takes any number of groups, contiguous)",
+                 limits.groups, cn);
+    return MP_FAIL(MP_EPARSE);
+}
 
 /* State of the check made while the input arrives (see slurp()). */
 typedef struct {
@@ -68,7 +146,8 @@ static mp_status arrive(const char *name, const unsigned char *b, size_t n, arri
                         mp_error *err)
 {
     size_t j = a->j;
-    if (j == 0 && n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) j = 3; /* BOM */
+    if (j == 0 && n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
+        j = a->rec = a->ls = 3; /* BOM: not part of the first row */
     for (; j < n; j++) {
         unsigned char ch = b[j];
         if (ch >= 0x20 && ch != 0x7f) {
@@ -98,17 +177,11 @@ static mp_status arrive(const char *name, const unsigned char *b, size_t n, arri
         return MP_FAIL(MP_EPARSE);
     }
     a->j = j;
-    if (n - a->rec > MP_TABLE_MAX_ROW_BYTES) {
-        if (a->inq)
-            mp_error_set(err, name, a->q_line, a->q_col,
-                         "quoted field opened here runs past %zu MiB without its closing quote",
-                         (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
-        else
-            mp_error_set(err, name, a->rec_line, 1,
-                         "line longer than %zu MiB (the limit of one row; not a delimited text file?)",
-                         (size_t)(MP_TABLE_MAX_ROW_BYTES >> 20));
-        return MP_FAIL(MP_EPARSE);
-    }
+    /* a row not ended yet that is already too long (complete rows are
+     * measured by parse(), in row order as the streaming reader does) */
+    if (n - a->rec > limits.row_bytes)
+        return a->inq ? mp_limit_row(err, name, a->q_line, a->q_col, 1)
+                      : mp_limit_row(err, name, a->rec_line, 1, 0);
     return MP_OK;
 }
 
@@ -160,6 +233,7 @@ static mp_status slurp(FILE *f, const char *name, mp_table_header_fn check, void
         size_t got = fread(b + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0) break;
+        if ((uint64_t)n > limits.file_bytes) { free(b); return mp_limit_file(err, name); }
         if (n < 3) continue; /* a pipe may deliver less than a byte-order mark */
         mp_status st = arrive(name, (const unsigned char *)b, n, &a, err);
         if (st == MP_OK && !checked && a.hdr_end) {
@@ -257,8 +331,9 @@ static void locate(const mp_table *t, size_t rs, size_t rl, size_t p, size_t *li
 static mp_status check_binary(const mp_table *t, size_t *nlines, mp_error *err)
 {
     const unsigned char *b = (const unsigned char *)t->buf;
-    size_t n = t->len, ln = 1, ls = 0;
-    for (size_t j = 0; j < n; j++) {
+    size_t n = t->len, ln = 1, ls = 0, j = 0;
+    if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) j = ls = 3; /* as parse() */
+    for (; j < n; j++) {
         unsigned char ch = b[j];
         if (ch >= 0x20 && ch != 0x7f) continue;
         if (ch == '\n') { ln++; ls = j + 1; continue; }
@@ -323,13 +398,15 @@ typedef struct pstate {
 } pstate;
 
 /* At the start of a line: a line of nothing but blanks is empty and skipped
- * (a tab is a blank only when it is not the delimiter).  1 if skipped. */
+ * (a tab is a blank only when it is not the delimiter).  1 if skipped, -1
+ * if it is longer than the row limit (the caller reports it). */
 static int skip_empty_line(pstate *P, int header)
 {
     const char *b = P->b;
     size_t k = P->i;
     while (k < P->n && (b[k] == ' ' || (b[k] == '\t' && (header || P->d != '\t')))) k++;
     if (k < P->n && b[k] != '\n' && b[k] != '\r') return 0;
+    if (k - P->i > limits.row_bytes) return -1; /* a line of blanks past the row limit */
     P->i = k;
     if (P->i < P->n) {
         if (b[P->i] == '\r' && P->i + 1 < P->n && b[P->i + 1] == '\n') P->i++;
@@ -381,12 +458,16 @@ static mp_status parse_row(pstate *P, szvec *dst, int header, size_t rowcells, s
                            size_t *eolline, size_t *eolcol, mp_error *err)
 {
     char *b = P->b;
-    const size_t n = P->n;
+    const size_t n = P->n, row0 = P->i, line0 = P->line;
     mp_status st;
     *nf = 0;
     for (;;) { /* one field per iteration */
         size_t fstart = P->i, q = P->i;
         while (q < n && b[q] == ' ') q++; /* blanks before an opening quote */
+        if (header && *nf == limits.cols) { /* one column too many: where it starts */
+            size_t at = q < n && b[q] == '"' ? q : P->i;
+            return mp_limit_cols(err, P->t->name, P->line, at - P->ls + 1);
+        }
         if (q < n && b[q] == '"') {
             fstart = q;
             if ((st = quoted_field(P, q, err)) != MP_OK) return st;
@@ -407,7 +488,8 @@ static mp_status parse_row(pstate *P, szvec *dst, int header, size_t rowcells, s
         }
         if (szvec_push(dst, fstart)) return MP_FAIL(MP_ENOMEM);
         if (P->i < n && b[P->i] == P->d) { b[P->i++] = '\0'; continue; }
-        /* end of line or of input */
+        /* end of line or of input: the row's bytes before it */
+        if (P->i - row0 > limits.row_bytes) return mp_limit_row(err, P->t->name, line0, 1, 0);
         *eolline = P->line;
         *eolcol = P->i - P->ls + 1;
         if (P->i < n && b[P->i] == '\r') { b[P->i++] = '\0'; if (P->i < n && b[P->i] == '\n') P->i++; }
@@ -467,7 +549,9 @@ static mp_status parse(mp_table *t, mp_error *err)
     int header = 1;
     size_t rowcells = 0;
     while (P.i < P.n) {
-        if (skip_empty_line(&P, header)) continue;
+        int skip = skip_empty_line(&P, header);
+        if (skip < 0) { st = mp_limit_row(err, t->name, P.line, 1, 0); goto done; }
+        if (skip) continue;
         if (header) {
             t->delim = P.d = mp_csv_detect_delim(P.b + P.i, P.b + P.n);
             P.stop[(unsigned char)P.d] = P.stop['\n'] = P.stop['\r'] = P.stop['"'] = 1;
@@ -553,6 +637,14 @@ mp_status mp_table_read_checked(const char *path, mp_table_header_fn check, void
     }
     int e = 0;
     mp_error_clear(err);
+    struct stat sb; /* a regular file too large is refused before it is read */
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (uint64_t)sb.st_size > limits.file_bytes) {
+        if (!is_stdin) fclose(f);
+        mp_status ls = mp_limit_file(err, t->name);
+        free(t);
+        return ls;
+    }
     mp_status st = slurp(f, t->name, check, ctx, &t->buf, &t->len, &t->nlines, &e, err);
     if (!is_stdin) fclose(f);
     if (st != MP_OK) {
@@ -576,6 +668,7 @@ mp_status mp_table_read_mem(const char *name, const char *buf, size_t len, mp_ta
     if (!buf || !out) return MP_FAIL(MP_EINVAL);
     *out = NULL;
     if (len == SIZE_MAX) return MP_FAIL(MP_ENOMEM);
+    if ((uint64_t)len > limits.file_bytes) return mp_limit_file(err, name ? name : "<memory>");
     mp_table *t = calloc(1, sizeof *t);
     if (!t) return MP_FAIL(MP_ENOMEM);
     snprintf(t->name, sizeof t->name, "%s", name ? name : "<memory>");
@@ -703,6 +796,64 @@ mp_status mp_table_number(const mp_table *t, size_t i, size_t j, double *out, mp
         mp_table_error(t, i, j, err, "column '%s': '%s' is not a finite number in range",
                        col, s);
     return MP_FAIL(MP_EPARSE);
+}
+
+static uint64_t fnv1a_str(const char *s);
+
+/* Open addressing over the groups' first rows (slot = first row + 1). */
+static size_t group_slot(const mp_table *t, size_t j, const size_t *slot, size_t mask,
+                         const char *v, uint64_t h, const size_t *first, const size_t *gid)
+{
+    size_t k = (size_t)h & mask;
+    for (; slot[k]; k = (k + 1) & mask)
+        if (strcmp(mp_table_cell(t, first[gid[slot[k] - 1]], j), v) == 0) break;
+    return k;
+}
+
+mp_status mp_table_group(const mp_table *t, size_t j, const unsigned char *create,
+                         const unsigned char *lookup, size_t *gid, size_t *first,
+                         size_t *ngroups, mp_error *err)
+{
+    if (!t || !gid || !ngroups || j >= t->ncols) return MP_FAIL(MP_EINVAL);
+    size_t nr = t->nrows, cap = 16, ng = 0;
+    *ngroups = 0;
+    while (cap < 2 * nr) {
+        if (cap > SIZE_MAX / 4) return MP_FAIL(MP_ENOMEM);
+        cap *= 2;
+    }
+    size_t *slot = calloc(cap, sizeof *slot); /* a row of the group + 1; 0 = empty */
+    size_t *fr = first ? first : malloc((nr ? nr : 1) * sizeof *fr);
+    if (!slot || !fr) {
+        free(slot);
+        if (fr != first) free(fr);
+        return MP_FAIL(MP_ENOMEM);
+    }
+    mp_status st = MP_OK;
+    for (int pass = 0; pass < 2 && st == MP_OK; pass++) {
+        const unsigned char *sel = pass ? lookup : create;
+        if (pass && !lookup) break;
+        for (size_t i = 0; i < nr; i++) {
+            if (!pass) gid[i] = SIZE_MAX;
+            if ((sel && !sel[i]) || (pass && gid[i] != SIZE_MAX) || mp_table_is_missing(t, i, j))
+                continue;
+            const char *v = mp_table_cell(t, i, j);
+            size_t k = group_slot(t, j, slot, cap - 1, v, fnv1a_str(v), fr, gid);
+            if (slot[k]) { gid[i] = gid[slot[k] - 1]; continue; }
+            if (pass) continue; /* lookup only */
+            if (ng == limits.groups) {
+                st = mp_limit_groups(err, t->name, mp_table_cell_line(t, i, j),
+                                     mp_table_colpos(t, i, j), mp_table_colname(t, j));
+                break;
+            }
+            fr[ng] = i;
+            gid[i] = ng++;
+            slot[k] = i + 1;
+        }
+    }
+    free(slot);
+    if (fr != first) free(fr);
+    if (st == MP_OK) *ngroups = ng;
+    return st;
 }
 
 /* FNV-1a (64 bit) of a NUL-terminated string. */

@@ -333,47 +333,29 @@ static void eq_eval(eqkind kind, const double *y, const double *v, size_t k, dou
     eq_from(kind, &ps, k, g, dg, fisher);
 }
 
+/* The equation of `kind` on one data set, for mp_root_solve(). */
+typedef struct {
+    eqkind kind;
+    const double *y, *v;
+    size_t k;
+    mp_pool_workspace *ws;
+} eq_ctx;
+
+static mp_status eq_cb(void *ctx, double x, double *g, double *dg, double *fi)
+{
+    const eq_ctx *c = ctx;
+    eq_eval(c->kind, c->y, c->v, c->k, x, c->ws, g, dg, fi);
+    return MP_OK;
+}
+
 /* Solve g(tau2) = 0 on (lo, hi) given g(lo) > 0 >= g(hi) (hi may be
- * infinite).  Newton steps, Fisher-scoring steps where Newton's slope has
- * the wrong sign, bisection where a step leaves the bracket. */
+ * infinite): the safeguarded Newton solve of src/models/root.c. */
 static mp_status solve_eq(eqkind kind, const double *y, const double *v, size_t k, double lo,
                           double hi, double start, const mp_pool_opts *o, mp_pool_workspace *ws,
                           double *root, size_t *niter)
 {
-    double x = start > lo ? start : lo, g, dg, fi;
-    for (size_t it = 1; it <= o->maxiter; it++) {
-        eq_eval(kind, y, v, k, x, ws, &g, &dg, &fi);
-        *niter = it;
-        if (!isfinite(g)) return MP_FAIL(MP_ENOCONV);
-        if (g == 0) { *root = x; return MP_OK; }
-        if (g > 0) lo = x; else hi = x;
-        double step;
-        if (dg < 0) step = -g / dg;           /* Newton */
-        else step = g / fi;                   /* Fisher scoring */
-        double xn = x + step;
-        /* A step below the tolerance is convergence even when rounding puts
-         * xn on the bracket end (g = +-1e-15 noise at the root): test it
-         * before the bracket (issue 6: a k = 9 REML fit "did not converge"
-         * with x + step == x == lo after 11 iterations). */
-        if (fabs(step) <= o->epsrel * fabs(x)) {
-            *root = xn;
-            return MP_OK;
-        }
-        if (!(xn > lo && xn < hi)) {
-            /* a step leaving the bracket only happens once both ends are
-             * known (from g > 0 both steps go right): bisect */
-            if (isinf(hi)) return MP_FAIL(MP_ENOCONV);
-            xn = 0.5 * (lo + hi);
-        }
-        double tol = o->epsrel * fabs(xn);
-        if (fabs(xn - x) <= tol || (isfinite(hi) && hi - lo <= o->epsrel * lo)) {
-            *root = xn;
-            return MP_OK;
-        }
-        x = xn;
-    }
-    *root = x;
-    return MP_FAIL(MP_ENOCONV);
+    eq_ctx c = {kind, y, v, k, ws};
+    return mp_root_solve(eq_cb, &c, lo, hi, start, o->epsrel, o->maxiter, root, niter);
 }
 
 /* ---- the global maximum of the (restricted) likelihood --------------- */
@@ -500,7 +482,7 @@ static mp_status ml_global(eqkind kind, const double *y, const double *v, size_t
     if (!isfinite(T)) return MP_FAIL(MP_ENOCONV);
     double t0 = fmin(ML_GRID_LO * vmin, 0.5 * T);
     int n = 1;
-    while (n < ML_GRID_MAX && t0 * ldexp(1.0, n) < T) n++;
+    for (double tn = 2.0 * t0; n < ML_GRID_MAX && tn < T; tn *= 2.0) n++; /* t0 2^n: exact */
     /* the brackets of the local maxima: the score changes from + to - */
     double blo[ML_MAX_MODES], bhi[ML_MAX_MODES], bst[ML_MAX_MODES], prev_t = 0.0, prev_g = g0,
         t = t0;

@@ -74,10 +74,36 @@ static double temme_R(double a, double x, double *eta_out)
  * near a = 6000, so every df gets a tail to about 2e-11 relative (which
  * moves a quantile by ~1e-13 relative). */
 #define TEMME_A 6000.0
+
+/* The upper tail of a chi-square with a whole number of df <= SMALL_DF at
+ * x/2 = h <= SMALL_H, in closed form (Abramowitz & Stegun 26.4.4-5, from
+ * Q(a + 1, h) = Q(a, h) + h^a e^-h / Gamma(a + 1)):
+ *   even df = 2n:     Q = e^-h (1 + h + h^2/2! + ... + h^(n-1)/(n-1)!),
+ *   odd df = 2n + 1:  Q = erfc(sqrt h) + e^-h sum_{j<n} h^(j+1/2) / Gamma(j + 3/2).
+ * Every term is positive, so the sum is good to a few ulp (GSL's general
+ * incomplete gamma takes logs and lgamma and costs several times as much;
+ * the Q p-value of every pooled fit goes through here, tests/test_quantile.c
+ * holds the two to 1e-13).  SMALL_H keeps e^-h away from underflow. */
+#define SMALL_DF 200.0
+#define SMALL_H 600.0
+static double chisq_Q_small(double h, double df)
+{
+    double t, q, j0;
+    size_t n = (size_t)(df / 2);
+    if (fmod(df, 2.0) == 0.0) { t = exp(-h); q = 0.0; j0 = 1.0; }
+    else { t = 1.1283791670955125739 /* 2/sqrt(pi) */ * sqrt(h) * exp(-h); q = erfc(sqrt(h)); j0 = 1.5; }
+    /* n = floor(df/2) terms t_j = t_0 h^j / (j0 (j0 + 1) ... (j0 + j - 1)) */
+    double s = 0.0;
+    for (size_t j = 0; j + 1 < n; j++) { s += t; t *= h / (j0 + (double)j); }
+    s += n ? t : 0.0;
+    return q + s;
+}
+
 static double chisq_Q(double x, double df)
 {
     double a = 0.5 * df, h = 0.5 * x;
     if (!(x > 0)) return 1.0;
+    if (df <= SMALL_DF && h <= SMALL_H && df == floor(df)) return chisq_Q_small(h, df);
     gsl_sf_result r;
     if (a < TEMME_A && gsl_sf_gamma_inc_Q_e(a, h, &r) == GSL_SUCCESS) return r.val;
     double eta, R = temme_R(a, h, &eta);

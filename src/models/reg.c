@@ -300,43 +300,24 @@ static mp_status eq_eval(eqkind kind, regws *ws, double tau2, double *g, double 
     return MP_OK;
 }
 
+typedef struct {
+    eqkind kind;
+    regws *ws;
+} eq_ctx;
+
+static mp_status eq_cb(void *ctx, double x, double *g, double *dg, double *fi)
+{
+    const eq_ctx *c = ctx;
+    return eq_eval(c->kind, c->ws, x, g, dg, fi);
+}
+
 /* Solve g(tau2) = 0 on (lo, hi) given g(lo) > 0 >= g(hi) (hi may be
- * infinite).  Newton steps, Fisher scoring where Newton's slope has the
- * wrong sign, bisection where a step leaves the bracket [lo, hi]. */
+ * infinite): the safeguarded Newton solve of src/models/root.c. */
 static mp_status solve_eq(eqkind kind, regws *ws, double lo, double hi, double start,
                           const mp_reg_opts *o, double *root, size_t *niter)
 {
-    double x = start > lo ? start : lo, g, dg, fi;
-    for (size_t it = 1; it <= o->maxiter; it++) {
-        mp_status s = eq_eval(kind, ws, x, &g, &dg, &fi);
-        *niter = it;
-        if (s != MP_OK) return s;
-        if (!isfinite(g)) return MP_FAIL(MP_ENOCONV);
-        if (g == 0) { *root = x; return MP_OK; }
-        if (g > 0) lo = x; else hi = x;
-        double step = dg < 0 ? -g / dg : g / fi;
-        double xn = x + step;
-        /* A step below the tolerance is convergence even when rounding puts
-         * xn on the bracket end (g = 1.8e-15 noise at the root, step 2.7e-17,
-         * xn == x == lo): test it before the bracket, as pool.c does (issue
-         * 16: one of the 10080 row orderings of bcg trials 1-8 ~ ablat
-         * "did not converge" here while metafor fits it). */
-        if (fabs(step) <= o->epsrel * fabs(x)) {
-            *root = xn;
-            return MP_OK;
-        }
-        if (!(xn > lo && xn < hi)) {
-            if (isinf(hi)) return MP_FAIL(MP_ENOCONV);
-            xn = 0.5 * (lo + hi);
-        }
-        if (fabs(xn - x) <= o->epsrel * fabs(xn) || (isfinite(hi) && hi - lo <= o->epsrel * lo)) {
-            *root = xn;
-            return MP_OK;
-        }
-        x = xn;
-    }
-    *root = x;
-    return MP_FAIL(MP_ENOCONV);
+    eq_ctx c = {kind, ws};
+    return mp_root_solve(eq_cb, &c, lo, hi, start, o->epsrel, o->maxiter, root, niter);
 }
 
 /* ---- the global maximum of ML / REML ------------------------------------ */

@@ -10,7 +10,14 @@
  * time (CMake defines MP_HAVE_RSVG when pkg-config finds librsvg-2.0 and
  * cairo); without them PNG and PDF give MP_EINVAL and
  * mp_report_render_available() says 0, so a caller can tell the user that
- * only SVG is available.  Every plot of every command (forest, trajectory,
+ * only SVG is available.
+ *
+ * librsvg is loaded (dlopen) when the first PNG or PDF is drawn, not linked:
+ * with its ~50 dependencies (cairo, pango, glib, fontconfig, ...) the dynamic
+ * loader spent ~16 ms of CPU time on every start of every command (measured:
+ * `metapool --version` 22 ms linked, 6 ms without), 8% of a `batch` run
+ * of 200,000 analyses that draws nothing (issue 19).  The headers still
+ * give every type and prototype; the functions are looked up by name once.  Every plot of every command (forest, trajectory,
  * funnel, Baujat, bubble, GOSH) goes through mp_report_render(). */
 #include "report_internal.h"
 
@@ -24,7 +31,54 @@
 #ifdef MP_HAVE_RSVG
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <dlfcn.h>
 #include <librsvg/rsvg.h>
+#include <pthread.h>
+
+/* librsvg's soname (stable since librsvg 2.x; cairo, glib and gobject come
+ * with it as its dependencies, so one handle finds every function). */
+#define MP_RSVG_SONAME "librsvg-2.so.2"
+
+/* The functions used, looked up once (pthread_once: thread-safe). */
+#define MP_RSVG_FUNCS(X)                                                                          \
+    X(rsvg_handle_new_from_data)                                                                  \
+    X(rsvg_handle_get_intrinsic_size_in_pixels)                                                   \
+    X(rsvg_handle_render_document)                                                                \
+    X(g_error_free)                                                                               \
+    X(g_object_unref)                                                                             \
+    X(cairo_image_surface_create)                                                                 \
+    X(cairo_pdf_surface_create_for_stream)                                                        \
+    X(cairo_create)                                                                               \
+    X(cairo_scale)                                                                                \
+    X(cairo_destroy)                                                                              \
+    X(cairo_surface_status)                                                                       \
+    X(cairo_surface_write_to_png_stream)                                                          \
+    X(cairo_surface_finish)                                                                       \
+    X(cairo_surface_destroy)
+#define MP_RSVG_FIELD(f) __typeof__(&f) f;
+static struct {
+    int ok; /* every function was found */
+    MP_RSVG_FUNCS(MP_RSVG_FIELD)
+} rs;
+static pthread_once_t rs_once = PTHREAD_ONCE_INIT;
+
+static void rs_load(void)
+{
+    void *h = dlopen(MP_RSVG_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+    int ok = 1;
+    /* POSIX: a function pointer may be converted from dlsym's void * */
+#define MP_RSVG_SYM(f) ok = ok && (*(void **)(void *)&rs.f = dlsym(h, #f)) != NULL;
+    MP_RSVG_FUNCS(MP_RSVG_SYM)
+#undef MP_RSVG_SYM
+    rs.ok = ok; /* the handle stays open for the life of the process */
+}
+
+static int rs_ready(void)
+{
+    pthread_once(&rs_once, rs_load);
+    return rs.ok;
+}
 #endif
 
 /* AddressSanitizer: GCC says __SANITIZE_ADDRESS__, clang __has_feature */
@@ -68,7 +122,7 @@ mp_plot_format mp_report_plot_format(const char *path)
 int mp_report_render_available(void)
 {
 #ifdef MP_HAVE_RSVG
-    return 1;
+    return rs_ready();
 #else
     return 0;
 #endif
@@ -102,7 +156,7 @@ static mp_status draw_to(const char *out, mp_plot_format fmt, RsvgHandle *h, dou
     gdouble w = 0, hh = 0;
     /* the document's own size in px (its width/height attributes); a
      * document without them has no intrinsic size: refuse, do not guess */
-    if (!rsvg_handle_get_intrinsic_size_in_pixels(h, &w, &hh) || !(w > 0) || !(hh > 0))
+    if (!rs.rsvg_handle_get_intrinsic_size_in_pixels(h, &w, &hh) || !(w > 0) || !(hh > 0))
         return MP_EINVAL;
     FILE *f = fopen(out, "wb");
     if (!f) return MP_EIO;
@@ -118,27 +172,27 @@ static mp_status draw_to(const char *out, mp_plot_format fmt, RsvgHandle *h, dou
             remove(out);
             return MP_EDOM;
         }
-        surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)pw, (int)ph);
+        surf = rs.cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)pw, (int)ph);
     } else {
         scale = 72.0 / 96.0; /* px -> pt */
-        surf = cairo_pdf_surface_create_for_stream(to_stream, f, w * scale, hh * scale);
+        surf = rs.cairo_pdf_surface_create_for_stream(to_stream, f, w * scale, hh * scale);
     }
-    cairo_t *cr = cairo_create(surf);
-    cairo_scale(cr, scale, scale);
+    cairo_t *cr = rs.cairo_create(surf);
+    rs.cairo_scale(cr, scale, scale);
     RsvgRectangle vp = {0, 0, w, hh};
     GError *err = NULL;
-    gboolean ok = rsvg_handle_render_document(h, cr, &vp, &err);
-    if (err) g_error_free(err);
-    cairo_destroy(cr);
-    mp_status st = ok && cairo_surface_status(surf) == CAIRO_STATUS_SUCCESS ? MP_OK : MP_EINVAL;
+    gboolean ok = rs.rsvg_handle_render_document(h, cr, &vp, &err);
+    if (err) rs.g_error_free(err);
+    rs.cairo_destroy(cr);
+    mp_status st = ok && rs.cairo_surface_status(surf) == CAIRO_STATUS_SUCCESS ? MP_OK : MP_EINVAL;
     if (fmt == MP_PLOT_PNG) {
-        if (st == MP_OK && cairo_surface_write_to_png_stream(surf, to_stream, f) != CAIRO_STATUS_SUCCESS)
+        if (st == MP_OK && rs.cairo_surface_write_to_png_stream(surf, to_stream, f) != CAIRO_STATUS_SUCCESS)
             st = MP_EIO;
-        cairo_surface_destroy(surf);
+        rs.cairo_surface_destroy(surf);
     } else {
-        cairo_surface_finish(surf); /* writes the PDF through to_stream */
-        if (st == MP_OK && cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) st = MP_EIO;
-        cairo_surface_destroy(surf);
+        rs.cairo_surface_finish(surf); /* writes the PDF through to_stream */
+        if (st == MP_OK && rs.cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) st = MP_EIO;
+        rs.cairo_surface_destroy(surf);
     }
     int e = errno;
     if (ferror(f) && st == MP_OK) st = MP_EIO;
@@ -160,14 +214,15 @@ mp_status mp_report_render(const char *svg, size_t len, const char *out_path, do
     if (dpi <= 0) dpi = MP_REPORT_DPI;
     if (!(dpi >= 10 && dpi <= 2400)) return MP_FAIL(MP_EDOM);
 #ifdef MP_HAVE_RSVG
+    if (!rs_ready()) return MP_FAIL(MP_EINVAL); /* librsvg cannot be loaded: SVG only */
     GError *err = NULL;
-    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)svg, len, &err);
+    RsvgHandle *h = rs.rsvg_handle_new_from_data((const guint8 *)svg, len, &err);
     if (!h) {
-        if (err) g_error_free(err);
+        if (err) rs.g_error_free(err);
         return MP_FAIL(MP_EPARSE); /* not a well-formed SVG document */
     }
     mp_status st = draw_to(out_path, fmt, h, dpi);
-    g_object_unref(h);
+    rs.g_object_unref(h);
     return st;
 #else
     (void)len;

@@ -1,0 +1,430 @@
+/* src/io/fmt.c - shortest round-trip text for a double (mp_format_double).
+ * Copyright (C) 2026 the metapool authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The text is the shortest decimal that reads back (strtod, round to
+ * nearest, ties to even) as exactly x, and among the decimals of that length
+ * the one closest to x (ties: the even last digit).  The method is the one of
+ * R. Giulietti, "The Schubfach way to render doubles" (2020), with U. Adams,
+ * "Ryu: fast float-to-string conversion" (PLDI 2018) for the idea of a table
+ * of 128-bit powers of ten; the code and the error analysis below are ours.
+ *
+ * x = c 2^q (c < 2^53 an integer).  The decimals that read back as x are
+ * those in the rounding interval around x: [c - 1/2, c + 1/2] 2^q, or
+ * [c - 1/4, c + 1/2] 2^q when c = 2^52 is the smallest significand of its
+ * binade (the gap below is half the gap above); the ends belong to the
+ * interval when c is even (ties to even read back as x).  Choose k with
+ * 10^k <= (width of the interval) < 10^(k+1).  Scaled by 10^-k the interval
+ * is [L, R] with 1 <= R - L < 10, and v = x 10^-k lies in it, so
+ *   - the interval holds at most one multiple of 10; if it holds one, that
+ *     is the unique shortest decimal (its trailing zeros are dropped later);
+ *   - otherwise it holds s = floor(v) or s + 1 (a gap of width >= 1 around
+ *     v, at least 1/3 below and 2/3 above, cannot miss both), all the
+ *     integers in it have the same number of digits, and the one closest to
+ *     v is s or s + 1.
+ * Every decision is a comparison of an integer n with L, R or v.  Work with
+ * four times these: 4L = cbl 2^q 10^-k, 4v = 4c 2^q 10^-k, 4R = cbr 2^q
+ * 10^-k (cbl = 4c - 2 or 4c - 1, cbr = 4c + 2), and encode each as
+ * floor(X) | (1 if X is not an integer) ("round to odd"): compared with a
+ * multiple of 4 (or of 2) that odd value orders exactly as X does.
+ *
+ * Computing floor(X) and whether X is an integer, X = m 2^q 10^-k, m < 2^55:
+ * the table (fmt_pow10.h, made by scripts/gen_pow10.py with exact integers)
+ * holds G = floor(10^-k 2^B) with 2^127 <= G < 2^128, and X = m G' 2^-S with
+ * G' = 10^-k 2^B the exact value, S = B - q in [124, 127].  We form
+ * H = floor(m G / 2^64) exactly (64 x 128-bit product), so that
+ * Y = H / 2^(S-64) satisfies Y <= X < Y + 2^-(S-64) + m 2^-S < Y + 2^-59
+ * (the table's truncation costs less than m / 2^S < 2^-69, dropping the low
+ * 64 bits less than 2^-(S-64) <= 2^-60).  With f the S-64 >= 60 fraction
+ * bits of Y:
+ *   - whether X is an integer is decided exactly by divisibility: for
+ *     k <= 0, X = m 5^-k 2^(q-k) is an integer iff q - k >= 0 or 2^(k-q)
+ *     divides m; for k > 0 (where q >= k, checked by the generator),
+ *     X = m 2^(q-k) / 5^k is one iff 5^k divides m;
+ *   - if X is an integer, it is floor(Y) or floor(Y) + 1, the latter exactly
+ *     when f has all bits set (Y falls short of X by less than one unit of f
+ *     plus a bit);
+ *   - if not, floor(X) = floor(Y) unless f has all bits set; only then could
+ *     the error carry X past the next integer, and the exact path below
+ *     decides with multi-word integers.  (The papers' analyses of their own
+ *     tables suggest that a non-integer X of a double never comes that close
+ *     to an integer; we have not proved it for ours and do not rely on it.
+ *     No test value reaches this branch; the tests run the exact path on
+ *     every value through mp_fmt_double_exact() instead.)
+ * No floating-point arithmetic, no allocation, no state: thread-safe. */
+#include "fmt.h"
+
+#include "metapool/batch.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "fmt_pow10.h"
+
+/* ---- 64 x 64 -> 128-bit products ------------------------------------------ */
+
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 fmt_u128; /* gcc, clang on 64-bit targets */
+#endif
+
+static inline void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+#if defined(__SIZEOF_INT128__)
+    fmt_u128 p = (fmt_u128)a * b;
+    *hi = (uint64_t)(p >> 64);
+    *lo = (uint64_t)p;
+#else
+    /* schoolbook on 32-bit halves */
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    *lo = (mid << 32) | (p00 & 0xffffffffu);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+#endif
+}
+
+/* ---- the exact path: multi-word integers ---------------------------------- */
+
+/* The largest numbers formed: m 5^324 < 2^55 2^753 (k = -324) and
+ * (y + 1) 2^750 with y < 2^60 (k - q <= 750), so 13 words; 16 leave room. */
+#define BIG_WORDS 16
+
+typedef struct {
+    uint64_t w[BIG_WORDS]; /* little-endian words */
+    size_t n;              /* words in use; w[n-1] != 0 unless n == 0 */
+} big;
+
+static void big_set(big *b, uint64_t v)
+{
+    b->w[0] = v;
+    b->n = v != 0;
+}
+
+static void big_mul(big *b, uint64_t v)
+{
+    uint64_t carry = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        uint64_t hi, lo;
+        mul64(b->w[i], v, &hi, &lo);
+        lo += carry;
+        hi += lo < carry;
+        b->w[i] = lo;
+        carry = hi;
+    }
+    if (carry && b->n < BIG_WORDS) b->w[b->n++] = carry;
+}
+
+static void big_mul_pow5(big *b, int e)
+{
+    for (; e >= 27; e -= 27) big_mul(b, fmt_pow5[27]);
+    if (e > 0) big_mul(b, fmt_pow5[e]);
+}
+
+static void big_shl(big *b, int bits)
+{
+    if (b->n == 0 || bits <= 0) return;
+    size_t words = (size_t)bits / 64;
+    unsigned r = (unsigned)bits % 64;
+    size_t n = b->n + words + 1;
+    if (n > BIG_WORDS) n = BIG_WORDS; /* cannot happen within the bound above */
+    for (size_t i = n; i-- > 0;) {
+        uint64_t hi = i >= words && i - words < b->n ? b->w[i - words] : 0;
+        uint64_t lo = i >= words + 1 && i - words - 1 < b->n ? b->w[i - words - 1] : 0;
+        b->w[i] = r ? (hi << r) | (lo >> (64 - r)) : hi;
+    }
+    b->n = n;
+    while (b->n > 0 && b->w[b->n - 1] == 0) b->n--;
+}
+
+static int big_cmp(const big *a, const big *b)
+{
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    for (size_t i = a->n; i-- > 0;)
+        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    return 0;
+}
+
+/* floor(m 2^q 10^-k) | (1 if that is not an integer), given y0 with
+ * y0 <= floor(m 2^q 10^-k) <= y0 + 1: compare N = m 2^a2 5^a5 with
+ * (y0 + 1) D and y D, D = 2^-a2 5^-a5 (each exponent on the side where it is
+ * positive), a2 = q - k, a5 = -k. */
+static uint64_t scaled_exact(uint64_t m, int q, int k, uint64_t y0)
+{
+    int a2 = q - k, a5 = -k;
+    big num, t;
+    big_set(&num, m);
+    if (a5 > 0) big_mul_pow5(&num, a5);
+    if (a2 > 0) big_shl(&num, a2);
+    big_set(&t, y0 + 1);
+    if (a5 < 0) big_mul_pow5(&t, -a5);
+    if (a2 < 0) big_shl(&t, -a2);
+    uint64_t y = y0;
+    int c = big_cmp(&t, &num);
+    if (c <= 0) { /* (y0 + 1) D <= N */
+        y = y0 + 1;
+        return c == 0 ? y : y | 1;
+    }
+    big_set(&t, y0);
+    if (a5 < 0) big_mul_pow5(&t, -a5);
+    if (a2 < 0) big_shl(&t, -a2);
+    return big_cmp(&t, &num) == 0 ? y : y | 1;
+}
+
+/* ---- the fast path -------------------------------------------------------- */
+
+static inline int ctz64(uint64_t v) /* v != 0 */
+{
+#if defined(__GNUC__)
+    return __builtin_ctzll(v);
+#else
+    int n = 0;
+    while (!(v & 1)) { v >>= 1; n++; }
+    return n;
+#endif
+}
+
+/* Whether m 2^q 10^-k is an integer (m > 0); see the file comment. */
+static inline int scaled_is_int(uint64_t m, int q, int k)
+{
+    if (k <= 0) return q - k >= 0 || ctz64(m) >= k - q;
+    return k <= 27 && m % fmt_pow5[k] == 0;
+}
+
+/* floor(m 2^q 10^-k) | (1 if that is not an integer), for m < 2^55, with
+ * g the table entry of k and r = S - 64 = g->b - q - 64 in [60, 63]. */
+static inline uint64_t scaled(uint64_t m, const fmt_pow10_entry *g, int r, int q, int k,
+                              int force_exact)
+{
+    uint64_t ah, al, bh, bl;
+    mul64(m, g->lo, &ah, &al);
+    mul64(m, g->hi, &bh, &bl);
+    uint64_t h0 = bl + ah; /* H = floor(m G / 2^64) = (bh, bl) + ah */
+    uint64_t h1 = bh + (h0 < ah);
+    uint64_t y = (h1 << (64 - r)) | (h0 >> r);
+    uint64_t mask = (UINT64_C(1) << r) - 1;
+    int full = (h0 & mask) == mask;
+    (void)al;
+    if (force_exact) return scaled_exact(m, q, k, y);
+    if (scaled_is_int(m, q, k)) return y + (uint64_t)full;
+    return full ? scaled_exact(m, q, k, y) : y | 1;
+}
+
+/* floor(q log10 2) and floor(q log10 2 + log10 3/4) for -1074 <= q <= 971
+ * (the constants are checked by the generator); the offset keeps the shifted
+ * value non-negative, since >> of a negative value is implementation-defined. */
+static inline int k_regular(int q)
+{
+    return (int)((uint64_t)((int64_t)q * FMT_L2_MUL + ((int64_t)1024 << FMT_L2_SHIFT)) >>
+                 FMT_L2_SHIFT) -
+           1024;
+}
+
+static inline int k_irregular(int q)
+{
+    return (int)((uint64_t)((int64_t)q * FMT_L2_MUL - FMT_L34_SUB + ((int64_t)1024 << FMT_L2_SHIFT)) >>
+                 FMT_L2_SHIFT) -
+           1024;
+}
+
+/* ---- text ----------------------------------------------------------------- */
+
+static const char digit_pairs[201] = "00010203040506070809"
+                                     "10111213141516171819"
+                                     "20212223242526272829"
+                                     "30313233343536373839"
+                                     "40414243444546474849"
+                                     "50515253545556575859"
+                                     "60616263646566676869"
+                                     "70717273747576777879"
+                                     "80818283848586878889"
+                                     "90919293949596979899";
+
+static const uint64_t pow10_u64[18] = {UINT64_C(1),
+                                       UINT64_C(10),
+                                       UINT64_C(100),
+                                       UINT64_C(1000),
+                                       UINT64_C(10000),
+                                       UINT64_C(100000),
+                                       UINT64_C(1000000),
+                                       UINT64_C(10000000),
+                                       UINT64_C(100000000),
+                                       UINT64_C(1000000000),
+                                       UINT64_C(10000000000),
+                                       UINT64_C(100000000000),
+                                       UINT64_C(1000000000000),
+                                       UINT64_C(10000000000000),
+                                       UINT64_C(100000000000000),
+                                       UINT64_C(1000000000000000),
+                                       UINT64_C(10000000000000000),
+                                       UINT64_C(100000000000000000)};
+
+/* The number of decimal digits of d, 0 < d < 2^57: t = floor(bits log10 2)
+ * (1233 / 4096 < log10 2) is floor(log10 d) or one more. */
+static inline int dec_len(uint64_t d)
+{
+#if defined(__GNUC__)
+    int bits = 64 - __builtin_clzll(d);
+#else
+    int bits = 0;
+    for (uint64_t v = d; v; v >>= 1) bits++;
+#endif
+    int t = (bits * 1233) >> 12;
+    return t + (d >= pow10_u64[t]);
+}
+
+/* Exactly 8 digits of v < 10^8 (leading zeros included) at p[0..8): four
+ * independent pairs, so the divisions do not wait on each other. */
+static inline void write8(char *p, uint32_t v)
+{
+    uint32_t a = v / 10000, b = v % 10000;
+    memcpy(p, digit_pairs + 2 * (a / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (a % 100), 2);
+    memcpy(p + 4, digit_pairs + 2 * (b / 100), 2);
+    memcpy(p + 6, digit_pairs + 2 * (b % 100), 2);
+}
+
+/* The decimal digits of d (> 0) written backwards so that the last one is
+ * at end[-1]: blocks of 8, then pairs. */
+static inline void write_dec(char *end, uint64_t d)
+{
+    while (d >= 100000000) {
+        uint32_t lo = (uint32_t)(d % 100000000);
+        d /= 100000000;
+        end -= 8;
+        write8(end, lo);
+    }
+    uint32_t v = (uint32_t)d;
+    while (v >= 100) {
+        uint32_t two = v % 100;
+        v /= 100;
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * two, 2);
+    }
+    if (v >= 10) memcpy(end - 2, digit_pairs + 2 * v, 2);
+    else end[-1] = (char)('0' + v);
+}
+
+/* d 10^k (d > 0, no trailing zeros) in printf's %g layout with the switch to
+ * exponent form at 10^17; returns the end.  The digits are written straight
+ * to their places (no copies of variable length). */
+static char *layout(char *p, uint64_t d, int k)
+{
+    int n = dec_len(d);
+    int e10 = k + n - 1; /* exponent of the leading digit */
+    if (e10 < -4 || e10 >= 17) {
+        write_dec(p + 1 + n, d); /* digits at p[1..n], then the first moves left */
+        p[0] = p[1];
+        if (n > 1) {
+            p[1] = '.';
+            p += n + 1;
+        } else {
+            p += 1;
+        }
+        *p++ = 'e';
+        int e = e10;
+        *p++ = e < 0 ? '-' : '+';
+        if (e < 0) e = -e;
+        if (e >= 100) {
+            *p++ = (char)('0' + e / 100);
+            e %= 100;
+        }
+        memcpy(p, digit_pairs + 2 * e, 2);
+        return p + 2;
+    }
+    if (e10 >= 0) {
+        int ip = e10 + 1; /* digits before the point */
+        if (n <= ip) {
+            write_dec(p + n, d);
+            for (int i = n; i < ip; i++) p[i] = '0';
+            return p + ip;
+        }
+        write_dec(p + 1 + n, d); /* digits at p[1..n]; the first ip move left */
+        for (int i = 0; i < ip; i++) p[i] = p[i + 1];
+        p[ip] = '.';
+        return p + n + 1;
+    }
+    int z = -e10 - 1; /* zeros after the point: 0..3 */
+    *p++ = '0';
+    *p++ = '.';
+    for (int i = 0; i < z; i++) *p++ = '0';
+    write_dec(p + n, d);
+    return p + n;
+}
+
+/* ---- the conversion ------------------------------------------------------- */
+
+static size_t format_double(double x, char *buf, int force_exact)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    char *p = buf;
+    int neg = (int)(bits >> 63);
+    int be = (int)((bits >> 52) & 0x7ff);
+    uint64_t fr = bits & ((UINT64_C(1) << 52) - 1);
+    if (be == 0x7ff) { /* as glibc's printf writes them */
+        const char *w = fr ? (neg ? "-nan" : "nan") : (neg ? "-inf" : "inf");
+        size_t len = strlen(w);
+        memcpy(buf, w, len + 1);
+        return len;
+    }
+    if (neg) *p++ = '-';
+    if (be == 0 && fr == 0) {
+        *p++ = '0';
+        *p = '\0';
+        return (size_t)(p - buf);
+    }
+    uint64_t c;
+    int q, irregular;
+    if (be == 0) { /* subnormal: the spacing below equals the one above */
+        c = fr;
+        q = -1074;
+        irregular = 0;
+    } else {
+        c = fr | (UINT64_C(1) << 52);
+        q = be - 1075;
+        irregular = fr == 0 && be > 1;
+    }
+    int k = irregular ? k_irregular(q) : k_regular(q);
+    const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
+    int r = g->b - q - 64;
+    uint64_t cb = c << 2;
+    uint64_t vb = scaled(cb, g, r, q, k, force_exact);
+    uint64_t vbl = scaled(irregular ? cb - 1 : cb - 2, g, r, q, k, force_exact);
+    uint64_t vbr = scaled(cb + 2, g, r, q, k, force_exact);
+    uint64_t out = c & 1; /* odd c: the interval's ends do not read back as x */
+
+    uint64_t s = vb >> 2, d;
+    uint64_t sp10 = s / 10 * 10, tp10 = sp10 + 10;
+    int upin = vbl + out <= sp10 << 2;   /* sp10 >= L (> L when c is odd) */
+    int wpin = (tp10 << 2) + out <= vbr; /* tp10 <= R (< R when c is odd) */
+    if (upin != wpin) {
+        d = upin ? sp10 : tp10;
+    } else {
+        uint64_t t = s + 1;
+        int uin = vbl + out <= s << 2;
+        int win = (t << 2) + out <= vbr;
+        if (uin != win) {
+            d = uin ? s : t;
+        } else { /* both read back: the closer to v, a tie to the even one */
+            uint64_t mid = (s << 2) + 2; /* 4 (s + 1/2) */
+            d = vb < mid || (vb == mid && !(s & 1)) ? s : t;
+        }
+    }
+    while (d % 10 == 0) { /* d > 0: the interval lies above 0 */
+        d /= 10;
+        k++;
+    }
+    p = layout(p, d, k);
+    *p = '\0';
+    return (size_t)(p - buf);
+}
+
+size_t mp_format_double(double x, char *buf)
+{
+    return format_double(x, buf, 0);
+}
+
+size_t mp_fmt_double_exact(double x, char *buf)
+{
+    return format_double(x, buf, 1);
+}
