@@ -590,7 +590,8 @@ END_TEST
 /* A run split in parts (as MPI ranks would run it) merges into the whole
  * run: the same quantiles (histogram counts and kept values are the same
  * multisets), extremes and counts; the per-study means up to the order of
- * the additions.  Both quantile modes. */
+ * the additions, and bit for bit with the per-chunk sums.  Both quantile
+ * modes. */
 START_TEST(test_gosh_parts_merge)
 {
     double y[17], v[17];
@@ -617,13 +618,35 @@ START_TEST(test_gosh_parts_merge)
         mp_gosh_result r;
         memset(&r, 0, sizeof r);
         ck_assert_int_eq(mp_gosh_summarise(&m, &r), MP_OK);
-        ck_assert_uint_eq(m.n, whole.sum.n);
-        ck_assert(memcmp(&r.estimate, &whole.estimate, sizeof r.estimate) == 0);
-        ck_assert(memcmp(&r.I2, &whole.I2, sizeof r.I2) == 0);
         for (size_t j = 0; j < 17; j++) {
             ck_assert_rel(r.mean_est_with[j], whole.mean_est_with[j], 1e-13);
             ck_assert_rel(r.mean_i2_without[j], whole.mean_i2_without[j], 1e-13);
         }
+        /* with the parts' per-chunk sums added in chunk order: the whole
+         * run's per-study means bit for bit (the MPI merge, gosh_mpi.c) */
+        uint64_t nch = 0;
+        for (size_t p = 0; p < 3; p++) {
+            ck_assert_uint_eq(part[p].chunk0, nch);
+            nch += part[p].nchunk;
+        }
+        ck_assert_uint_ge(nch, 2);
+        double *cs = malloc((size_t)nch * 17 * 4 * sizeof *cs), *at = cs;
+        ck_assert_ptr_nonnull(cs);
+        for (size_t p = 0; p < 3; p++) {
+            memcpy(at, part[p].chunk_sums, (size_t)part[p].nchunk * 17 * 4 * sizeof *cs);
+            at += part[p].nchunk * 17 * 4;
+        }
+        ck_assert_int_eq(mp_gosh_summary_chunk_sums(&m, cs, nch), MP_OK);
+        free(cs);
+        ck_assert_int_eq(mp_gosh_summarise(&m, &r), MP_OK);
+        ck_assert(memcmp(r.mean_est_with, whole.mean_est_with, 17 * sizeof(double)) == 0);
+        ck_assert(memcmp(r.mean_est_without, whole.mean_est_without, 17 * sizeof(double)) == 0);
+        ck_assert(memcmp(r.mean_i2_with, whole.mean_i2_with, 17 * sizeof(double)) == 0);
+        ck_assert(memcmp(r.mean_i2_without, whole.mean_i2_without, 17 * sizeof(double)) == 0);
+        ck_assert_ptr_null(whole.chunk_sums); /* one part: none kept */
+        ck_assert_uint_eq(m.n, whole.sum.n);
+        ck_assert(memcmp(&r.estimate, &whole.estimate, sizeof r.estimate) == 0);
+        ck_assert(memcmp(&r.I2, &whole.I2, sizeof r.I2) == 0);
         mp_gosh_result_free(&r);
         mp_gosh_summary_free(&m);
         mp_gosh_result_free(&whole);
@@ -636,6 +659,10 @@ START_TEST(test_gosh_parts_merge)
     mp_gosh_result r;
     ck_assert_int_eq(mp_gosh_run(y, v, 17, &o, &r), MP_EINVAL);
     mp_gosh_result_free(&r);
+    mp_gosh_summary e;
+    memset(&e, 0, sizeof e);
+    ck_assert_int_eq(mp_gosh_summary_chunk_sums(&e, NULL, 1), MP_EINVAL);
+    ck_assert_int_eq(mp_gosh_summary_chunk_sums(NULL, y, 0), MP_EINVAL);
 }
 END_TEST
 

@@ -116,6 +116,20 @@ MP_EXPORT size_t mp_csv_stream_bytes(const mp_csv_stream *s);
 MP_EXPORT mp_status mp_csv_stream_next(mp_csv_stream *s, mp_csv_row *row, int *eof,
                                        mp_error *err);
 
+/** Like mp_csv_stream_open() on a file (not "-"), but the rows are read
+ *  from the byte range [begin, end) only: the header comes from the start
+ *  of the file, and the row at `begin` (which must be at or after the end
+ *  of the header and start a line) is numbered `line`, so messages name
+ *  the file's real lines.  An empty range gives end of input at once, and a
+ *  range without rows is not an error.  MP_EINVAL if begin lies inside the
+ *  header; else as mp_csv_stream_open(). */
+MP_EXPORT mp_status mp_csv_stream_open_range(const char *path, size_t chunk, size_t begin,
+                                             size_t end, size_t line, mp_csv_stream **out,
+                                             mp_error *err);
+/** The 1-based line at the stream's position (after the header: the line
+ *  where the data begin, before any empty lines are skipped). */
+MP_EXPORT size_t mp_csv_stream_line(const mp_csv_stream *s);
+
 /* ---- grouped effect sizes ----------------------------------------------- */
 
 /** Analyses held as struct-of-arrays, in order of first appearance. */
@@ -182,6 +196,69 @@ MP_EXPORT mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_e
  *  returns as mp_batch_read_all(). */
 MP_EXPORT mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d,
                                          int *eof, mp_error *err);
+
+/** After mp_batch_read_sorted() failed on bad input: 1 if the bad row was
+ *  read far enough to know that it starts a new group (a bad number in its
+ *  effect-size cells, or a group that comes back), so the last group in
+ *  the block is complete; 0 if it may belong to that group. */
+MP_EXPORT int mp_batch_reader_error_ends_group(const mp_batch_reader *r);
+/** After mp_batch_read_sorted() failed: 1 if the error is a group that
+ *  came back, found by the check at the end of the input (every row was
+ *  read, and the block holds complete groups); then mp_batch_reader_error_
+ *  ends_group() is 1 too. */
+MP_EXPORT int mp_batch_reader_repeat_at_end(const mp_batch_reader *r);
+
+/* ---- shares of a sorted file -------------------------------------------- */
+
+/** A contiguous share of a file's data rows: bytes [begin, end), with the
+ *  1-based line of the row at `begin` and the number of data rows before
+ *  it (so a reader on the share numbers lines and rows as a reader of the
+ *  whole file does). */
+typedef struct mp_batch_share {
+    size_t begin, end; /**< byte range */
+    size_t line;       /**< line at begin */
+    size_t row;        /**< data rows before begin */
+} mp_batch_share;
+
+/** Open a batch reader on one share (as mp_batch_reader_open(), with the
+ *  header read from the start of the file).  With --sorted input and
+ *  shares from mp_batch_plan(), reading every share in order with
+ *  mp_batch_read_sorted() gives the groups, rows, warnings and messages of
+ *  reading the whole file, except that a group coming back in a later
+ *  share is not seen (each reader checks its own share). */
+MP_EXPORT mp_status mp_batch_reader_open_range(const char *path, const char *group,
+                                               const mp_es_opts *es, size_t chunk,
+                                               const mp_batch_share *share,
+                                               mp_batch_reader **out, mp_error *err);
+
+/** The three passes of mp_batch_plan(), each over a part of the file, so
+ *  processes or threads can share them (see src/io/batch.c):
+ *  count the '"' bytes in [begin, end) (their parity, summed from the end
+ *  of the header, is the quote state at `end`); */
+MP_EXPORT mp_status mp_batch_count_quotes(const char *path, size_t begin, size_t end,
+                                          size_t *quotes, mp_error *err);
+/** find the cut at or after byte `at` (`inq`: the quote state there): the
+ *  start of the first row, after the first row starting at or after `at`,
+ *  whose group value differs from that row's (rows with a missing group
+ *  value are passed over), or the file size if the group runs to the end
+ *  or a malformed row comes first (the share before then reads up to it
+ *  and reports it).  `at` at or before the first data row gives the first
+ *  data row; */
+MP_EXPORT mp_status mp_batch_find_cut(const char *path, const char *group, size_t at, int inq,
+                                      size_t *cut, mp_error *err);
+/** count the data rows and the line ends in [begin, end), where begin is
+ *  the start of a row outside quotes (`delim` decides whether a tab is a
+ *  blank, as in the stream). */
+MP_EXPORT mp_status mp_batch_count_rows(const char *path, char delim, size_t begin, size_t end,
+                                        size_t *rows, size_t *lines, mp_error *err);
+/** Cut a file sorted by `group` into n shares of about equal bytes, each
+ *  starting where the group changes (no group is split; a share may be
+ *  empty when one group spans it).  shares[0].begin is the first data row,
+ *  shares[n-1].end the file size.  Reads the file about twice.  MP_EIO,
+ *  MP_EPARSE (header problems) or MP_EINVAL (no such column, n = 0) with
+ *  `err`; MP_ENOMEM. */
+MP_EXPORT mp_status mp_batch_plan(const char *path, const char *group, size_t n,
+                                  mp_batch_share *shares, mp_error *err);
 
 /* ---- number output ------------------------------------------------------- */
 

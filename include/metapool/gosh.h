@@ -145,6 +145,12 @@ typedef struct mp_gosh_result {
                                                    subsets with / without it (NaN if none) */
     double *mean_i2_with, *mean_i2_without;   /**< the same for I^2 */
     mp_gosh_summary sum;    /**< the merged summary (grids for plots live here) */
+    /* parts > 1 only: this part's per-study sums chunk by chunk, so that the
+     * parts' sums add up bit for bit as one run adds them (floating-point
+     * addition is not associative): see mp_gosh_summary_chunk_sums() */
+    uint64_t chunk0, nchunk; /**< this part's chunks [chunk0, chunk0 + nchunk) */
+    double *chunk_sums;     /**< nchunk * k * 4: per chunk and study est_with, est_without,
+                                 i2_with, i2_without */
 } mp_gosh_result;
 
 /** Run GOSH on k studies (effects y, variances v; finite, v > 0).
@@ -171,6 +177,15 @@ MP_EXPORT mp_status mp_gosh_summary_init_like(mp_gosh_summary *s, const mp_gosh_
 /** Merge `b` into `a` (same k, mode, bins, range and grid: MP_EINVAL
  *  otherwise).  Exact mode appends b's values (may allocate: MP_ENOMEM). */
 MP_EXPORT mp_status mp_gosh_summary_merge(mp_gosh_summary *a, const mp_gosh_summary *b);
+
+/** Set the per-study sums of `s` (est_with, est_without, i2_with,
+ *  i2_without) to the per-chunk sums `sums` (nchunk * s->k * 4, as
+ *  mp_gosh_result.chunk_sums, the parts' arrays one after another in part
+ *  order) added in chunk order from zero, exactly as one mp_gosh_run()
+ *  adds them: the parts of a run merge into its sums bit for bit.  The
+ *  counts are left alone (integers merge exactly).  MP_OK or MP_EINVAL. */
+MP_EXPORT mp_status mp_gosh_summary_chunk_sums(mp_gosh_summary *s, const double *sums,
+                                               uint64_t nchunk);
 
 /** Free a summary's arrays. NULL-safe. */
 MP_EXPORT void mp_gosh_summary_free(mp_gosh_summary *s);

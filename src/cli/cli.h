@@ -44,7 +44,7 @@ typedef enum cli_opt_id {
     OPT_PREDICTOR, OPT_EGGER_MODEL, OPT_ESTIMATOR, OPT_STEPS, OPT_CONTOURS, /* bias */
     OPT_SUBSETS, OPT_SEED, OPT_OUT, OPT_HIGHLIGHT, OPT_PERMUTATIONS, OPT_EXACT_QUANTILES,
     OPT_LABELS, OPT_FAVOURS, OPT_XLAB, OPT_TITLE, OPT_DPI,
-    OPT_RANDOM, OPT_CLUSTER, OPT_VCOV, OPT_PREDICT,
+    OPT_RANDOM, OPT_CLUSTER, OPT_VCOV, OPT_PREDICT, OPT_OUTPUT,
     OPT_END_, /* one past the last id */
     /* sets of options several commands take together, expanded where a
      * command lists them (options.c): */
@@ -70,7 +70,9 @@ typedef struct cli_common {
     const char *time_unit;  /* --time-unit U or NULL (trajectory) */
     const char *group;      /* --group COL (batch) */
     long threads;           /* --threads N (batch) [online CPUs, at most 256] */
+    int threads_given;      /* --threads was given */
     int sorted;             /* --sorted (batch) */
+    const char *output;     /* --output FILE (batch) or NULL: standard output */
     int tau2_common;        /* --tau2 common (pool --by) */
     const char *order;      /* --order COL (cumul) */
     int decreasing;         /* --decreasing (cumul) */
@@ -160,6 +162,23 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
     ;
 void cli_input_error(const char *cmd, const mp_error *e);
 void cli_warnings(const char *cmd, const mp_msgs *w);
+
+/* Processes started by an MPI launcher (mpirun, mpiexec: OMPI_COMM_WORLD_SIZE,
+ * PMI_SIZE, MV2_COMM_WORLD_SIZE), 0 if none; *rank (may be NULL) this one's
+ * index and *var the variable that said so (cli_mpi.c). */
+long cli_mpi_world(long *rank, const char **var);
+/* Before a command runs: CLI_USAGE with a message (from rank 0) when it was
+ * started with more than one process and cannot share its work (a build
+ * without MPI, or a command other than batch and gosh); else 0. */
+int cli_mpi_guard(const char *cmd);
+/* gosh under MPI (gosh_mpi.c; without MPI: one process, no-ops).  begin:
+ * MPI started when several processes were launched (1), this rank and
+ * their number; run: this rank's part of mp_gosh_run(), merged on rank 0;
+ * end: every rank gets rank 0's exit status. */
+int gosh_mpi_begin(int *rank, int *nranks);
+mp_status gosh_mpi_run(const double *y, const double *v, size_t k, mp_gosh_opts *o,
+                       mp_gosh_result *res);
+int gosh_mpi_end(int status);
 
 /* The exit status after writing a picture with status s: `status` when s
  * is MP_OK, else CLI_FAIL (or `status` if it is already an error) after

@@ -10,9 +10,9 @@
  * the same for any --threads.
  * With --sorted the file is read block by block and the next block is
  * parsed while the previous one is being fitted. */
-#include "cli.h"
-#include "metapool/batch.h"
+#include "batch_share.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -163,43 +163,141 @@ static void *fit_block(void *arg)
     return NULL;
 }
 
-/* Write a fitted block; warn about groups that failed.  Returns the number
- * of failed groups, or -1 on a write/memory error. */
-static long write_block(const char *cmd, const char *file, const block *B,
-                        const mp_pool_opts *o)
+/* The warning for group a of a fitted block (NULL if it was fitted). */
+static const char *group_warning(char *buf, size_t size, const char *file, const block *B,
+                                 size_t a, const mp_pool_opts *o)
+{
+    if (B->st[a] == MP_OK) return NULL;
+    const char *g = mp_batch_data_name(&B->d, a);
+    if (B->st[a] == MP_ETOOFEW)
+        snprintf(buf, size, "%s: group '%s' (line %zu): no studies left to pool", file, g, B->d.line[a]);
+    else if (B->st[a] == MP_ENOCONV)
+        snprintf(buf, size,
+                 "%s: group '%s' (line %zu): the %s estimator of tau2 did not converge in %zu "
+                 "iterations",
+                 file, g, B->d.line[a], mp_method_name(o->method), B->res[a].niter);
+    else
+        snprintf(buf, size, "%s: group '%s' (line %zu): %s", file, g, B->d.line[a],
+                 mp_strerror(B->st[a]));
+    return buf;
+}
+
+/* The line a row warning of the reader names ("row R (line L) ..."). */
+static size_t warning_line(const char *w)
+{
+    const char *p = strstr(w, "(line ");
+    return p ? (size_t)strtoull(p + 6, NULL, 10) : 0;
+}
+
+/* Write a fitted block to the sink, with the warnings of its rows and of
+ * its groups that failed.  `merge` (--sorted): the warnings in line order,
+ * a row's own before that of a group starting at it, so the order is the
+ * same wherever blocks (or the shares of an MPI run) end; otherwise the
+ * row warnings come first (they were shown before the fit).  Returns 0, or
+ * -1 on a write/memory error. */
+static int write_block(const char *cmd, const char *file, const block *B, const mp_pool_opts *o,
+                       batch_sink *k, int merge)
 {
     if (B->ret == MP_ENOMEM) return -1;
-    /* the header goes out with the first block: bad input found before
-     * it leaves standard output empty */
-    static int header_done = 0;
-    if (!header_done) {
-        fputs("group,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,H2,Q,Q_pval,pi_lb,pi_ub,status\n", stdout);
-        header_done = 1;
-    }
     for (unsigned t = 0; t < B->nthreads; t++)
         if (B->out[t].nomem) return -1;
     for (size_t c = 0; c < (B->d.n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN; c++) {
         const segment *g = &B->seg[c];
-        if (g->len && fwrite(B->out[g->thread].p + g->off, 1, g->len, stdout) != g->len) return -1;
+        if (g->len && batch_sink_write(k, B->out[g->thread].p + g->off, g->len)) return -1;
     }
-    long failed = 0;
+    char *buf = malloc(4096);
+    if (!buf) return -1;
+    const mp_msgs *w = &B->d.warnings;
+    size_t i = merge ? 0 : w->n;
     for (size_t a = 0; a < B->d.n; a++) {
-        if (B->st[a] == MP_OK) continue;
-        failed++;
-        const char *g = mp_batch_data_name(&B->d, a);
-        if (B->st[a] == MP_ETOOFEW)
-            cli_errorf(cmd, "warning: %s: group '%s' (line %zu): no studies left to pool", file, g,
-                       B->d.line[a]);
-        else if (B->st[a] == MP_ENOCONV)
-            cli_errorf(cmd,
-                       "warning: %s: group '%s' (line %zu): the %s estimator of tau2 did not "
-                       "converge in %zu iterations",
-                       file, g, B->d.line[a], mp_method_name(o->method), B->res[a].niter);
-        else
-            cli_errorf(cmd, "warning: %s: group '%s' (line %zu): %s", file, g, B->d.line[a],
-                       mp_strerror(B->st[a]));
+        const char *gw = group_warning(buf, 4096, file, B, a, o);
+        if (!gw) continue;
+        k->failed++;
+        while (i < w->n && warning_line(w->v[i]) <= B->d.line[a]) batch_sink_warn(k, cmd, w->v[i++]);
+        batch_sink_warn(k, cmd, gw);
     }
-    return failed;
+    while (i < w->n) batch_sink_warn(k, cmd, w->v[i++]);
+    free(buf);
+    for (size_t a = 0; k->record && a < B->d.n; a++)
+        if (batch_sink_group(k, mp_batch_data_name(&B->d, a), B->d.line[a])) return -1;
+    return 0;
+}
+
+int batch_sink_group(batch_sink *k, const char *name, size_t line)
+{
+    size_t len = strlen(name) + 1;
+    if (k->ng == k->gcap) {
+        size_t m = k->gcap ? 2 * k->gcap : 1024;
+        size_t *a = realloc(k->gline, m * sizeof *a);
+        if (a) k->gline = a;
+        size_t *b = realloc(k->goff, m * sizeof *b);
+        if (b) k->goff = b;
+        if (!a || !b) { k->nomem = 1; return -1; }
+        k->gcap = m;
+    }
+    if (k->gname_n + len > k->gname_cap) {
+        size_t m = k->gname_cap ? 2 * k->gname_cap : 1 << 16;
+        while (m < k->gname_n + len) m *= 2;
+        char *p = realloc(k->gname, m);
+        if (!p) { k->nomem = 1; return -1; }
+        k->gname = p;
+        k->gname_cap = m;
+    }
+    memcpy(k->gname + k->gname_n, name, len);
+    k->goff[k->ng] = k->gname_n;
+    k->gline[k->ng++] = line;
+    k->gname_n += len;
+    return 0;
+}
+
+int batch_sink_write(batch_sink *k, const char *p, size_t n)
+{
+    if (k->f) {
+        if (fwrite(p, 1, n, k->f) != n) { k->nomem = 1; return -1; }
+        return 0;
+    }
+    if (k->n + n > k->cap) {
+        size_t m = k->cap ? k->cap : 1 << 16;
+        while (m < k->n + n) m *= 2;
+        char *q = realloc(k->mem, m);
+        if (!q) { k->nomem = 1; return -1; }
+        k->mem = q;
+        k->cap = m;
+    }
+    memcpy(k->mem + k->n, p, n);
+    k->n += n;
+    return 0;
+}
+
+/* Every warning up to BATCH_WARN_SHOWN, counted over the whole run (the
+ * blocks and shares it is read in do not matter); past it one line says
+ * how many more there are, as cli_warnings() does for one list. */
+void batch_sink_warn(batch_sink *k, const char *cmd, const char *msg)
+{
+    k->nwarn++;
+    if (k->keep || k->nwarn == BATCH_WARN_SHOWN + 1) {
+        if (k->nwarn <= BATCH_WARN_SHOWN + 1 && mp_msgs_add(&k->kept, "%s", msg) != MP_OK) k->nomem = 1;
+        return;
+    }
+    if (k->nwarn <= BATCH_WARN_SHOWN) cli_errorf(cmd, "warning: %s", msg);
+}
+
+void batch_sink_warn_end(batch_sink *k, const char *cmd)
+{
+    if (k->keep) return;
+    if (k->nwarn == BATCH_WARN_SHOWN + 1 && k->kept.n) cli_errorf(cmd, "warning: %s", k->kept.v[0]);
+    else if (k->nwarn > BATCH_WARN_SHOWN + 1)
+        cli_errorf(cmd, "warning: ... and %zu more warnings not shown", k->nwarn - BATCH_WARN_SHOWN);
+}
+
+void batch_sink_free(batch_sink *k)
+{
+    free(k->mem);
+    free(k->gname);
+    free(k->gline);
+    free(k->goff);
+    mp_msgs_free(&k->kept);
+    memset(k, 0, sizeof *k);
 }
 
 static void block_free(block *B)
@@ -320,11 +418,105 @@ out:
     return cli_finish(cmd, status);
 }
 
+static int blocks_alloc(block *B, long nthreads, const mp_pool_opts *po)
+{
+    for (int i = 0; i < 2; i++) {
+        B[i].nthreads = (unsigned)nthreads;
+        B[i].o = po;
+        B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
+        if (!B[i].out) return -1;
+    }
+    return 0;
+}
+
+/* After bad input in block F (read, not fitted): fit and write its groups
+ * before the bad row but the one the bad row may belong to. */
+static int write_partial(const char *cmd, const char *file, mp_batch_reader *rd, block *F,
+                         const mp_pool_opts *po, batch_sink *k)
+{
+    if (F->d.n > 0 && !mp_batch_reader_error_ends_group(rd)) F->d.n--; /* off[] stays valid */
+    if (block_alloc(F)) return -1;
+    fit_block(F);
+    return write_block(cmd, file, F, po, k, 1);
+}
+
+mp_status batch_sorted_run(const char *cmd, mp_batch_reader *rd, const char *file,
+                           const mp_pool_opts *po, long nthreads, batch_sink *k, mp_error *err)
+{
+    block B[2];
+    memset(B, 0, sizeof B);
+    mp_status ret = MP_OK;
+    int threaded = 0;
+    pthread_t fitter;
+    if (blocks_alloc(B, nthreads, po)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+    /* pipeline: block i+1 is parsed while block i is being fitted, and
+     * block i is written while block i+1 is being fitted; the blocks
+     * grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS so the fitters
+     * start early (the first block is parsed with nothing to overlap) */
+    int eof = 0, cur = 0;
+    size_t rows = BATCH_FIRST_ROWS;
+    mp_status s = mp_batch_read_sorted(rd, rows, &B[cur].d, &eof, err);
+    if (s != MP_OK) {
+        if (write_partial(cmd, file, rd, &B[cur], po, k)) k->nomem = 1;
+        ret = s;
+        goto out;
+    }
+    block *F = &B[cur];
+    if (block_alloc(F)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+    threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
+    if (!threaded) fit_block(F);
+    for (;;) {
+        block *N = &B[1 - cur];
+        mp_status rs = MP_OK;
+        int neof = 1;
+        if (rows < BATCH_BLOCK_ROWS) rows *= 2;
+        if (!eof) rs = mp_batch_read_sorted(rd, rows, &N->d, &neof, err);
+        if (threaded) pthread_join(fitter, NULL);
+        threaded = 0;
+        int more = !eof && rs == MP_OK && N->d.n > 0;
+        if (more) {
+            if (block_alloc(N)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+            threaded = nthreads > 1 && pthread_create(&fitter, NULL, fit_block, N) == 0;
+            if (!threaded) fit_block(N);
+        }
+        if (write_block(cmd, file, F, po, k, 1)) {
+            k->nomem = 1;
+            ret = MP_ENOMEM;
+            goto out;
+        }
+        if (rs != MP_OK) {
+            if (write_partial(cmd, file, rd, N, po, k)) k->nomem = 1;
+            ret = rs;
+            goto out;
+        }
+        if (!more) break;
+        eof = neof;
+        cur = 1 - cur;
+        F = N;
+    }
+out:
+    if (threaded) pthread_join(fitter, NULL);
+    block_free(&B[0]);
+    block_free(&B[1]);
+    if (k->nomem && ret == MP_OK) ret = MP_ENOMEM;
+    return ret;
+}
+
 int cmd_batch(int argc, char **argv)
 {
     cli_common c;
     int go = cli_parse(&batch_spec, argc, argv, &c);
     if (go != CLI_GO_ON) return go;
+    {   /* several processes started by mpirun: batch_mpi.c shares the work */
+        mp_pool_opts mpo = c.pool;
+        mpo.tau2_ci = 0;
+        int rc = batch_mpi(&c, &mpo);
+        if (rc >= 0) return rc;
+    }
+    if (c.mh != MP_MH_NONE && c.output && !freopen(c.output, "wb", stdout)) {
+        cli_errorf("batch", "%s: cannot write: %s", c.output, strerror(errno));
+        return CLI_USAGE;
+    }
     if (c.mh != MP_MH_NONE) return batch_mh(&c);
     const char *cmd = "batch", *group = c.group;
     long nthreads = c.threads;
@@ -340,85 +532,65 @@ int cmd_batch(int argc, char **argv)
     mp_status s = mp_batch_reader_open(c.file, group, &c.es, 0, &rd, &err);
     if (s != MP_OK) { cli_input_error(cmd, &err); return input_status(s); }
 
+    FILE *out = stdout;
+    static char obuf[1 << 16];
+    if (c.output) {
+        out = fopen(c.output, "wb");
+        if (!out) {
+            cli_errorf(cmd, "%s: cannot write: %s", c.output, strerror(errno));
+            mp_batch_reader_free(rd);
+            return CLI_USAGE;
+        }
+    }
+    setvbuf(out, obuf, _IOFBF, sizeof obuf);
+    batch_sink k;
+    memset(&k, 0, sizeof k);
+    k.f = out;
     block B[2];
     memset(B, 0, sizeof B);
     int status = CLI_OK;
-    long failed = 0;
-    for (int i = 0; i < 2; i++) {
-        /* with --sorted one thread parses the next block meanwhile */
-        B[i].nthreads = (unsigned)nthreads;
-        B[i].o = &po;
-        B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
-        if (!B[i].out) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-    }
     const char *file = c.file;
     if (strcmp(file, "-") == 0) file = "<stdin>";
-    static char obuf[1 << 16];
-    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 
     if (!sorted) {
+        if (blocks_alloc(B, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
         s = mp_batch_read_all(rd, &B[0].d, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
         cli_warnings(cmd, &B[0].d.warnings);
         if (block_alloc(&B[0])) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
         fit_block(&B[0]);
-        long f = write_block(cmd, file, &B[0], &po);
-        if (f < 0) { cli_errorf(cmd, "out of memory or write error"); status = CLI_FAIL; goto out; }
-        failed += f;
+        /* the header goes out with the rows: bad input leaves the output empty */
+        if (batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER)) ||
+            write_block(cmd, file, &B[0], &po, &k, 0)) {
+            cli_errorf(cmd, "out of memory or write error");
+            status = CLI_FAIL;
+            goto out;
+        }
+        batch_sink_warn_end(&k, cmd);
     } else {
-        /* pipeline: block i+1 is parsed while block i is being fitted, and
-         * block i is written while block i+1 is being fitted; the blocks
-         * grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS so the fitters
-         * start early (the first block is parsed with nothing to overlap) */
-        int eof = 0, cur = 0, threaded = 0;
-        size_t rows = BATCH_FIRST_ROWS;
-        pthread_t fitter;
-        s = mp_batch_read_sorted(rd, rows, &B[cur].d, &eof, &err);
-        if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
-        block *F = &B[cur];
-        if (block_alloc(F)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-        threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
-        if (!threaded) fit_block(F);
-        for (;;) {
-            block *N = &B[1 - cur];
-            mp_status rs = MP_OK;
-            int neof = 1;
-            if (rows < BATCH_BLOCK_ROWS) rows *= 2;
-            if (!eof) rs = mp_batch_read_sorted(rd, rows, &N->d, &neof, &err);
-            if (threaded) pthread_join(fitter, NULL);
-            threaded = 0;
-            int more = !eof && rs == MP_OK && N->d.n > 0;
-            if (more) {
-                if (block_alloc(N)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-                threaded = nthreads > 1 && pthread_create(&fitter, NULL, fit_block, N) == 0;
-                if (!threaded) fit_block(N);
-            }
-            cli_warnings(cmd, &F->d.warnings);
-            long f = write_block(cmd, file, F, &po);
-            if (f < 0) {
-                if (threaded) pthread_join(fitter, NULL);
-                cli_errorf(cmd, "out of memory or write error");
-                status = CLI_FAIL;
-                goto out;
-            }
-            failed += f;
-            if (rs != MP_OK) {
-                fflush(stdout);
-                cli_input_error(cmd, &err);
-                status = input_status(rs);
-                goto out;
-            }
-            if (!more) break;
-            eof = neof;
-            cur = 1 - cur;
-            F = N;
+        /* the header goes out at once: after bad input the output holds the
+         * groups before it (batch_sorted_run), as an MPI run writes them */
+        if (batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER))) k.nomem = 1;
+        s = k.nomem ? MP_ENOMEM : batch_sorted_run(cmd, rd, file, &po, nthreads, &k, &err);
+        batch_sink_warn_end(&k, cmd);
+        if (k.nomem) { cli_errorf(cmd, "out of memory or write error"); status = CLI_FAIL; goto out; }
+        if (s != MP_OK) {
+            fflush(out);
+            cli_input_error(cmd, &err);
+            status = input_status(s);
+            goto out;
         }
     }
-    if (failed > 0) status = CLI_FAIL;
+    if (k.failed > 0) status = CLI_FAIL;
 out:
-    if (fflush(stdout) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
+    if (fflush(out) != 0 && status == CLI_OK) { cli_errorf(cmd, "write error"); status = CLI_FAIL; }
+    if (out != stdout && fclose(out) != 0 && status == CLI_OK) {
+        cli_errorf(cmd, "%s: write error", c.output);
+        status = CLI_FAIL;
+    }
     block_free(&B[0]);
     block_free(&B[1]);
+    batch_sink_free(&k);
     mp_batch_reader_free(rd);
     return status;
 }

@@ -81,7 +81,7 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
     p->shown = 1;
 }
 
-int cmd_gosh(int argc, char **argv)
+static int gosh_main(int argc, char **argv, int rank, int nranks)
 {
     const char *cmd = "gosh";
     cli_common c;
@@ -100,7 +100,12 @@ int cmd_gosh(int argc, char **argv)
         cli_errorf(cmd, "--highlight needs --plot FILE");
         return CLI_USAGE;
     }
-    if (c.plot && cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE;
+    if (nranks > 1 && (c.out || c.exact_quantiles)) {
+        cli_errorf(cmd, "running as %d MPI processes: %s works in one process only", nranks,
+                   c.out ? "--out" : "--exact-quantiles");
+        return CLI_USAGE;
+    }
+    if (c.plot && cli_check_writable(cmd, c.plot) != 0) return CLI_USAGE; /* every rank: the same outcome */
     if (c.out && cli_check_writable(cmd, c.out) != 0) return CLI_USAGE;
 
     mp_table *t = NULL;
@@ -179,12 +184,12 @@ int cmd_gosh(int argc, char **argv)
         o.row_fn = write_rows;
         o.row_ctx = &oc;
     }
-    if (isatty(STDERR_FILENO)) {
+    if (nranks == 1 && isatty(STDERR_FILENO)) {
         clock_gettime(CLOCK_MONOTONIC, &pc.t0);
         o.progress_fn = progress;
         o.progress_ctx = &pc;
     }
-    mp_status s = mp_gosh_run(y, v, k, &o, &res);
+    mp_status s = gosh_mpi_run(y, v, k, &o, &res); /* mp_gosh_run(), shared under mpirun */
     if (pc.shown) fputs("\r\033[K", stderr);
     if (oc.f) {
         if (fclose(oc.f) != 0 && s == MP_OK) { oc.err = errno; s = MP_EIO; }
@@ -220,7 +225,7 @@ int cmd_gosh(int argc, char **argv)
     }
     if (c.format == CLI_FMT_JSON) mp_report_gosh_json(stdout, &res, slab, &warn);
     else mp_report_gosh_table(stdout, &res, slab, c.rep.digits);
-    if (c.plot) {
+    if (c.plot && rank == 0) {
         char ylab[96];
         snprintf(ylab, sizeof ylab, "estimate (%s)", mp_measure_name(e.measure));
         if (mp_report_gosh_svg(c.plot, &res, slab, ylab) != MP_OK) {
@@ -240,4 +245,11 @@ out:
     mp_effects_free(&e);
     mp_table_free(t);
     return cli_finish(cmd, status);
+}
+
+int cmd_gosh(int argc, char **argv)
+{
+    int rank, nranks;
+    gosh_mpi_begin(&rank, &nranks);
+    return gosh_mpi_end(gosh_main(argc, argv, rank, nranks));
 }

@@ -65,10 +65,15 @@ static int cmd_version(int argc, char **argv)
 #else
     const char *rev = "";
 #endif
-    printf("metapool %s%s\nUsing GSL %s\nPlots: SVG%s\nCopyright (C) 2026 the metapool authors\n"
+#ifdef MP_HAVE_MPI
+    const char *mpi = "batch and gosh across processes (mpirun)";
+#else
+    const char *mpi = "no (cmake -DMP_MPI=ON)";
+#endif
+    printf("metapool %s%s\nUsing GSL %s\nPlots: SVG%s\nMPI: %s\nCopyright (C) 2026 the metapool authors\n"
            "License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>\n",
            MP_VERSION_STRING, rev, gsl_version,
-           mp_report_render_available() ? ", PNG, PDF (librsvg, cairo)" : " only");
+           mp_report_render_available() ? ", PNG, PDF (librsvg, cairo)" : " only", mpi);
     return CLI_OK;
 }
 
@@ -258,5 +263,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    int g = cli_mpi_guard(commands[i].name);
+    if (g != 0) return g;
     return commands[i].run(argc - 1, argv + 1);
 }

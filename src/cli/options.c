@@ -74,6 +74,7 @@ static const cli_option options[] = {
     {OPT_GROUP, "group", "COL", "column whose values define the analyses"},
     {OPT_THREADS, "threads", "N", "threads [the number of online CPUs]"},
     {OPT_SORTED, "sorted", NULL, "the rows of each group are contiguous: stream the file"},
+    {OPT_OUTPUT, "output", "FILE", "write the CSV to FILE instead of standard output"},
     {OPT_ORDER, "order", "COL", "add the studies in the order of COL (ties keep file order)"},
     {OPT_DECREASING, "decreasing", NULL, "with --order: largest value first"},
     {OPT_PREDICTOR, "predictor", "P",
@@ -358,8 +359,10 @@ static int set_option(const char *cmd, int id, const char *arg, cli_common *c)
             return -1;
         }
         c->threads = l;
+        c->threads_given = 1;
         return 0;
     case OPT_SORTED: c->sorted = 1; return 0;
+    case OPT_OUTPUT: c->output = arg; return 0;
     case OPT_SUBSETS: {
         unsigned long long n;
         char *end;

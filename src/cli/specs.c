@@ -129,6 +129,8 @@ static const cli_optuse batch_opts[] = {
                  "help of a temporary file of the group names in $TMPDIR [/tmp];\n"
                  "no limit on file size or groups (without --sorted: 8 GiB and\n"
                  "1048576 groups, see metapool --help)", NULL},
+    {OPT_OUTPUT, "write the CSV to FILE instead of standard output (needed under\n"
+                 "mpirun, where the processes write their parts of FILE at once)", NULL},
     {0, NULL, NULL}};
 
 const cli_spec batch_spec = {
@@ -150,8 +152,13 @@ const cli_spec batch_spec = {
     "         numbers of such a group are NA and a warning on standard error names it.\n"
     "Exit:    0 every group fitted, 1 some group could not be fitted (its row says\n"
     "         why), 2 bad usage or bad input (file:line:col on standard error; with\n"
-    "         --sorted, rows for the groups before the error may already be written,\n"
-    "         and for a group that comes back, rows of groups after it too).\n", 0};
+    "         --sorted the output holds the header and the rows of the groups read\n"
+    "         before the bad row, but not of the group it may belong to; a group\n"
+    "         that comes back is mostly found at the end, after all the rows).\n"
+    "MPI:     mpirun -n N metapool batch FILE --group COL --sorted --output OUT\n"
+    "         (a build with -DMP_MPI=ON): each process reads a share of FILE cut\n"
+    "         where the group changes and OUT is the file one process writes,\n"
+    "         byte for byte, with the same messages and exit status.\n", 0};
 
 /* ---- leave1out ---- */
 
@@ -274,5 +281,8 @@ const cli_spec gosh_spec = {
     "FE and DL use metafor's closed form (H^2 = Q/(k-1), which can be below 1).\n"
     "Quantiles are exact up to 2^22 subsets, from a 65536-bin histogram above\n"
     "(the JSON's quantile_error bounds the difference) unless --exact-quantiles.\n"
+    "Under mpirun (a build with -DMP_MPI=ON) the processes share the subsets and\n"
+    "the first writes what one process writes; --out and --exact-quantiles need\n"
+    "one process.\n"
     "Exit status: 0 success; 1 the analysis failed (fewer than 2 studies, fits\n"
     "that did not converge); 2 bad usage or input.\n", 3};

@@ -367,7 +367,24 @@ void mp_gosh_result_free(mp_gosh_result *res)
     free(res->mean_i2_with);
     free(res->mean_i2_without);
     res->mean_est_with = res->mean_est_without = res->mean_i2_with = res->mean_i2_without = NULL;
+    free(res->chunk_sums);
+    res->chunk_sums = NULL;
     mp_gosh_summary_free(&res->sum);
+}
+
+mp_status mp_gosh_summary_chunk_sums(mp_gosh_summary *s, const double *sums, uint64_t nchunk)
+{
+    if (!s || (!sums && nchunk)) return MP_FAIL(MP_EINVAL);
+    for (size_t j = 0; j < s->k; j++) s->est_with[j] = s->est_without[j] = s->i2_with[j] = s->i2_without[j] = 0;
+    for (uint64_t c = 0; c < nchunk; c++) /* the order of the run's own merge below */
+        for (size_t j = 0; j < s->k; j++) {
+            const double *x = sums + ((size_t)c * s->k + j) * 4;
+            s->est_with[j] += x[0];
+            s->est_without[j] += x[1];
+            s->i2_with[j] += x[2];
+            s->i2_without[j] += x[3];
+        }
+    return MP_OK;
 }
 
 /* ---- the run ---------------------------------------------------------- */
@@ -1296,6 +1313,21 @@ mp_status mp_gosh_run(const double *y, const double *v, size_t k, const mp_gosh_
                 S->n_with[j] += jb.cs.nw[i];
                 S->n_without[j] += jb.cs.no[i];
             }
+        if (st == MP_OK && o->parts > 1) { /* this part's chunk sums, for merging */
+            res->chunk0 = jb.c0;
+            res->nchunk = jb.c1 - jb.c0;
+            res->chunk_sums = malloc((size_t)(res->nchunk ? res->nchunk : 1) * k * 4 * sizeof(double));
+            if (!res->chunk_sums) st = MP_FAIL(MP_ENOMEM);
+            for (uint64_t c = jb.c0; c < jb.c1 && st == MP_OK; c++)
+                for (size_t j = 0; j < k; j++) {
+                    size_t i = (size_t)c * k + j;
+                    double *x = res->chunk_sums + ((size_t)(c - jb.c0) * k + j) * 4;
+                    x[0] = jb.cs.ew[i];
+                    x[1] = jb.cs.eo[i];
+                    x[2] = jb.cs.iw[i];
+                    x[3] = jb.cs.io[i];
+                }
+        }
     }
     double q2[6];
     int exact2 = 0;

@@ -189,6 +189,8 @@ struct mp_csv_stream {
     size_t *cline;        /* ncols 1-based lines of the cells */
     int header;           /* the header has not been read yet */
     size_t rowcap;        /* allocated entries of cell/clen/cpos */
+    size_t remain;        /* bytes left to read (a range: see mp_csv_stream_open_range) */
+    int range;            /* reading a byte range: an empty one is not an error */
 };
 
 static int is_ctrl(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
@@ -286,10 +288,14 @@ static mp_status stream_fill(mp_csv_stream *s, mp_error *err)
         s->buf = nb;
         s->cap *= 2;
     }
-    size_t got = fread(s->buf + s->len, 1, s->cap - s->len - 1, s->f);
+    size_t want = s->cap - s->len - 1;
+    if (want > s->remain) want = s->remain;
+    size_t got = want ? fread(s->buf + s->len, 1, want, s->f) : 0;
     s->len += got;
+    s->remain -= got;
     memset(s->buf + s->len, 0, MP_STREAM_SLACK + 1); /* NUL guard + SIMD slack */
-    if (got == 0) {
+    if (s->remain == 0) s->eof = 1; /* the end of a range */
+    else if (got == 0) {
         if (ferror(s->f)) {
             mp_error_set(err, s->name, 0, 0, "cannot read: %s", strerror(errno));
             return MP_FAIL(MP_EIO);
@@ -514,6 +520,7 @@ mp_status mp_csv_stream_open(const char *path, size_t chunk, mp_csv_stream **out
     snprintf(s->name, sizeof s->name, "%s", s->is_stdin ? "<stdin>" : path);
     s->line = 1;
     s->header = 1;
+    s->remain = SIZE_MAX;
     s->cap = chunk >= 64 ? chunk : (size_t)1 << 20;
     s->buf = malloc(s->cap + MP_STREAM_SLACK);
     if (!s->buf) { free(s); return MP_FAIL(MP_ENOMEM); }
@@ -592,6 +599,38 @@ fail:
     return st;
 }
 
+mp_status mp_csv_stream_open_range(const char *path, size_t chunk, size_t begin, size_t end,
+                                   size_t line, mp_csv_stream **out, mp_error *err)
+{
+    if (!path || !out || end < begin || strcmp(path, "-") == 0) return MP_FAIL(MP_EINVAL);
+    mp_csv_stream *s = NULL;
+    mp_status st = mp_csv_stream_open(path, chunk, &s, err);
+    if (st != MP_OK) return st;
+    if (begin < mp_csv_stream_bytes(s)) { /* a range starts after the header */
+        mp_csv_stream_free(s);
+        return MP_FAIL(MP_EINVAL);
+    }
+    /* forget what the header read brought in and read [begin, end) instead */
+    if (begin > (size_t)INT64_MAX || fseeko(s->f, (off_t)begin, SEEK_SET) != 0) {
+        mp_error_set(err, s->name, 0, 0, "cannot seek to byte %zu: %s", begin, strerror(errno));
+        mp_csv_stream_free(s);
+        return MP_FAIL(MP_EIO);
+    }
+    s->consumed = begin;
+    s->len = s->pos = s->pos_ls = s->lim = s->scan = 0;
+    s->inq = 0;
+    s->eof = 0;
+    s->remain = end - begin;
+    s->line = line;
+    s->range = 1;
+    memset(s->buf, 0, MP_STREAM_SLACK + 1);
+    if (s->remain == 0) s->eof = 1;
+    else if ((st = stream_fill(s, err)) != MP_OK) { mp_csv_stream_free(s); return st; }
+    *out = s;
+    return MP_OK;
+}
+
+size_t mp_csv_stream_line(const mp_csv_stream *s) { return s->line; }
 size_t mp_csv_stream_ncols(const mp_csv_stream *s) { return s->ncols; }
 char mp_csv_stream_delim(const mp_csv_stream *s) { return s->delim; }
 const char *mp_csv_stream_name(const mp_csv_stream *s) { return s->name; }
@@ -619,7 +658,7 @@ mp_status mp_csv_stream_next(mp_csv_stream *s, mp_csv_row *row, int *eof, mp_err
     mp_status st = stream_need(s, err);
     if (st != MP_OK) return st;
     if (s->pos >= s->lim) {
-        if (s->nrows == 0) {
+        if (s->nrows == 0 && !s->range) {
             mp_error_set(err, s->name, s->hdr_line, 0, "header but no data rows");
             return MP_FAIL(MP_EPARSE);
         }
@@ -672,6 +711,8 @@ struct mp_batch_reader {
     int pend_used;          /* 0 if it was left out */
     size_t cur_len;         /* length of the current group's value */
     size_t *fs, *fe;        /* fast path: ncols field starts and ends in the buffer */
+    int err_new_group;      /* the row of the last input error starts a new group */
+    int repeat_at_end;      /* the last error: a group that came back, found at the end */
 };
 
 static long stream_col(const void *s, const char *name) { return mp_csv_stream_col(s, name); }
@@ -1060,17 +1101,17 @@ void mp_batch_reader_free(mp_batch_reader *r)
     free(r);
 }
 
-mp_status mp_batch_reader_open(const char *path, const char *group, const mp_es_opts *es,
-                               size_t chunk, mp_batch_reader **out, mp_error *err)
+/* The reader over stream s (which it takes over), or NULL on failure (s is
+ * then freed too). */
+static mp_status reader_make(mp_csv_stream *s, const char *group, const mp_es_opts *es,
+                             mp_batch_reader **out, mp_error *err)
 {
-    if (!path || !group || !out) return MP_FAIL(MP_EINVAL);
-    *out = NULL;
     mp_batch_reader *r = calloc(1, sizeof *r);
-    if (!r) return MP_FAIL(MP_ENOMEM);
+    if (!r) { mp_csv_stream_free(s); return MP_FAIL(MP_ENOMEM); }
+    r->s = s;
     if (es) r->es = *es;
     else mp_es_opts_init(&r->es);
-    mp_status st = mp_csv_stream_open(path, chunk, &r->s, err);
-    if (st != MP_OK) { free(r); return st; }
+    mp_status st;
     long g = mp_csv_stream_col(r->s, group);
     if (g < 0) {
         mp_error_set(err, mp_csv_stream_name(r->s), 0, 0, "no column '%s' for --group", group);
@@ -1085,6 +1126,31 @@ mp_status mp_batch_reader_open(const char *path, const char *group, const mp_es_
     if (!r->fs || !r->fe) { mp_batch_reader_free(r); return MP_FAIL(MP_ENOMEM); }
     *out = r;
     return MP_OK;
+}
+
+mp_status mp_batch_reader_open(const char *path, const char *group, const mp_es_opts *es,
+                               size_t chunk, mp_batch_reader **out, mp_error *err)
+{
+    if (!path || !group || !out) return MP_FAIL(MP_EINVAL);
+    *out = NULL;
+    mp_csv_stream *s = NULL;
+    mp_status st = mp_csv_stream_open(path, chunk, &s, err);
+    if (st != MP_OK) return st;
+    return reader_make(s, group, es, out, err);
+}
+
+mp_status mp_batch_reader_open_range(const char *path, const char *group, const mp_es_opts *es,
+                                     size_t chunk, const mp_batch_share *share,
+                                     mp_batch_reader **out, mp_error *err)
+{
+    if (!path || !group || !out || !share) return MP_FAIL(MP_EINVAL);
+    *out = NULL;
+    mp_csv_stream *s = NULL;
+    mp_status st = mp_csv_stream_open_range(path, chunk, share->begin, share->end, share->line, &s, err);
+    if (st != MP_OK) return st;
+    st = reader_make(s, group, es, out, err);
+    if (st == MP_OK) (*out)->rowno = share->row;
+    return st;
 }
 
 mp_measure mp_batch_reader_measure(const mp_batch_reader *r) { return r->plan.measure; }
@@ -1730,6 +1796,8 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
 {
     data_reset(d);
     *eof = 0;
+    r->err_new_group = 0;
+    r->repeat_at_end = 0;
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
@@ -1771,7 +1839,11 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             gcline = row.cell_line[r->gcol];
             gcpos = row.colpos[r->gcol];
             u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
-            if (u < 0) return st;
+            if (u < 0) {
+                r->err_new_group = d->n == 0 || glen != r->cur_len ||
+                                   !same_bytes(gname, d->names + d->name_off[d->n - 1], glen);
+                return st;
+            }
         }
         if (d->n > 0 && glen == r->cur_len &&
             same_bytes(gname, d->names + d->name_off[d->n - 1], glen)) {
@@ -1780,7 +1852,7 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
         }
         /* a new group: it must not have been seen before */
         st = sorted_new_group(r, gname, glen, gline, gcline, gcpos, err);
-        if (st != MP_OK) return st;
+        if (st != MP_OK) { r->err_new_group = 1; return st; }
         if (d->n > 0 && d->nrows >= min_rows) {
             /* the block is full: carry this row over */
             if (glen + 1 > r->pend_cap) {
@@ -1804,7 +1876,313 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     }
     /* the end of input: the suspects left are verified now */
     st = sorted_verify(r, NULL, err);
-    if (st != MP_OK) return st;
+    if (st != MP_OK) {
+        /* every row has been read: the block's last group is complete */
+        r->err_new_group = 1;
+        r->repeat_at_end = st == MP_EPARSE;
+        return st;
+    }
     *eof = 1;
+    return MP_OK;
+}
+
+int mp_batch_reader_error_ends_group(const mp_batch_reader *r) { return r ? r->err_new_group : 0; }
+int mp_batch_reader_repeat_at_end(const mp_batch_reader *r) { return r ? r->repeat_at_end : 0; }
+
+/* ======================================================================
+ * shares of a sorted file: byte ranges cut at group boundaries
+ * ======================================================================
+ *
+ * A share is [begin, end) with the line and data-row numbers of the row at
+ * `begin`, so a reader on it names the file's real lines and rows.  Cuts
+ * are found in three passes, each splittable across processes or threads:
+ *
+ * 1. mp_batch_count_quotes() over nominal ranges (the data cut into equal
+ *    byte counts): in RFC 4180 a byte is inside a quoted field iff an odd
+ *    number of '"' bytes precede it (an escaped "" toggles twice), and the
+ *    header is balanced, so the prefix sum of the counts gives the quote
+ *    state at each nominal boundary;
+ * 2. mp_batch_find_cut() from each boundary: the first row start after
+ *    it, then rows (split by the stream itself) until the group changes;
+ *    the cut is the start of that row.  Missing group values do not start
+ *    a group, as in mp_batch_read_sorted();
+ * 3. mp_batch_count_rows() over each share: data rows and line ends, whose
+ *    prefix sums give each share's first line and row number.
+ * Line ends are those of mp_csv_stream: LF, CRLF or a lone CR, inside
+ * quotes too; a row is a line holding more than blanks (quoted line
+ * breaks belong to their row). */
+
+#define MP_SCAN_CHUNK ((size_t)1 << 20)
+
+/* Open path at byte `at` for reading. */
+static mp_status scan_open(const char *path, size_t at, FILE **f, mp_error *err)
+{
+    *f = fopen(path, "rb");
+    if (!*f) {
+        mp_error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+        return MP_FAIL(MP_EIO);
+    }
+    if (at > (size_t)INT64_MAX || fseeko(*f, (off_t)at, SEEK_SET) != 0) {
+        mp_error_set(err, path, 0, 0, "cannot seek to byte %zu: %s", at, strerror(errno));
+        fclose(*f);
+        return MP_FAIL(MP_EIO);
+    }
+    return MP_OK;
+}
+
+static mp_status scan_read_error(FILE *f, const char *path, mp_error *err)
+{
+    if (ferror(f)) {
+        mp_error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+        return MP_FAIL(MP_EIO);
+    }
+    return MP_OK;
+}
+
+mp_status mp_batch_count_quotes(const char *path, size_t begin, size_t end, size_t *quotes,
+                                mp_error *err)
+{
+    if (!path || !quotes || end < begin) return MP_FAIL(MP_EINVAL);
+    *quotes = 0;
+    if (end == begin) return MP_OK;
+    FILE *f;
+    mp_status st = scan_open(path, begin, &f, err);
+    if (st != MP_OK) return st;
+    char *buf = malloc(MP_SCAN_CHUNK);
+    if (!buf) { fclose(f); return MP_FAIL(MP_ENOMEM); }
+    size_t left = end - begin, q = 0;
+    while (left) {
+        size_t got = fread(buf, 1, left < MP_SCAN_CHUNK ? left : MP_SCAN_CHUNK, f);
+        if (got == 0) break;
+        for (const char *p = buf, *e = buf + got; (p = memchr(p, '"', (size_t)(e - p))); p++) q++;
+        left -= got;
+    }
+    st = scan_read_error(f, path, err);
+    free(buf);
+    fclose(f);
+    *quotes = q;
+    return st;
+}
+
+mp_status mp_batch_count_rows(const char *path, char delim, size_t begin, size_t end,
+                              size_t *rows, size_t *lines, mp_error *err)
+{
+    if (!path || !rows || !lines || end < begin) return MP_FAIL(MP_EINVAL);
+    *rows = *lines = 0;
+    if (end == begin) return MP_OK;
+    FILE *f;
+    mp_status st = scan_open(path, begin, &f, err);
+    if (st != MP_OK) return st;
+    char *buf = malloc(MP_SCAN_CHUNK + 1);
+    if (!buf) { fclose(f); return MP_FAIL(MP_ENOMEM); }
+    /* one byte past `end` is read, to see whether a CR there ends a CRLF */
+    size_t left = end - begin + 1, nr = 0, nl = 0;
+    int inq = 0, content = 0, cr = 0; /* cr: the previous byte was a CR */
+    size_t pos = begin;
+    while (left) {
+        size_t got = fread(buf, 1, left < MP_SCAN_CHUNK ? left : MP_SCAN_CHUNK, f);
+        if (got == 0) break;
+        size_t lim = end - pos < got ? end - pos : got; /* bytes inside the range */
+        if (!inq && !cr && !memchr(buf, '"', got) && !memchr(buf, '\r', got)) {
+            /* no quotes and no CR (the common case): line ends by memchr, and
+             * a line is looked at only as far as its first non-blank byte */
+            size_t i = 0;
+            while (i < lim) {
+                if (!content) {
+                    while (i < lim && (buf[i] == ' ' || (buf[i] == '\t' && delim != '\t'))) i++;
+                    if (i == lim) break;
+                    if (buf[i] == '\n') { nl++; i++; continue; } /* a blank line */
+                    content = 1;
+                }
+                const char *p = memchr(buf + i, '\n', lim - i);
+                if (!p) { i = lim; break; }
+                nl++;
+                nr++;
+                content = 0;
+                i = (size_t)(p - buf) + 1;
+            }
+            pos += lim;
+            left -= got;
+            if (lim < got) break; /* the byte past the range is not a CR: done */
+            continue;
+        }
+        for (size_t i = 0; i < got; i++, pos++) {
+            unsigned char c = (unsigned char)buf[i];
+            if (cr) { /* a CR ended a line unless this is the LF of its CRLF */
+                cr = 0;
+                if (c != '\n') {
+                    nl++;
+                    if (!inq) { nr += (size_t)content; content = 0; }
+                }
+            }
+            if (pos == end) break;
+            if (c == '"') { inq ^= 1; content = 1; }
+            else if (c == '\n') {
+                nl++;
+                if (!inq) { nr += (size_t)content; content = 0; }
+            } else if (c == '\r') cr = 1;
+            else if (!(c == ' ' || (c == '\t' && delim != '\t'))) content = 1;
+        }
+        left -= got;
+    }
+    st = scan_read_error(f, path, err);
+    if (cr) { nl++; if (!inq) { nr += (size_t)content; content = 0; } } /* CR at the end of the file */
+    nr += (size_t)content; /* a last row without a line end */
+    free(buf);
+    fclose(f);
+    *rows = nr;
+    *lines = nl;
+    return st;
+}
+
+/* The first row start at or after `at` (> 0), given the quote state at
+ * `at`; the file size if there is none. */
+static mp_status first_row_start(const char *path, size_t at, int inq, size_t *start,
+                                 mp_error *err)
+{
+    FILE *f;
+    mp_status st = scan_open(path, at - 1, &f, err);
+    if (st != MP_OK) return st;
+    char *buf = malloc(MP_SCAN_CHUNK);
+    if (!buf) { fclose(f); return MP_FAIL(MP_ENOMEM); }
+    size_t pos = at - 1;
+    int cr = 0, first = 1;
+    *start = SIZE_MAX;
+    for (;;) {
+        size_t got = fread(buf, 1, MP_SCAN_CHUNK, f);
+        if (got == 0) break;
+        for (size_t i = 0; i < got; i++, pos++) {
+            char c = buf[i];
+            if (cr) { *start = c == '\n' ? pos + 1 : pos; break; } /* after a CR, or its CRLF */
+            /* inq is the state at `at`: the quote before it is already counted */
+            if (c == '"') { if (!first) inq ^= 1; }
+            else if (!inq && c == '\n') { *start = pos + 1; break; }
+            else if (!inq && c == '\r') cr = 1;
+            first = 0;
+        }
+        if (*start != SIZE_MAX) break;
+    }
+    st = scan_read_error(f, path, err);
+    if (st == MP_OK && *start == SIZE_MAX) *start = pos; /* the end of the file */
+    free(buf);
+    fclose(f);
+    return st;
+}
+
+/* The group value of a row is missing (the rule of group_missing()). */
+static int cell_missing(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    return n == 0 || (n == 2 && s[0] == 'N' && s[1] == 'A') || (n == 1 && s[0] == '.');
+}
+
+static mp_status file_size(const char *path, size_t *size, mp_error *err)
+{
+    FILE *f;
+    mp_status st = scan_open(path, 0, &f, err);
+    if (st != MP_OK) return st;
+    off_t n = fseeko(f, 0, SEEK_END) == 0 ? ftello(f) : -1;
+    fclose(f);
+    if (n < 0) {
+        mp_error_set(err, path, 0, 0, "cannot find the size: %s", strerror(errno));
+        return MP_FAIL(MP_EIO);
+    }
+    *size = (size_t)n;
+    return MP_OK;
+}
+
+mp_status mp_batch_find_cut(const char *path, const char *group, size_t at, int inq, size_t *cut,
+                            mp_error *err)
+{
+    if (!path || !group || !cut) return MP_FAIL(MP_EINVAL);
+    mp_csv_stream *s = NULL;
+    mp_status st = mp_csv_stream_open(path, 0, &s, err);
+    if (st != MP_OK) return st;
+    size_t data = mp_csv_stream_bytes(s), size = 0;
+    long g = mp_csv_stream_col(s, group);
+    mp_csv_stream_free(s);
+    s = NULL;
+    if (g < 0) {
+        mp_error_set(err, path, 0, 0, "no column '%s' for --group", group);
+        return MP_FAIL(MP_EINVAL);
+    }
+    if ((st = file_size(path, &size, err)) != MP_OK) return st;
+    if (at <= data) { *cut = data; return MP_OK; }
+    if (at >= size) { *cut = size; return MP_OK; }
+    size_t start = size;
+    if ((st = first_row_start(path, at, inq, &start, err)) != MP_OK) return st;
+    if (start >= size) { *cut = size; return MP_OK; }
+    if ((st = mp_csv_stream_open_range(path, 0, start, size, 0, &s, err)) != MP_OK) return st;
+    char *first = NULL;
+    size_t flen = 0;
+    *cut = size;
+    for (;;) {
+        size_t here = mp_csv_stream_bytes(s);
+        mp_csv_row row;
+        int eof;
+        mp_error e2;
+        /* a malformed row ends the search at the end of the file: the share
+         * before reads up to it and reports it */
+        if (mp_csv_stream_next(s, &row, &eof, &e2) != MP_OK || eof) break;
+        const char *v = row.cell[g];
+        size_t n = row.len[g];
+        if (cell_missing(v, n)) continue;
+        if (!first) {
+            first = malloc(n + 1);
+            if (!first) { st = MP_FAIL(MP_ENOMEM); break; }
+            memcpy(first, v, n);
+            flen = n;
+            continue;
+        }
+        if (n != flen || memcmp(v, first, n) != 0) { *cut = here; break; }
+    }
+    free(first);
+    mp_csv_stream_free(s);
+    return st;
+}
+
+mp_status mp_batch_plan(const char *path, const char *group, size_t n, mp_batch_share *shares,
+                        mp_error *err)
+{
+    if (!path || !group || !shares || n == 0) return MP_FAIL(MP_EINVAL);
+    mp_csv_stream *s = NULL;
+    mp_status st = mp_csv_stream_open(path, 0, &s, err);
+    if (st != MP_OK) return st;
+    size_t data = mp_csv_stream_bytes(s), line0 = mp_csv_stream_line(s), size = 0;
+    char delim = mp_csv_stream_delim(s);
+    mp_csv_stream_free(s);
+    if ((st = file_size(path, &size, err)) != MP_OK) return st;
+    if (size < data) size = data;
+    /* pass 1: quote parity at the nominal boundaries data + i (size - data) / n */
+    size_t *at = malloc((n + 1) * sizeof *at);
+    if (!at) return MP_FAIL(MP_ENOMEM);
+    for (size_t i = 0; i <= n; i++)
+        at[i] = data + (size_t)((double)(size - data) * (double)i / (double)n);
+    at[n] = size;
+    size_t q = 0;
+    shares[0].begin = data;
+    for (size_t i = 1; i < n && st == MP_OK; i++) {
+        size_t qi;
+        st = mp_batch_count_quotes(path, at[i - 1], at[i], &qi, err);
+        q += qi;
+        /* pass 2: the cut after boundary i; cuts never go backwards */
+        if (st == MP_OK) st = mp_batch_find_cut(path, group, at[i], (int)(q & 1), &shares[i].begin, err);
+        if (st == MP_OK && shares[i].begin < shares[i - 1].begin) shares[i].begin = shares[i - 1].begin;
+    }
+    free(at);
+    if (st != MP_OK) return st;
+    /* pass 3: lines and rows before each share */
+    size_t line = line0, row = 0;
+    for (size_t i = 0; i < n; i++) {
+        shares[i].end = i + 1 < n ? shares[i + 1].begin : size;
+        shares[i].line = line;
+        shares[i].row = row;
+        size_t nr, nl;
+        if ((st = mp_batch_count_rows(path, delim, shares[i].begin, shares[i].end, &nr, &nl, err)) != MP_OK)
+            return st;
+        line += nl;
+        row += nr;
+    }
     return MP_OK;
 }

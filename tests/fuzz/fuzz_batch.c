@@ -8,7 +8,10 @@
  * accept/reject decision, the same line for a rejected file, the same
  * groups and, cell by cell, bit-identical yi and vi.  The first byte picks
  * the read-buffer size (so rows straddle buffer ends at many places) and
- * the measure; any difference aborts (a finding), not only a crash. */
+ * the measure; any difference aborts (a finding), not only a crash.
+ * Sorted input is also read as shares (batch.h: an MPI run's byte ranges,
+ * cut after a byte chosen from the input, or 1-4 planned shares): the
+ * same groups and bit-identical rows as one reader. */
 #include "fuzz_common.h"
 #include "metapool/metapool.h"
 
@@ -16,12 +19,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static mp_status batch_read(const char *path, const char *group, const mp_es_opts *o, size_t chunk,
-                            int sorted, mp_batch_data *d, mp_error *err)
+/* Read r to its end into d: the whole file at once, or (sorted) blocks of
+ * at least 3 rows appended to what d holds. */
+static mp_status read_into(mp_batch_reader *r, int sorted, mp_batch_data *d, mp_error *err)
 {
-    mp_batch_reader *r = NULL;
-    mp_status s = mp_batch_reader_open(path, group, o, chunk, &r, err);
-    if (s != MP_OK) return s;
+    mp_status s = MP_OK;
     if (!sorted) {
         s = mp_batch_read_all(r, d, err);
     } else { /* blocks of at least 3 rows, concatenated */
@@ -59,7 +61,51 @@ static mp_status batch_read(const char *path, const char *group, const mp_es_opt
         }
         mp_batch_data_free(&blk);
     }
+    return s;
+}
+
+static mp_status batch_read(const char *path, const char *group, const mp_es_opts *o, size_t chunk,
+                            int sorted, mp_batch_data *d, mp_error *err)
+{
+    mp_batch_reader *r = NULL;
+    mp_status s = mp_batch_reader_open(path, group, o, chunk, &r, err);
+    if (s != MP_OK) return s;
+    s = read_into(r, sorted, d, err);
     mp_batch_reader_free(r);
+    return s;
+}
+
+/* The file read as shares (an MPI run's): n shares from mp_batch_plan(),
+ * or (n = 0) two shares cut after byte `at` by the three passes. */
+static mp_status shares_read(const char *path, const char *group, const mp_es_opts *o,
+                             size_t chunk, size_t n, size_t at, mp_batch_data *d, mp_error *err)
+{
+    mp_batch_share sh[4];
+    mp_status s;
+    if (n > 0) {
+        s = mp_batch_plan(path, group, n, sh, err);
+    } else {
+        mp_csv_stream *cs = NULL;
+        mp_batch_share one;
+        if ((s = mp_batch_plan(path, group, 1, &one, err)) != MP_OK) return s;
+        if ((s = mp_csv_stream_open(path, 0, &cs, err)) != MP_OK) return s;
+        char delim = mp_csv_stream_delim(cs);
+        mp_csv_stream_free(cs);
+        size_t q = 0, cut = 0, rows = 0, lines = 0;
+        if (at > one.begin && (s = mp_batch_count_quotes(path, one.begin, at, &q, err)) != MP_OK) return s;
+        if ((s = mp_batch_find_cut(path, group, at, (int)(q & 1), &cut, err)) != MP_OK) return s;
+        FUZZ_CHECK(cut >= one.begin && cut <= one.end, "cut %zu outside [%zu, %zu]", cut, one.begin, one.end);
+        if ((s = mp_batch_count_rows(path, delim, one.begin, cut, &rows, &lines, err)) != MP_OK) return s;
+        sh[0] = (mp_batch_share){one.begin, cut, one.line, 0};
+        sh[1] = (mp_batch_share){cut, one.end, one.line + lines, rows};
+        n = 2;
+    }
+    for (size_t i = 0; i < n && s == MP_OK; i++) {
+        mp_batch_reader *r = NULL;
+        if ((s = mp_batch_reader_open_range(path, group, o, chunk, &sh[i], &r, err)) != MP_OK) break;
+        s = read_into(r, 1, d, err);
+        mp_batch_reader_free(r);
+    }
     return s;
 }
 
@@ -90,7 +136,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (loaded) {
         /* the batch reader names its group column: an unnamed first column
          * (R's row names) cannot be that */
-        if (mp_table_ncols(t) < 1 || !mp_table_colname(t, 0)[0]) { mp_table_free(t); return 0; }
+        if (mp_table_ncols(t) < 1 || !mp_table_colname(t, 0)[0] ||
+            strlen(mp_table_colname(t, 0)) >= sizeof group) { /* (the harness's buffer) */
+            mp_table_free(t);
+            return 0;
+        }
         snprintf(group, sizeof group, "%s", mp_table_colname(t, 0));
         s1 = mp_effects_compute(t, &o, &e, &e1);
     }
@@ -121,6 +171,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            e1.line, e1.msg, e2.line, e2.msg);
             mp_batch_data_free(&d);
             break;
+        }
+        if (sorted) { /* the same groups and rows from shares, cut anywhere */
+            for (int way = 0; way < 2; way++) {
+                mp_batch_data ds = {0};
+                mp_error e3;
+                mp_error_clear(&e3);
+                size_t at = ((size_t)sel * 2654435761u + size * 40503u) % (size + 1);
+                mp_status s3 = shares_read(path, group, &o, chunk, way ? 1 + sel % 4 : 0, at, &ds, &e3);
+                if (s3 == MP_ENOMEM) { mp_batch_data_free(&ds); continue; }
+                FUZZ_CHECK(s3 == MP_OK, "shares (%d): %d %zu:%zu %s", way, (int)s3, e3.line, e3.col, e3.msg);
+                FUZZ_CHECK(ds.n == d.n && ds.nrows == d.nrows, "shares (%d): %zu groups %zu rows, whole %zu %zu",
+                           way, ds.n, ds.nrows, d.n, d.nrows);
+                for (size_t a = 0; a < d.n; a++)
+                    FUZZ_CHECK(strcmp(mp_batch_data_name(&ds, a), mp_batch_data_name(&d, a)) == 0 &&
+                                   ds.off[a + 1] == d.off[a + 1],
+                               "shares (%d): group %zu differs", way, a);
+                FUZZ_CHECK(d.nrows == 0 || (memcmp(ds.y, d.y, d.nrows * sizeof *d.y) == 0 &&
+                                            memcmp(ds.v, d.v, d.nrows * sizeof *d.v) == 0),
+                           "shares (%d): effects differ", way);
+                mp_batch_data_free(&ds);
+            }
         }
         /* reference groups: first appearance, rows with a group value */
         size_t nr = mp_table_nrows(t), ng = 0, used = 0;
