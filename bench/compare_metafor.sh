@@ -7,7 +7,8 @@
 #
 # Writes synthetic CSV files (awk, fixed seed), then fits them
 #  - gosh, k = 15: every subset (FE, DL; REML with MP_GOSH_REML=1), metapool
-#              gosh vs metafor's gosh() (MP_ONLY=gosh runs only these);
+#              gosh vs metafor's gosh() (MP_ONLY=gosh runs only these;
+#              MP_ONLY=batch only the k = 9 batch cases below);
 #  - k = 9:    NG groups (default 10^6) with `metapool batch` (CSV ingest + REML fits + output,
 #              one thread) and the first NR groups with metafor's rma() in R;
 #  - k = 1000, 4000, 10000: one analysis each, `metapool batch` on the file vs
@@ -112,9 +113,11 @@ cat(sprintf('{"bench": "compare_metafor", "case": "gosh_k15", "method": "%s", "k
             if (is.na(mpf)) "null" else as.character(mpf), as.character(packageVersion("metafor"))))
 R
 }
-gosh_case FE
-gosh_case DL
-if [ "${MP_GOSH_REML:-0}" = 1 ]; then gosh_case REML; fi
+if [ "${MP_ONLY:-}" != batch ]; then
+    gosh_case FE
+    gosh_case DL
+    if [ "${MP_GOSH_REML:-0}" = 1 ]; then gosh_case REML; fi
+fi
 if [ "${MP_ONLY:-}" = gosh ]; then exit 0; fi
 
 gen "$NG" 9 1 >"$T/k9.csv"
@@ -147,6 +150,7 @@ print(json.dumps({"bench": "compare_metafor", "case": case, "method": "REML", "k
                   "speedup": mf / (1e9 * med / n)}))' \
         "$T/k9.json" "$times" "$NG" "$mode"
 done
+if [ "${MP_ONLY:-}" = batch ]; then exit 0; fi
 # The library path without the CSV output: metapool-bench's batch_csv and
 # batch_pipe cases (a million rows, k = 9, --sorted: ingest + REML fits;
 # batch_pipe parses the next block while fitting), set against the metafor
