@@ -86,6 +86,21 @@ typedef mp_status (*mp_eq_fn)(void *ctx, double x, double *g, double *dg, double
 mp_status mp_root_solve(mp_eq_fn f, void *ctx, double lo, double hi, double start, double epsrel,
                         size_t maxiter, double *root, size_t *niter);
 
+/* Loops the compiler vectorises, also compiled for AVX2 and AVX-512 on
+ * x86-64 Linux with GCC, the best picked when the program starts
+ * (target_clones).  The ISO C mode keeps floating-point contraction off
+ * and the clones run the same operations in the same order per lane, so
+ * every clone computes the same bits.  Not under ThreadSanitizer: the
+ * clones' resolver runs while the program is loaded, before the
+ * sanitizer's runtime is set up, and its instrumented entry crashes
+ * (scripts/tsan.sh). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    __GNUC__ >= 12 && !defined(__SANITIZE_THREAD__)
+#define MP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define MP_CLONES
+#endif
+
 /* Index of s among the n names, or -1 (the parsers of enum names). */
 static inline int mp_name_index(const char *const *names, int n, const char *s)
 {

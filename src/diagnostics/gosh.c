@@ -538,18 +538,8 @@ static int pool_row(worker *wk, uint64_t m, double *est, double *Q, double *I2, 
 
 /* The per-block loops below are plain loops over l that the compiler
  * vectorises; on x86-64 Linux with GCC they are also compiled for AVX2 and
- * AVX-512 and the best one is picked when the program starts
- * (target_clones).  The ISO C mode keeps floating-point contraction off,
- * so every clone computes the same bits.  Not under ThreadSanitizer: the
- * clones' resolver runs while the program is loaded, before the sanitizer's
- * runtime is set up, and its instrumented entry crashes (scripts/tsan.sh). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    __GNUC__ >= 12 && !defined(__SANITIZE_THREAD__)
-#define MP_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define MP_CLONES
-#endif
-
+ * AVX-512 and the best one is picked when the program starts (MP_CLONES,
+ * src/internal.h). */
 /* FE statistics (and DL's tau^2) of the 2^L subsets of one block: the high
  * part's sums (h1, hy, hyy, h2, hk) plus each low pattern's table entry. */
 MP_CLONES

@@ -171,6 +171,7 @@ typedef struct {
     double trPP;     /* trace of PP */
 } pstats;
 
+MP_CLONES
 static void weights(const double *v, size_t k, double tau2, double *w)
 {
     for (size_t i = 0; i < k; i++) w[i] = 1.0 / (v[i] + tau2);
@@ -386,6 +387,7 @@ static double score_fast(eqkind kind, const double *yc, const double *v, size_t 
  * independent, so it vectorises and has no serial dependency chain (one
  * pass per point was latency-bound and cost the REML bench ~60%). */
 #define ML_GRID_BLOCK 32
+MP_CLONES
 static void score_grid(eqkind kind, const double *yc, const double *v, size_t k, const double *t,
                        int m, double *g)
 {
