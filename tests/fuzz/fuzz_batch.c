@@ -50,8 +50,10 @@ static mp_status read_into(mp_batch_reader *r, int sorted, mp_batch_data *d, mp_
                 if (no) d->name_off = no;
                 FUZZ_CHECK(y && v && off && names && no, "out of memory");
                 if (n == 0) d->off[0] = 0;
-                memcpy(d->y + rows, blk.y + blk.off[a], k * sizeof *y);
-                memcpy(d->v + rows, blk.v + blk.off[a], k * sizeof *v);
+                if (k) { /* a block of groups without rows has no arrays at all */
+                    memcpy(d->y + rows, blk.y + blk.off[a], k * sizeof *y);
+                    memcpy(d->v + rows, blk.v + blk.off[a], k * sizeof *v);
+                }
                 d->name_off[n] = used;
                 memcpy(d->names + used, nm, nl);
                 d->off[n + 1] = rows + k;
