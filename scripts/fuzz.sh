@@ -33,6 +33,8 @@ for t in $targets; do
     corpus=build-fuzz/corpus/$t; out=build-fuzz/findings/$t
     mkdir -p "$corpus" "$out"
     log=$(mktemp)
+    # findings of this run only: the folder keeps those of earlier runs
+    before=$(ls "$out" | grep -c '^\(crash\|leak\|timeout\|oom\)-' || true)
     set +e
     if [ "$secs" = ci ]; then
         case $t in table) n=150000 ;; batch) n=2500 ;; compare) n=4000 ;; fit) n=6000 ;; *) n=10000 ;; esac
@@ -47,7 +49,7 @@ for t in $targets; do
     rc=$?
     set -e
     execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo 0)
-    findings=$(ls "$out" | grep -c '^\(crash\|leak\|timeout\|oom\)-' || true)
+    findings=$(( $(ls "$out" | grep -c '^\(crash\|leak\|timeout\|oom\)-' || true) - before ))
     printf 'fuzz_%s: %s s, %s executions, exit %s, %s finding(s)\n' "$t" "$secs" "$execs" "$rc" "$findings"
     if [ "$rc" != 0 ]; then
         grep -m5 -E 'fuzz finding|ERROR|SUMMARY' "$log" | cut -c1-300 >&2 || true
