@@ -33,15 +33,24 @@ typedef struct outbuf {
     int nomem;      /* an allocation failed */
 } outbuf;
 
+/* Make the text buffer *p (capacity *cap) hold at least `need` bytes,
+ * doubling from 64 KiB; 0, or -1 (buffer unchanged) if out of memory.  The
+ * one growth rule of the output buffers, the group names and the sink. */
+static int grow_text(char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap) return 0;
+    size_t m = *cap ? *cap : 1 << 16;
+    while (m < need) m *= 2;
+    char *q = realloc(*p, m);
+    if (!q) return -1;
+    *p = q;
+    *cap = m;
+    return 0;
+}
+
 static int ob_room(outbuf *b, size_t extra)
 {
-    if (b->n + extra <= b->cap) return 0;
-    size_t m = b->cap ? b->cap : 1 << 16;
-    while (m < b->n + extra) m *= 2;
-    char *p = realloc(b->p, m);
-    if (!p) { b->nomem = 1; return -1; }
-    b->p = p;
-    b->cap = m;
+    if (grow_text(&b->p, &b->cap, b->n + extra)) { b->nomem = 1; return -1; }
     return 0;
 }
 
@@ -235,14 +244,7 @@ int batch_sink_group(batch_sink *k, const char *name, size_t line)
         if (!a || !b) { k->nomem = 1; return -1; }
         k->gcap = m;
     }
-    if (k->gname_n + len > k->gname_cap) {
-        size_t m = k->gname_cap ? 2 * k->gname_cap : 1 << 16;
-        while (m < k->gname_n + len) m *= 2;
-        char *p = realloc(k->gname, m);
-        if (!p) { k->nomem = 1; return -1; }
-        k->gname = p;
-        k->gname_cap = m;
-    }
+    if (grow_text(&k->gname, &k->gname_cap, k->gname_n + len)) { k->nomem = 1; return -1; }
     memcpy(k->gname + k->gname_n, name, len);
     k->goff[k->ng] = k->gname_n;
     k->gline[k->ng++] = line;
@@ -256,14 +258,7 @@ int batch_sink_write(batch_sink *k, const char *p, size_t n)
         if (fwrite(p, 1, n, k->f) != n) { k->nomem = 1; return -1; }
         return 0;
     }
-    if (k->n + n > k->cap) {
-        size_t m = k->cap ? k->cap : 1 << 16;
-        while (m < k->n + n) m *= 2;
-        char *q = realloc(k->mem, m);
-        if (!q) { k->nomem = 1; return -1; }
-        k->mem = q;
-        k->cap = m;
-    }
+    if (grow_text(&k->mem, &k->cap, k->n + n)) { k->nomem = 1; return -1; }
     memcpy(k->mem + k->n, p, n);
     k->n += n;
     return 0;
