@@ -109,23 +109,17 @@ typedef struct block {
     mp_status ret;           /* mp_pool_batch's return */
 } block;
 
-/* Called from the worker that fitted [first, first+count): format its rows. */
-static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
-                         const mp_pool_result *res, const mp_status *st)
+/* The CSV rows of analyses [first, first+count) of d, appended to b. */
+static void format_rows(outbuf *b, const mp_batch_data *d, size_t first, size_t count,
+                        const mp_pool_result *res, const mp_status *st)
 {
-    block *B = ctx;
-    outbuf *b = &B->out[thread];
-    segment *sg = &B->seg[first / MP_BATCH_GRAIN];
-    sg->thread = thread;
-    sg->off = b->n;
-    sg->len = 0;
     for (size_t a = first; a < first + count; a++) {
         const mp_pool_result *r = &res[a];
-        ob_field(b, mp_batch_data_name(&B->d, a));
+        ob_field(b, mp_batch_data_name(d, a));
         if (ob_room(b, 32)) break;
         {   /* ",k" without printf */
             char t[24];
-            size_t k = B->d.off[a + 1] - B->d.off[a], n = 0;
+            size_t k = d->off[a + 1] - d->off[a], n = 0;
             do { t[n++] = (char)('0' + k % 10); k /= 10; } while (k);
             b->p[b->n++] = ',';
             while (n) b->p[b->n++] = t[--n];
@@ -145,6 +139,18 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
         b->n += wl;
         b->p[b->n++] = '\n';
     }
+}
+
+/* Called from the worker that fitted [first, first+count): format its rows. */
+static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
+                         const mp_pool_result *res, const mp_status *st)
+{
+    block *B = ctx;
+    outbuf *b = &B->out[thread];
+    segment *sg = &B->seg[first / MP_BATCH_GRAIN];
+    sg->thread = thread;
+    sg->off = b->n;
+    format_rows(b, &B->d, first, count, res, st);
     sg->len = b->n - sg->off;
 }
 
@@ -198,22 +204,15 @@ static size_t warning_line(const char *w)
     return p ? (size_t)strtoull(p + 6, NULL, 10) : 0;
 }
 
-/* Write a fitted block to the sink, with the warnings of its rows and of
- * its groups that failed.  `merge` (--sorted): the warnings in line order,
- * a row's own before that of a group starting at it, so the order is the
- * same wherever blocks (or the shares of an MPI run) end; otherwise the
- * row warnings come first (they were shown before the fit).  Returns 0, or
- * -1 on a write/memory error. */
-static int write_block(const char *cmd, const char *file, const block *B, const mp_pool_opts *o,
-                       batch_sink *k, int merge)
+/* The warnings of a fitted block (of its rows, and of its groups that
+ * failed), and its groups when the sink records them.  `merge` (--sorted):
+ * the warnings in line order, a row's own before that of a group starting
+ * at it, so the order is the same wherever blocks (or the shares of an MPI
+ * run) end; otherwise the row warnings come first (they were shown before
+ * the fit).  Returns 0, or -1 on a memory error. */
+static int write_block_tail(const char *cmd, const char *file, const block *B,
+                            const mp_pool_opts *o, batch_sink *k, int merge)
 {
-    if (B->ret == MP_ENOMEM) return -1;
-    for (unsigned t = 0; t < B->nthreads; t++)
-        if (B->out[t].nomem) return -1;
-    for (size_t c = 0; c < (B->d.n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN; c++) {
-        const segment *g = &B->seg[c];
-        if (g->len && batch_sink_write(k, B->out[g->thread].p + g->off, g->len)) return -1;
-    }
     char *buf = malloc(4096);
     if (!buf) return -1;
     const mp_msgs *w = &B->d.warnings;
@@ -230,6 +229,21 @@ static int write_block(const char *cmd, const char *file, const block *B, const 
     for (size_t a = 0; k->record && a < B->d.n; a++)
         if (batch_sink_group(k, mp_batch_data_name(&B->d, a), B->d.line[a])) return -1;
     return 0;
+}
+
+/* Write a block fitted by fit_block() to the sink: its rows, then
+ * write_block_tail().  Returns 0, or -1 on a write/memory error. */
+static int write_block(const char *cmd, const char *file, const block *B, const mp_pool_opts *o,
+                       batch_sink *k, int merge)
+{
+    if (B->ret == MP_ENOMEM) return -1;
+    for (unsigned t = 0; t < B->nthreads; t++)
+        if (B->out[t].nomem) return -1;
+    for (size_t c = 0; c < (B->d.n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN; c++) {
+        const segment *g = &B->seg[c];
+        if (g->len && batch_sink_write(k, B->out[g->thread].p + g->off, g->len)) return -1;
+    }
+    return write_block_tail(cmd, file, B, o, k, merge);
 }
 
 int batch_sink_group(batch_sink *k, const char *name, size_t line)
@@ -413,9 +427,9 @@ out:
     return cli_finish(cmd, status);
 }
 
-static int blocks_alloc(block *B, long nthreads, const mp_pool_opts *po)
+static int blocks_alloc(block *B, int n, long nthreads, const mp_pool_opts *po)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         B[i].nthreads = (unsigned)nthreads;
         B[i].o = po;
         B[i].out = calloc((size_t)nthreads, sizeof *B[i].out);
@@ -435,64 +449,267 @@ static int write_partial(const char *cmd, const char *file, mp_batch_reader *rd,
     return write_block(cmd, file, F, po, k, 1);
 }
 
+/* ---- the --sorted pipeline ------------------------------------------------
+ * This thread parses block after block; `nthreads` workers, started once,
+ * take chunks of MP_BATCH_GRAIN analyses of the queued blocks in order,
+ * fit them (mp_pool_many) and format their rows into the chunk's own
+ * buffer.  Whichever worker finishes a chunk writes, if no other worker is
+ * writing, every chunk that is next in file order and done, and after a
+ * block's last chunk the block's warnings; so the workers move on to the
+ * next block without waiting for the slowest chunk or for the write, and
+ * the output is the same for any --threads. */
+
+/* Blocks in the ring: one being parsed, the others queued or being fitted
+ * and written. */
+#define PIPE_BLOCKS 3
+
+typedef struct pblock {
+    block b;            /* analyses, results (b.out/b.seg only for write_partial) */
+    outbuf *cbuf;       /* one text buffer per chunk */
+    unsigned char *done;/* per chunk: fitted and formatted */
+    size_t ccap;        /* allocated entries of cbuf/done */
+    size_t nchunks;     /* chunks of this block */
+    size_t next;        /* the next chunk to hand out */
+    size_t kmax;        /* the largest analysis */
+} pblock;
+
+typedef struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t work;  /* to the workers: a block was queued, or stop */
+    pthread_cond_t space; /* to the parser: a block was written */
+    pblock blk[PIPE_BLOCKS];
+    size_t head, nq;      /* the queue: blk[(head + i) % PIPE_BLOCKS], i < nq, in file order */
+    size_t wchunk;        /* the head block's next chunk to write */
+    int writing;          /* a thread is writing */
+    int stop;             /* no more blocks will come */
+    int nomem;            /* memory ran out, or a write failed */
+    const char *cmd, *file;
+    const mp_pool_opts *po;
+    batch_sink *k;
+} pipeline;
+
+/* Make P->blk[i] ready for its d.n analyses; -1 when memory runs out. */
+static int pblock_ready(pblock *B)
+{
+    if (block_alloc(&B->b)) return -1;
+    size_t n = B->b.d.n, nc = (n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN;
+    if (nc > B->ccap) {
+        outbuf *c = realloc(B->cbuf, nc * sizeof *c);
+        if (!c) return -1;
+        B->cbuf = c;
+        memset(c + B->ccap, 0, (nc - B->ccap) * sizeof *c);
+        unsigned char *d = realloc(B->done, nc);
+        if (!d) return -1;
+        B->done = d;
+        B->ccap = nc;
+    }
+    if (nc) memset(B->done, 0, nc);
+    B->nchunks = nc;
+    B->next = 0;
+    B->kmax = 0;
+    for (size_t a = 0; a < n; a++) {
+        size_t k = B->b.d.off[a + 1] - B->b.d.off[a];
+        if (k > B->kmax) B->kmax = k;
+    }
+    return 0;
+}
+
+static void pblock_free(pblock *B)
+{
+    block_free(&B->b);
+    for (size_t c = 0; c < B->ccap; c++) free(B->cbuf[c].p);
+    free(B->cbuf);
+    free(B->done);
+}
+
+/* Write, in file order, the chunks that are done and the warnings of the
+ * blocks completed; called with P->mu held and P->writing set by the
+ * caller, returns with it held.  The lock is let go around each write, so
+ * the other workers go on taking chunks. */
+static void pipe_write(pipeline *P)
+{
+    while (P->nq > 0) {
+        pblock *B = &P->blk[P->head];
+        if (P->wchunk < B->nchunks) {
+            size_t c = P->wchunk;
+            if (!B->done[c]) break;
+            P->wchunk++;
+            pthread_mutex_unlock(&P->mu);
+            const outbuf *ob = &B->cbuf[c];
+            int bad = ob->nomem || batch_sink_write(P->k, ob->p, ob->n);
+            pthread_mutex_lock(&P->mu);
+            if (bad) P->nomem = 1;
+            continue;
+        }
+        pthread_mutex_unlock(&P->mu);
+        int bad = write_block_tail(P->cmd, P->file, &B->b, P->po, P->k, 1);
+        pthread_mutex_lock(&P->mu);
+        if (bad) P->nomem = 1;
+        P->head = (P->head + 1) % PIPE_BLOCKS;
+        P->nq--;
+        P->wchunk = 0;
+        pthread_cond_signal(&P->space);
+    }
+}
+
+/* Write what is ready unless another thread is at it; P->mu held. */
+static void pipe_try_write(pipeline *P)
+{
+    if (P->writing) return;
+    P->writing = 1;
+    pipe_write(P);
+    P->writing = 0;
+}
+
+static void *pipe_worker(void *arg)
+{
+    pipeline *P = arg;
+    mp_pool_workspace *w = NULL;
+    size_t wk = 0;
+    pthread_mutex_lock(&P->mu);
+    for (;;) {
+        pblock *B = NULL;
+        for (size_t i = 0; i < P->nq && !B; i++) {
+            pblock *q = &P->blk[(P->head + i) % PIPE_BLOCKS];
+            if (q->next < q->nchunks) B = q;
+        }
+        if (!B) {
+            if (P->stop) break;
+            pthread_cond_wait(&P->work, &P->mu);
+            continue;
+        }
+        size_t c = B->next++;
+        pthread_mutex_unlock(&P->mu);
+        if (B->kmax > wk) {
+            mp_pool_workspace_free(w);
+            w = mp_pool_workspace_alloc(B->kmax);
+            wk = w ? B->kmax : 0;
+        }
+        const mp_batch_data *d = &B->b.d;
+        size_t first = c * MP_BATCH_GRAIN;
+        size_t count = d->n - first < MP_BATCH_GRAIN ? d->n - first : MP_BATCH_GRAIN;
+        outbuf *ob = &B->cbuf[c];
+        ob->n = 0;
+        ob->nomem = 0;
+        if (!w) {
+            ob->nomem = 1;
+        } else {
+            mp_pool_many(d->y, d->v, d->off + first, count, P->po, w, B->b.res + first,
+                         B->b.st + first);
+            format_rows(ob, d, first, count, B->b.res, B->b.st);
+        }
+        pthread_mutex_lock(&P->mu);
+        B->done[c] = 1;
+        pipe_try_write(P);
+    }
+    pthread_mutex_unlock(&P->mu);
+    mp_pool_workspace_free(w);
+    return NULL;
+}
+
+/* One thread: read, fit and write block after block. */
+static mp_status sorted_run_serial(const char *cmd, mp_batch_reader *rd, const char *file,
+                                   const mp_pool_opts *po, batch_sink *k, mp_error *err)
+{
+    block B;
+    memset(&B, 0, sizeof B);
+    mp_status ret = MP_OK;
+    if (blocks_alloc(&B, 1, 1, po)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
+    for (int eof = 0; !eof;) {
+        mp_status s = mp_batch_read_sorted(rd, BATCH_BLOCK_ROWS, &B.d, &eof, err);
+        if (s != MP_OK) {
+            if (write_partial(cmd, file, rd, &B, po, k)) k->nomem = 1;
+            ret = s;
+            break;
+        }
+        if (block_alloc(&B)) { k->nomem = 1; break; }
+        fit_block(&B);
+        if (write_block(cmd, file, &B, po, k, 1)) { k->nomem = 1; break; }
+    }
+out:
+    block_free(&B);
+    if (k->nomem && ret == MP_OK) ret = MP_ENOMEM;
+    return ret;
+}
+
 mp_status batch_sorted_run(const char *cmd, mp_batch_reader *rd, const char *file,
                            const mp_pool_opts *po, long nthreads, batch_sink *k, mp_error *err)
 {
-    block B[2];
-    memset(B, 0, sizeof B);
+    if (nthreads <= 1) return sorted_run_serial(cmd, rd, file, po, k, err);
+    pipeline P;
+    memset(&P, 0, sizeof P);
+    P.cmd = cmd;
+    P.file = file;
+    P.po = po;
+    P.k = k;
+    pthread_mutex_init(&P.mu, NULL);
+    pthread_cond_init(&P.work, NULL);
+    pthread_cond_init(&P.space, NULL);
     mp_status ret = MP_OK;
-    int threaded = 0;
-    pthread_t fitter;
-    if (blocks_alloc(B, nthreads, po)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
-    /* pipeline: block i+1 is parsed while block i is being fitted, and
-     * block i is written while block i+1 is being fitted; the blocks
-     * grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS so the fitters
-     * start early (the first block is parsed with nothing to overlap) */
-    int eof = 0, cur = 0;
+    pthread_t *tid = calloc((size_t)nthreads, sizeof *tid);
+    long started = 0;
+    for (int i = 0; i < PIPE_BLOCKS; i++)
+        if (blocks_alloc(&P.blk[i].b, 1, nthreads, po)) P.nomem = 1;
+    if (!tid) P.nomem = 1;
+    for (long t = 0; !P.nomem && t < nthreads; t++) {
+        if (pthread_create(&tid[t], NULL, pipe_worker, &P) != 0) break;
+        started++;
+    }
+    if (!P.nomem && started == 0) {
+        /* no thread could be started: one thread does it all */
+        for (int i = 0; i < PIPE_BLOCKS; i++) pblock_free(&P.blk[i]);
+        free(tid);
+        pthread_mutex_destroy(&P.mu);
+        pthread_cond_destroy(&P.work);
+        pthread_cond_destroy(&P.space);
+        return sorted_run_serial(cmd, rd, file, po, k, err);
+    }
+    /* the blocks grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS, so the
+     * workers start early (the first block is parsed with nothing to
+     * overlap) */
     size_t rows = BATCH_FIRST_ROWS;
-    mp_status s = mp_batch_read_sorted(rd, rows, &B[cur].d, &eof, err);
-    if (s != MP_OK) {
-        if (write_partial(cmd, file, rd, &B[cur], po, k)) k->nomem = 1;
-        ret = s;
-        goto out;
-    }
-    block *F = &B[cur];
-    if (block_alloc(F)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
-    threaded = !eof && nthreads > 1 && pthread_create(&fitter, NULL, fit_block, F) == 0;
-    if (!threaded) fit_block(F);
-    for (;;) {
-        block *N = &B[1 - cur];
-        mp_status rs = MP_OK;
-        int neof = 1;
+    pblock *bad = NULL;
+    for (int eof = 0; !eof;) {
+        pthread_mutex_lock(&P.mu);
+        while (P.nq == PIPE_BLOCKS && !P.nomem) pthread_cond_wait(&P.space, &P.mu);
+        int stop = P.nomem;
+        pblock *B = &P.blk[(P.head + P.nq) % PIPE_BLOCKS];
+        pthread_mutex_unlock(&P.mu);
+        if (stop) break;
+        mp_status s = mp_batch_read_sorted(rd, rows, &B->b.d, &eof, err);
         if (rows < BATCH_BLOCK_ROWS) rows *= 2;
-        if (!eof) rs = mp_batch_read_sorted(rd, rows, &N->d, &neof, err);
-        if (threaded) pthread_join(fitter, NULL);
-        threaded = 0;
-        int more = !eof && rs == MP_OK && N->d.n > 0;
-        if (more) {
-            if (block_alloc(N)) { k->nomem = 1; ret = MP_ENOMEM; goto out; }
-            threaded = nthreads > 1 && pthread_create(&fitter, NULL, fit_block, N) == 0;
-            if (!threaded) fit_block(N);
+        if (s != MP_OK) {
+            ret = s;
+            bad = B;
+            break;
         }
-        if (write_block(cmd, file, F, po, k, 1)) {
-            k->nomem = 1;
-            ret = MP_ENOMEM;
-            goto out;
+        int nomem = pblock_ready(B);
+        pthread_mutex_lock(&P.mu);
+        if (nomem) {
+            P.nomem = 1;
+        } else {
+            P.nq++;
+            if (B->nchunks) pthread_cond_broadcast(&P.work);
+            else pipe_try_write(&P); /* nothing to fit: its warnings may be due */
         }
-        if (rs != MP_OK) {
-            if (write_partial(cmd, file, rd, N, po, k)) k->nomem = 1;
-            ret = rs;
-            goto out;
-        }
-        if (!more) break;
-        eof = neof;
-        cur = 1 - cur;
-        F = N;
+        pthread_mutex_unlock(&P.mu);
     }
-out:
-    if (threaded) pthread_join(fitter, NULL);
-    block_free(&B[0]);
-    block_free(&B[1]);
+    pthread_mutex_lock(&P.mu);
+    P.stop = 1;
+    pthread_cond_broadcast(&P.work);
+    pthread_mutex_unlock(&P.mu);
+    for (long t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    /* the workers are gone: write what they left (blocks with no chunks) */
+    pthread_mutex_lock(&P.mu);
+    pipe_try_write(&P);
+    pthread_mutex_unlock(&P.mu);
+    if (P.nomem) k->nomem = 1;
+    if (bad && !k->nomem && write_partial(cmd, file, rd, &bad->b, po, k)) k->nomem = 1;
+    for (int i = 0; i < PIPE_BLOCKS; i++) pblock_free(&P.blk[i]);
+    free(tid);
+    pthread_mutex_destroy(&P.mu);
+    pthread_cond_destroy(&P.work);
+    pthread_cond_destroy(&P.space);
     if (k->nomem && ret == MP_OK) ret = MP_ENOMEM;
     return ret;
 }
@@ -548,7 +765,7 @@ int cmd_batch(int argc, char **argv)
     if (strcmp(file, "-") == 0) file = "<stdin>";
 
     if (!sorted) {
-        if (blocks_alloc(B, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+        if (blocks_alloc(B, 2, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
         s = mp_batch_read_all(rd, &B[0].d, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
         cli_warnings(cmd, &B[0].d.warnings);
