@@ -54,29 +54,35 @@ static int ob_room(outbuf *b, size_t extra)
     return 0;
 }
 
-static void ob_num(outbuf *b, double x)
+/* ",x" for a number (",NA" if not finite) at p; returns the end.  At most
+ * 26 bytes are touched (mp_format_double: 24 characters and a NUL). */
+static char *put_num(char *p, double x)
 {
-    if (ob_room(b, 40)) return;
-    if (!isfinite(x)) { memcpy(b->p + b->n, ",NA", 3); b->n += 3; return; }
-    b->p[b->n++] = ',';
-    b->n += mp_format_double(x, b->p + b->n); /* %.17g, exact round trip, fast */
+    if (!isfinite(x)) {
+        memcpy(p, ",NA", 3);
+        return p + 3;
+    }
+    *p++ = ',';
+    return p + mp_format_double(x, p); /* shortest exact round trip */
 }
 
-static void ob_field(outbuf *b, const char *s)
+/* The CSV field s (len bytes) at p, quoted if it holds a delimiter, a
+ * quote or a line end; returns the end.  At most 2 len + 2 bytes. */
+static char *put_field(char *p, const char *s, size_t len)
 {
-    size_t len = strlen(s);
-    if (ob_room(b, 2 * len + 3)) return;
-    if (strpbrk(s, ",\"\n\r")) {
-        b->p[b->n++] = '"';
-        for (; *s; s++) {
-            if (*s == '"') b->p[b->n++] = '"';
-            b->p[b->n++] = *s;
-        }
-        b->p[b->n++] = '"';
-    } else {
-        memcpy(b->p + b->n, s, len);
-        b->n += len;
+    size_t i = 0;
+    while (i < len && s[i] != ',' && s[i] != '"' && s[i] != '\n' && s[i] != '\r') i++;
+    if (i == len) {
+        memcpy(p, s, len);
+        return p + len;
     }
+    *p++ = '"';
+    for (i = 0; i < len; i++) {
+        if (s[i] == '"') *p++ = '"';
+        *p++ = s[i];
+    }
+    *p++ = '"';
+    return p;
 }
 
 static const char *status_word(mp_status s)
@@ -109,35 +115,40 @@ typedef struct block {
     mp_status ret;           /* mp_pool_batch's return */
 } block;
 
-/* The CSV rows of analyses [first, first+count) of d, appended to b. */
+/* The CSV rows of analyses [first, first+count) of d, appended to b: room
+ * for a whole row is made once, then the row is written without checks. */
 static void format_rows(outbuf *b, const mp_batch_data *d, size_t first, size_t count,
                         const mp_pool_result *res, const mp_status *st)
 {
     for (size_t a = first; a < first + count; a++) {
         const mp_pool_result *r = &res[a];
-        ob_field(b, mp_batch_data_name(d, a));
-        if (ob_room(b, 32)) break;
+        const char *name = mp_batch_data_name(d, a);
+        size_t len = strlen(name);
+        /* the quoted name, ",k" (at most 21), 12 numbers (26 each with
+         * the NUL written past the text), the status (",not_converged\n") */
+        if (ob_room(b, 2 * len + 2 + 21 + 12 * 26 + 16)) return;
+        char *p = put_field(b->p + b->n, name, len);
         {   /* ",k" without printf */
             char t[24];
             size_t k = d->off[a + 1] - d->off[a], n = 0;
             do { t[n++] = (char)('0' + k % 10); k /= 10; } while (k);
-            b->p[b->n++] = ',';
-            while (n) b->p[b->n++] = t[--n];
+            *p++ = ',';
+            while (n) *p++ = t[--n];
         }
         if (st[a] == MP_OK) {
             const double x[] = {r->estimate, r->se, r->ci_lb, r->ci_ub, r->pval, r->tau2, r->I2,
                                 r->H2, r->Q, r->Q_pval, r->pi_lb, r->pi_ub};
-            for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) ob_num(b, x[i]);
+            for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) p = put_num(p, x[i]);
         } else {
-            for (int i = 0; i < 12; i++) ob_num(b, NAN);
+            for (int i = 0; i < 12; i++) p = put_num(p, NAN);
         }
         const char *w = status_word(st[a]);
         size_t wl = strlen(w);
-        if (ob_room(b, wl + 2)) break;
-        b->p[b->n++] = ',';
-        memcpy(b->p + b->n, w, wl);
-        b->n += wl;
-        b->p[b->n++] = '\n';
+        *p++ = ',';
+        memcpy(p, w, wl);
+        p += wl;
+        *p++ = '\n';
+        b->n = (size_t)(p - b->p);
     }
 }
 
