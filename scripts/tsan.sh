@@ -12,8 +12,9 @@
 #  - metapool batch on a file of 40,000 groups of 5 rows (200,000 rows: blocks of
 #    8,192, 16,384, ... 131,072 rows, more than the ring of three, so with --sorted
 #    the ring's blocks are reused, the parser can wait for the workers, and a worker
-#    writes while another fits and takes chunks of the next block) with --threads 1, 2 and 4, with and without --sorted: no ThreadSanitizer
-#    report, and the output of every run byte for byte that of --threads 1.
+#    writes while another fits and takes chunks of the next block) with --threads 1,
+#    2 and 4, with and without --sorted: no ThreadSanitizer report, and the output of
+#    every run byte for byte that of --threads 1.
 # A data race (or any other ThreadSanitizer report) fails the run (exit status 1).
 # Run by scripts/test.sh (CI): only the library, the command and test_batch are built,
 # so the whole script costs about 40 CPU-seconds (measured: 31 s user + 7 s system for
