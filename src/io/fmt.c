@@ -209,6 +209,51 @@ static inline uint64_t scaled(uint64_t m, const fmt_pow10_entry *g, int r, int q
     return full ? scaled_exact(m, q, k, y) : y | 1;
 }
 
+/* Whether the r fraction bits f of Y are neither all clear nor all set:
+ * then X = m 2^q 10^-k is not an integer and floor(X) = floor(Y). */
+static inline int frac_ordinary(uint64_t f, uint64_t mask)
+{
+    return ((f + 1) & mask) > 1;
+}
+
+/* vbl, vb, vbr (as scaled() gives them) from the one product c G: the three
+ * products m G (m = 4c - 2 or 4c - 1, 4c, 4c + 2) are 4 cG - 2G or
+ * 4 cG - G, 4 cG and 4 cG + 2G, formed exactly in three words, and each
+ * H = floor(m G / 2^64) is the middle and top word of its sum.  Returns 0,
+ * and sets nothing, when a fraction is all clear or all set (scaled() then
+ * decides that value). */
+static inline int scaled3(uint64_t c, const fmt_pow10_entry *g, int r, int irregular,
+                          uint64_t *vbl, uint64_t *vb, uint64_t *vbr)
+{
+    uint64_t ph, pl, qh, ql;
+    mul64(c, g->hi, &ph, &pl);
+    mul64(c, g->lo, &qh, &ql);
+    uint64_t a1 = pl + qh, a2 = ph + (a1 < qh); /* c G = (a2, a1, ql), < 2^181 */
+    uint64_t n0 = ql << 2, n1 = (a1 << 2) | (ql >> 62), n2 = (a2 << 2) | (a1 >> 62); /* 4 c G */
+    uint64_t e0 = g->lo << 1, e1 = (g->hi << 1) | (g->lo >> 63), e2 = g->hi >> 63; /* 2 G */
+    uint64_t d0 = irregular ? g->lo : e0, d1 = irregular ? g->hi : e1, d2 = irregular ? 0 : e2;
+    /* 4 c G + 2 G */
+    uint64_t s0 = n0 + e0, s1 = n1 + e1;
+    uint64_t cy1 = s1 < n1, c0 = s0 < n0;
+    s1 += c0;
+    cy1 |= s1 < c0;
+    uint64_t s2 = n2 + e2 + cy1;
+    /* 4 c G - D */
+    uint64_t t1 = n1 - d1, b0 = n0 < d0, by1 = n1 < d1;
+    by1 |= t1 < b0;
+    t1 -= b0;
+    uint64_t t2 = n2 - d2 - by1;
+    uint64_t mask = (UINT64_C(1) << r) - 1;
+    int sh = 64 - r;
+    if (!(frac_ordinary(n1 & mask, mask) & frac_ordinary(s1 & mask, mask) &
+          frac_ordinary(t1 & mask, mask)))
+        return 0;
+    *vb = (n2 << sh) | (n1 >> r) | 1;
+    *vbr = (s2 << sh) | (s1 >> r) | 1;
+    *vbl = (t2 << sh) | (t1 >> r) | 1;
+    return 1;
+}
+
 /* floor(q log10 2) and floor(q log10 2 + log10 3/4) for -1074 <= q <= 971
  * (the constants are checked by the generator); the offset keeps the shifted
  * value non-negative, since >> of a negative value is implementation-defined. */
@@ -272,21 +317,47 @@ static inline int dec_len(uint64_t d)
     return t + (d >= pow10_u64[t]);
 }
 
-/* Exactly 8 digits of v < 10^8 (leading zeros included) at p[0..8): four
- * independent pairs, so the divisions do not wait on each other. */
+/* Exactly 8 digits of v < 10^8 (leading zeros included) at p[0..8), without
+ * a table: the two 4-digit halves go into 32-bit lanes of one word, each
+ * lane is split into two 2-digit lanes of 16 bits and those into digits
+ * (bytes), all lanes at once.  Each quotient is a multiply and shift, exact
+ * on its range (n m / 2^s has the floor of n / d when m = ceil(2^s / d) and
+ * n (m d - 2^s) < 2^s for every n in range): n < 10^4, d = 100, m = 10486,
+ * s = 20 (9999 * 24 < 2^20); n < 100, d = 10, m = 103, s = 10 (99 * 6 <
+ * 2^10).  No lane overflows into the next (10^4 * 10486 < 2^27 in 32-bit
+ * lanes, 100 * 103 < 2^14 in 16-bit lanes), and the masks keep just the
+ * quotient bits of each lane.  Byte i of z is digit i; the stores by shifts
+ * are independent of the byte order (compilers merge them). */
 static inline void write8(char *p, uint32_t v)
 {
-    uint32_t a = v / 10000, b = v % 10000;
-    memcpy(p, digit_pairs + 2 * (a / 100), 2);
-    memcpy(p + 2, digit_pairs + 2 * (a % 100), 2);
-    memcpy(p + 4, digit_pairs + 2 * (b / 100), 2);
-    memcpy(p + 6, digit_pairs + 2 * (b % 100), 2);
+    uint64_t a = v / 10000, x = a | ((uint64_t)(v - (uint32_t)a * 10000) << 32);
+    uint64_t h = ((x * 10486) >> 20) & UINT64_C(0x0000007f0000007f);
+    uint64_t y = h | ((x - h * 100) << 16);
+    uint64_t t = ((y * 103) >> 10) & UINT64_C(0x000f000f000f000f);
+    uint64_t z = (t | ((y - t * 10) << 8)) | UINT64_C(0x3030303030303030);
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &z, 8); /* byte i of the word is byte i in memory */
+#else
+    for (int i = 0; i < 8; i++) p[i] = (char)(unsigned char)(z >> (8 * i));
+#endif
 }
 
-/* The decimal digits of d (> 0) written backwards so that the last one is
- * at end[-1]: blocks of 8, then pairs. */
-static inline void write_dec(char *end, uint64_t d)
+/* The n digits of d (10^(n-1) <= d < 10^n) at p[0..n). */
+static inline void put_digits(char *p, uint64_t d, int n)
 {
+    if (n >= 16) { /* the usual case: 8-digit blocks, the first digit alone */
+        uint64_t hi = d / 100000000;                       /* < 10^9 */
+        uint32_t lo = (uint32_t)(d - hi * 100000000);
+        uint32_t top = (uint32_t)(hi / 100000000);         /* 0 when n = 16 */
+        uint32_t mid = (uint32_t)(hi - (uint64_t)top * 100000000);
+        p[0] = (char)('0' + top);
+        p += n - 16; /* with 16 digits the first block overwrites that '0' */
+        write8(p, mid);
+        write8(p + 8, lo);
+        return;
+    }
+    char *end = p + n;
     while (d >= 100000000) {
         uint32_t lo = (uint32_t)(d % 100000000);
         d /= 100000000;
@@ -304,15 +375,20 @@ static inline void write_dec(char *end, uint64_t d)
     else end[-1] = (char)('0' + v);
 }
 
-/* d 10^k (d > 0, no trailing zeros) in printf's %g layout with the switch to
- * exponent form at 10^17; returns the end.  The digits are written straight
- * to their places (no copies of variable length). */
-static char *layout(char *p, uint64_t d, int k)
+/* d 10^k (n digits, no trailing zeros) in printf's %g layout with the switch
+ * to exponent form at 10^17; returns the end.  The digits are written
+ * straight to their places (no copies of variable length). */
+static char *layout(char *p, uint64_t d, int n, int k)
 {
-    int n = dec_len(d);
     int e10 = k + n - 1; /* exponent of the leading digit */
+    if (e10 < 0 && e10 >= -4) { /* 0.000ddd: the commonest case in batch output */
+        int z = -e10 - 1;       /* zeros after the point: 0..3 */
+        memcpy(p, "0.000", 5);  /* the digits overwrite the zeros not needed */
+        put_digits(p + 2 + z, d, n);
+        return p + 2 + z + n;
+    }
     if (e10 < -4 || e10 >= 17) {
-        write_dec(p + 1 + n, d); /* digits at p[1..n], then the first moves left */
+        put_digits(p + 1, d, n); /* digits at p[1..n], then the first moves left */
         p[0] = p[1];
         if (n > 1) {
             p[1] = '.';
@@ -331,27 +407,24 @@ static char *layout(char *p, uint64_t d, int k)
         memcpy(p, digit_pairs + 2 * e, 2);
         return p + 2;
     }
-    if (e10 >= 0) {
-        int ip = e10 + 1; /* digits before the point */
-        if (n <= ip) {
-            write_dec(p + n, d);
-            for (int i = n; i < ip; i++) p[i] = '0';
-            return p + ip;
-        }
-        write_dec(p + 1 + n, d); /* digits at p[1..n]; the first ip move left */
-        for (int i = 0; i < ip; i++) p[i] = p[i + 1];
-        p[ip] = '.';
-        return p + n + 1;
+    int ip = e10 + 1; /* digits before the point */
+    if (n <= ip) {
+        put_digits(p, d, n);
+        for (int i = n; i < ip; i++) p[i] = '0';
+        return p + ip;
     }
-    int z = -e10 - 1; /* zeros after the point: 0..3 */
-    *p++ = '0';
-    *p++ = '.';
-    for (int i = 0; i < z; i++) *p++ = '0';
-    write_dec(p + n, d);
-    return p + n;
+    put_digits(p + 1, d, n); /* digits at p[1..n]; the first ip move left */
+    for (int i = 0; i < ip; i++) p[i] = p[i + 1];
+    p[ip] = '.';
+    return p + n + 1;
 }
 
 /* ---- the conversion ------------------------------------------------------- */
+
+/* 5^-1 mod 2^64 and floor((2^63 - 1) / 5), for the test of divisibility by 10
+ * in format_double. */
+#define FMT_INV5 UINT64_C(0xcccccccccccccccd)
+#define FMT_DIV5_MAX UINT64_C(0x1999999999999999)
 
 static size_t format_double(double x, char *buf, int force_exact)
 {
@@ -388,33 +461,43 @@ static size_t format_double(double x, char *buf, int force_exact)
     const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
     int r = g->b - q - 64;
     uint64_t cb = c << 2;
-    uint64_t vb = scaled(cb, g, r, q, k, force_exact);
-    uint64_t vbl = scaled(irregular ? cb - 1 : cb - 2, g, r, q, k, force_exact);
-    uint64_t vbr = scaled(cb + 2, g, r, q, k, force_exact);
+    uint64_t vb, vbl, vbr;
+    if (force_exact || !scaled3(c, g, r, irregular, &vbl, &vb, &vbr)) {
+        vb = scaled(cb, g, r, q, k, force_exact);
+        vbl = scaled(irregular ? cb - 1 : cb - 2, g, r, q, k, force_exact);
+        vbr = scaled(cb + 2, g, r, q, k, force_exact);
+    }
     uint64_t out = c & 1; /* odd c: the interval's ends do not read back as x */
 
     uint64_t s = vb >> 2, d;
     uint64_t sp10 = s / 10 * 10, tp10 = sp10 + 10;
     int upin = vbl + out <= sp10 << 2;   /* sp10 >= L (> L when c is odd) */
     int wpin = (tp10 << 2) + out <= vbr; /* tp10 <= R (< R when c is odd) */
-    if (upin != wpin) {
+    int n;
+    if (upin != wpin) { /* a multiple of 10: drop its trailing zeros */
         d = upin ? sp10 : tp10;
+        for (;;) {
+            uint64_t t = d * FMT_INV5;
+            t = (t >> 1) | (t << 63);
+            if (t > FMT_DIV5_MAX) break;
+            d = t; /* = d / 10 */
+            k++;
+        }
+        n = dec_len(d);
     } else {
         uint64_t t = s + 1;
         int uin = vbl + out <= s << 2;
         int win = (t << 2) + out <= vbr;
-        if (uin != win) {
-            d = uin ? s : t;
-        } else { /* both read back: the closer to v, a tie to the even one */
-            uint64_t mid = (s << 2) + 2; /* 4 (s + 1/2) */
-            d = vb < mid || (vb == mid && !(s & 1)) ? s : t;
-        }
+        /* s unless only t reads back; if both do, the closer to v, a tie
+         * to the even one (one of them does; no branches: these bits are
+         * as good as random) */
+        uint64_t mid = (s << 2) + 2; /* 4 (s + 1/2) */
+        int closer = (vb < mid) | ((vb == mid) & !(s & 1));
+        d = s + (uint64_t)!(uin & ((win == 0) | closer));
+        /* not a multiple of 10; 16 or 17 digits unless x is subnormal */
+        n = be ? 16 + (d >= UINT64_C(10000000000000000)) : dec_len(d);
     }
-    while (d % 10 == 0) { /* d > 0: the interval lies above 0 */
-        d /= 10;
-        k++;
-    }
-    p = layout(p, d, k);
+    p = layout(p, d, n, k);
     *p = '\0';
     return (size_t)(p - buf);
 }
