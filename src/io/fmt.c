@@ -61,6 +61,14 @@
 
 #include "fmt_pow10.h"
 
+#if defined(__GNUC__)
+#define FMT_ALWAYS_INLINE __attribute__((always_inline))
+#define FMT_NOINLINE __attribute__((noinline))
+#else
+#define FMT_ALWAYS_INLINE
+#define FMT_NOINLINE
+#endif
+
 /* ---- 64 x 64 -> 128-bit products ------------------------------------------ */
 
 #if defined(__SIZEOF_INT128__)
@@ -216,42 +224,89 @@ static inline int frac_ordinary(uint64_t f, uint64_t mask)
     return ((f + 1) & mask) > 1;
 }
 
-/* vbl, vb, vbr (as scaled() gives them) from the one product c G: the three
- * products m G (m = 4c - 2 or 4c - 1, 4c, 4c + 2) are 4 cG - 2G or
- * 4 cG - G, 4 cG and 4 cG + 2G, formed exactly in three words, and each
- * H = floor(m G / 2^64) is the middle and top word of its sum.  Returns 0,
- * and sets nothing, when a fraction is all clear or all set (scaled() then
- * decides that value). */
+/* Two-word integers for scaled3(): the compiler's type where there is one,
+ * else a pair of words with explicit carries. */
+typedef struct {
+    uint64_t hi, lo;
+} fmt_w128;
+
+static inline fmt_w128 w128_mul(uint64_t a, uint64_t b)
+{
+    fmt_w128 r;
+    mul64(a, b, &r.hi, &r.lo);
+    return r;
+}
+
+static inline fmt_w128 w128_add(fmt_w128 a, fmt_w128 b) /* no overflow past 2^128 */
+{
+#if defined(__SIZEOF_INT128__)
+    fmt_u128 s = (((fmt_u128)a.hi << 64) | a.lo) + (((fmt_u128)b.hi << 64) | b.lo);
+    fmt_w128 r = {(uint64_t)(s >> 64), (uint64_t)s};
+#else
+    fmt_w128 r = {a.hi + b.hi, a.lo + b.lo};
+    r.hi += r.lo < a.lo;
+#endif
+    return r;
+}
+
+static inline fmt_w128 w128_sub(fmt_w128 a, fmt_w128 b) /* a >= b */
+{
+#if defined(__SIZEOF_INT128__)
+    fmt_u128 s = (((fmt_u128)a.hi << 64) | a.lo) - (((fmt_u128)b.hi << 64) | b.lo);
+    fmt_w128 r = {(uint64_t)(s >> 64), (uint64_t)s};
+#else
+    fmt_w128 r = {a.hi - b.hi, a.lo - b.lo};
+    r.hi -= a.lo < b.lo;
+#endif
+    return r;
+}
+
+/* vbl, vb, vbr (as scaled() gives them) from two products instead of six:
+ * with G = (gh, gl) and any m < 2^55,
+ *   H(m) = floor(m G / 2^64) = m gh + floor(m gl / 2^64),
+ * and m gl for m = 4c + 2, 4c - 2 (4c - 1) is 4c gl + 2 gl, 4c gl - 2 gl
+ * (4c gl - gl), all below 2^119 and not negative (m >= 1), so one product
+ * 4c gl gives the three low parts exactly, and 4c gh +- 2 gh (gh) the high
+ * ones (below 2^120).  Returns 0, and sets nothing, when a fraction is all
+ * clear or all set (scaled() then decides that value). */
 static inline int scaled3(uint64_t c, const fmt_pow10_entry *g, int r, int irregular,
                           uint64_t *vbl, uint64_t *vb, uint64_t *vbr)
 {
-    uint64_t ph, pl, qh, ql;
-    mul64(c, g->hi, &ph, &pl);
-    mul64(c, g->lo, &qh, &ql);
-    uint64_t a1 = pl + qh, a2 = ph + (a1 < qh); /* c G = (a2, a1, ql), < 2^181 */
-    uint64_t n0 = ql << 2, n1 = (a1 << 2) | (ql >> 62), n2 = (a2 << 2) | (a1 >> 62); /* 4 c G */
-    uint64_t e0 = g->lo << 1, e1 = (g->hi << 1) | (g->lo >> 63), e2 = g->hi >> 63; /* 2 G */
-    uint64_t d0 = irregular ? g->lo : e0, d1 = irregular ? g->hi : e1, d2 = irregular ? 0 : e2;
-    /* 4 c G + 2 G */
-    uint64_t s0 = n0 + e0, s1 = n1 + e1;
-    uint64_t cy1 = s1 < n1, c0 = s0 < n0;
-    s1 += c0;
-    cy1 |= s1 < c0;
-    uint64_t s2 = n2 + e2 + cy1;
-    /* 4 c G - D */
-    uint64_t t1 = n1 - d1, b0 = n0 < d0, by1 = n1 < d1;
-    by1 |= t1 < b0;
-    t1 -= b0;
-    uint64_t t2 = n2 - d2 - by1;
+    uint64_t cb = c << 2;
+    fmt_w128 lo = w128_mul(cb, g->lo), hi = w128_mul(cb, g->hi);
+    fmt_w128 dlo = {g->lo >> 63, g->lo << 1}, dhi = {g->hi >> 63, g->hi << 1}; /* 2 G */
+    fmt_w128 llo = dlo, lhi = dhi; /* what m = 4c - 2 or 4c - 1 lacks */
+    if (irregular) {
+        llo.hi = 0;
+        llo.lo = g->lo;
+        lhi.hi = 0;
+        lhi.lo = g->hi;
+    }
+    fmt_w128 hb = w128_add(hi, (fmt_w128){0, lo.hi});
+    fmt_w128 hr = w128_add(w128_add(hi, dhi), (fmt_w128){0, w128_add(lo, dlo).hi});
+    fmt_w128 hl = w128_add(w128_sub(hi, lhi), (fmt_w128){0, w128_sub(lo, llo).hi});
     uint64_t mask = (UINT64_C(1) << r) - 1;
-    int sh = 64 - r;
-    if (!(frac_ordinary(n1 & mask, mask) & frac_ordinary(s1 & mask, mask) &
-          frac_ordinary(t1 & mask, mask)))
+    if (!(frac_ordinary(hb.lo & mask, mask) & frac_ordinary(hr.lo & mask, mask) &
+          frac_ordinary(hl.lo & mask, mask)))
         return 0;
-    *vb = (n2 << sh) | (n1 >> r) | 1;
-    *vbr = (s2 << sh) | (s1 >> r) | 1;
-    *vbl = (t2 << sh) | (t1 >> r) | 1;
+    int sh = 64 - r;
+    *vb = (hb.hi << sh) | (hb.lo >> r) | 1;
+    *vbr = (hr.hi << sh) | (hr.lo >> r) | 1;
+    *vbl = (hl.hi << sh) | (hl.lo >> r) | 1;
     return 1;
+}
+
+/* vbl, vb, vbr by scaled(), one product each: when scaled3() cannot decide,
+ * and for mp_fmt_double_exact().  Kept out of line so that the registers of
+ * the usual path are not spent on it. */
+FMT_NOINLINE static void scaled_each(uint64_t c, const fmt_pow10_entry *g, int r, int q, int k,
+                                     int irregular, int force_exact, uint64_t *vbl,
+                                     uint64_t *vb, uint64_t *vbr)
+{
+    uint64_t cb = c << 2;
+    *vb = scaled(cb, g, r, q, k, force_exact);
+    *vbl = scaled(irregular ? cb - 1 : cb - 2, g, r, q, k, force_exact);
+    *vbr = scaled(cb + 2, g, r, q, k, force_exact);
 }
 
 /* floor(q log10 2) and floor(q log10 2 + log10 3/4) for -1074 <= q <= 971
@@ -317,46 +372,65 @@ static inline int dec_len(uint64_t d)
     return t + (d >= pow10_u64[t]);
 }
 
-/* Exactly 8 digits of v < 10^8 (leading zeros included) at p[0..8), without
- * a table: the two 4-digit halves go into 32-bit lanes of one word, each
- * lane is split into two 2-digit lanes of 16 bits and those into digits
- * (bytes), all lanes at once.  Each quotient is a multiply and shift, exact
- * on its range (n m / 2^s has the floor of n / d when m = ceil(2^s / d) and
+/* The 8 digits of v < 10^8 (leading zeros included) as the bytes of a word,
+ * byte i (bits 8i..8i+7) the i-th digit in ASCII, without a table: the two
+ * 4-digit halves go into 32-bit lanes of one word, each lane is split into
+ * two 2-digit lanes of 16 bits and those into digits (bytes), all lanes at
+ * once.  Each quotient is a multiply and shift, exact on its range
+ * (n m / 2^s has the floor of n / d when m = ceil(2^s / d) and
  * n (m d - 2^s) < 2^s for every n in range): n < 10^4, d = 100, m = 10486,
  * s = 20 (9999 * 24 < 2^20); n < 100, d = 10, m = 103, s = 10 (99 * 6 <
  * 2^10).  No lane overflows into the next (10^4 * 10486 < 2^27 in 32-bit
  * lanes, 100 * 103 < 2^14 in 16-bit lanes), and the masks keep just the
- * quotient bits of each lane.  Byte i of z is digit i; the stores by shifts
- * are independent of the byte order (compilers merge them). */
-static inline void write8(char *p, uint32_t v)
+ * quotient bits of each lane. */
+static inline uint64_t digits8(uint32_t v)
 {
     uint64_t a = v / 10000, x = a | ((uint64_t)(v - (uint32_t)a * 10000) << 32);
     uint64_t h = ((x * 10486) >> 20) & UINT64_C(0x0000007f0000007f);
     uint64_t y = h | ((x - h * 100) << 16);
     uint64_t t = ((y * 103) >> 10) & UINT64_C(0x000f000f000f000f);
-    uint64_t z = (t | ((y - t * 10) << 8)) | UINT64_C(0x3030303030303030);
+    return (t | ((y - t * 10) << 8)) | UINT64_C(0x3030303030303030);
+}
+
+/* Byte i of z at p[i], i < 8. */
+static inline void store8(char *p, uint64_t z)
+{
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &z, 8); /* byte i of the word is byte i in memory */
+    memcpy(p, &z, 8);
 #else
     for (int i = 0; i < 8; i++) p[i] = (char)(unsigned char)(z >> (8 * i));
 #endif
 }
 
-/* The n digits of d (10^(n-1) <= d < 10^n) at p[0..n). */
-static inline void put_digits(char *p, uint64_t d, int n)
+static inline void write8(char *p, uint32_t v)
 {
-    if (n >= 16) { /* the usual case: 8-digit blocks, the first digit alone */
-        uint64_t hi = d / 100000000;                       /* < 10^9 */
-        uint32_t lo = (uint32_t)(d - hi * 100000000);
-        uint32_t top = (uint32_t)(hi / 100000000);         /* 0 when n = 16 */
-        uint32_t mid = (uint32_t)(hi - (uint64_t)top * 100000000);
-        p[0] = (char)('0' + top);
-        p += n - 16; /* with 16 digits the first block overwrites that '0' */
-        write8(p, mid);
-        write8(p + 8, lo);
-        return;
-    }
+    store8(p, digits8(v));
+}
+
+/* The n digits of d (10^(n-1) <= d < 10^n, 9 <= n <= 17) at p[0..n), the
+ * usual case, without branches: the last 8 from lo = d mod 10^8, the 8
+ * before them from hi = floor(d / 10^8) mod 10^8, of which only the last
+ * n - 8 are stored when n < 16 (the word shifted by whole bytes; its top
+ * byte, then 0, is overwritten by the last 8), and when n = 17 the first
+ * digit floor(d / 10^16) before them (stored first and, when n < 17,
+ * overwritten).  Nothing outside p[0..n) is written.  Forced inline: the
+ * call's register saves would cost as much as the work. */
+FMT_ALWAYS_INLINE static inline void put_digits9(char *p, uint64_t d, int n)
+{
+    uint64_t hi = d / 100000000; /* < 10^9 */
+    uint32_t lo = (uint32_t)(d - hi * 100000000);
+    uint32_t top = (uint32_t)hi / 100000000; /* 0 unless n = 17 */
+    uint32_t mid = (uint32_t)hi - top * 100000000;
+    p[0] = (char)('0' + top);
+    int cut = (n < 16) * (16 - n); /* digits of the middle block not stored */
+    store8(p + (n > 16), digits8(mid) >> (8 * cut));
+    store8(p + n - 8, digits8(lo));
+}
+
+/* The n digits of d (10^(n-1) <= d < 10^n, n <= 17) at p[0..n). */
+static void put_digits_any(char *p, uint64_t d, int n)
+{
     char *end = p + n;
     while (d >= 100000000) {
         uint32_t lo = (uint32_t)(d % 100000000);
@@ -373,6 +447,12 @@ static inline void put_digits(char *p, uint64_t d, int n)
     }
     if (v >= 10) memcpy(end - 2, digit_pairs + 2 * v, 2);
     else end[-1] = (char)('0' + v);
+}
+
+FMT_ALWAYS_INLINE static inline void put_digits(char *p, uint64_t d, int n)
+{
+    if (n >= 9) put_digits9(p, d, n);
+    else put_digits_any(p, d, n);
 }
 
 /* d 10^k (n digits, no trailing zeros) in printf's %g layout with the switch
@@ -440,7 +520,8 @@ static size_t format_double(double x, char *buf, int force_exact)
         memcpy(buf, w, len + 1);
         return len;
     }
-    if (neg) *p++ = '-';
+    *p = '-'; /* kept only if x < 0 (no branch: the sign is as good as random) */
+    p += neg;
     if (be == 0 && fr == 0) {
         *p++ = '0';
         *p = '\0';
@@ -460,43 +541,45 @@ static size_t format_double(double x, char *buf, int force_exact)
     int k = irregular ? k_irregular(q) : k_regular(q);
     const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
     int r = g->b - q - 64;
-    uint64_t cb = c << 2;
     uint64_t vb, vbl, vbr;
-    if (force_exact || !scaled3(c, g, r, irregular, &vbl, &vb, &vbr)) {
-        vb = scaled(cb, g, r, q, k, force_exact);
-        vbl = scaled(irregular ? cb - 1 : cb - 2, g, r, q, k, force_exact);
-        vbr = scaled(cb + 2, g, r, q, k, force_exact);
-    }
+    if (force_exact || !scaled3(c, g, r, irregular, &vbl, &vb, &vbr))
+        scaled_each(c, g, r, q, k, irregular, force_exact, &vbl, &vb, &vbr);
     uint64_t out = c & 1; /* odd c: the interval's ends do not read back as x */
 
-    uint64_t s = vb >> 2, d;
-    uint64_t sp10 = s / 10 * 10, tp10 = sp10 + 10;
+    /* v's integer part s, and the multiples of 10 around it */
+    uint64_t s = vb >> 2, s10 = s / 10, sp10 = s10 * 10, tp10 = sp10 + 10;
     int upin = vbl + out <= sp10 << 2;   /* sp10 >= L (> L when c is odd) */
     int wpin = (tp10 << 2) + out <= vbr; /* tp10 <= R (< R when c is odd) */
-    int n;
-    if (upin != wpin) { /* a multiple of 10: drop its trailing zeros */
-        d = upin ? sp10 : tp10;
-        for (;;) {
-            uint64_t t = d * FMT_INV5;
-            t = (t >> 1) | (t << 63);
-            if (t > FMT_DIV5_MAX) break;
-            d = t; /* = d / 10 */
-            k++;
-        }
-        n = dec_len(d);
-    } else {
-        uint64_t t = s + 1;
-        int uin = vbl + out <= s << 2;
-        int win = (t << 2) + out <= vbr;
-        /* s unless only t reads back; if both do, the closer to v, a tie
-         * to the even one (one of them does; no branches: these bits are
-         * as good as random) */
-        uint64_t mid = (s << 2) + 2; /* 4 (s + 1/2) */
-        int closer = (vb < mid) | ((vb == mid) & !(s & 1));
-        d = s + (uint64_t)!(uin & ((win == 0) | closer));
-        /* not a multiple of 10; 16 or 17 digits unless x is subnormal */
-        n = be ? 16 + (d >= UINT64_C(10000000000000000)) : dec_len(d);
+    /* s or t = s + 1: s unless only t reads back; if both do, the closer to
+     * v, a tie to the even one (one of them does) */
+    uint64_t t = s + 1;
+    int uin = vbl + out <= s << 2;
+    int win = (t << 2) + out <= vbr;
+    uint64_t mid = (s << 2) + 2; /* 4 (s + 1/2) */
+    int closer = (vb < mid) | ((vb == mid) & !(s & 1));
+    uint64_t d1 = s + (uint64_t)!(uin & ((win == 0) | closer));
+    /* A multiple of 10 in the interval wins, with one zero dropped at once:
+     * sp10 / 10 = s10, tp10 / 10 = s10 + 1.  Otherwise d1 is not a multiple
+     * of 10 (if it were, it would be sp10 or tp10 and lie in the interval).
+     * Both are formed and one is picked without a branch: which case holds
+     * is as good as random (about a third of batch output is the first). */
+    int ten = upin != wpin;
+    uint64_t d = d1 ^ ((d1 ^ (s10 + (uint64_t)wpin)) & (UINT64_C(0) - (uint64_t)ten));
+    k += ten;
+    /* n = the digits of d.  For a normal x, v = c 2^q 10^-k lies in
+     * [2^52, 10 2^53) (the interval's width 2^q or 3/4 2^q is in [10^k,
+     * 10^(k+1))), so s, d1 (not 10^16, a multiple of 10) and sp10, tp10 (>=
+     * 2^52 - 9 > 10^15, < 10 2^53 + 10 < 10^17) have 16 or 17 digits. */
+    int n = 16 - ten + (d >= pow10_u64[16 - ten]);
+    for (;;) { /* more trailing zeros (rare): d / 10 while 10 divides d */
+        uint64_t u = d * FMT_INV5;
+        u = (u >> 1) | (u << 63);
+        if (u > FMT_DIV5_MAX) break;
+        d = u;
+        k++;
+        n--;
     }
+    if (!be) n = dec_len(d); /* subnormal: v may be small */
     p = layout(p, d, n, k);
     *p = '\0';
     return (size_t)(p - buf);
