@@ -217,82 +217,40 @@ static inline uint64_t scaled(uint64_t m, const fmt_pow10_entry *g, int r, int q
     return full ? scaled_exact(m, q, k, y) : y | 1;
 }
 
-/* Whether the r fraction bits f of Y are neither all clear nor all set:
- * then X = m 2^q 10^-k is not an integer and floor(X) = floor(Y). */
-static inline int frac_ordinary(uint64_t f, uint64_t mask)
+/* floor(m G / 2^64) for m < 2^64 as y (its high word) and f (its low one):
+ * m G = m gh 2^64 + m gl, so it is m gh + floor(m gl / 2^64). */
+static inline void top128(uint64_t m, const fmt_pow10_entry *g, uint64_t *y, uint64_t *f)
 {
-    return ((f + 1) & mask) > 1;
+    uint64_t ph, pl, qh, ql;
+    mul64(m, g->hi, &ph, &pl);
+    mul64(m, g->lo, &qh, &ql);
+    (void)ql;
+    *f = pl + qh;
+    *y = ph + (*f < qh);
 }
 
-/* Two-word integers for scaled3(): the compiler's type where there is one,
- * else a pair of words with explicit carries. */
-typedef struct {
-    uint64_t hi, lo;
-} fmt_w128;
-
-static inline fmt_w128 w128_mul(uint64_t a, uint64_t b)
-{
-    fmt_w128 r;
-    mul64(a, b, &r.hi, &r.lo);
-    return r;
-}
-
-static inline fmt_w128 w128_add(fmt_w128 a, fmt_w128 b) /* no overflow past 2^128 */
-{
-#if defined(__SIZEOF_INT128__)
-    fmt_u128 s = (((fmt_u128)a.hi << 64) | a.lo) + (((fmt_u128)b.hi << 64) | b.lo);
-    fmt_w128 r = {(uint64_t)(s >> 64), (uint64_t)s};
-#else
-    fmt_w128 r = {a.hi + b.hi, a.lo + b.lo};
-    r.hi += r.lo < a.lo;
-#endif
-    return r;
-}
-
-static inline fmt_w128 w128_sub(fmt_w128 a, fmt_w128 b) /* a >= b */
-{
-#if defined(__SIZEOF_INT128__)
-    fmt_u128 s = (((fmt_u128)a.hi << 64) | a.lo) - (((fmt_u128)b.hi << 64) | b.lo);
-    fmt_w128 r = {(uint64_t)(s >> 64), (uint64_t)s};
-#else
-    fmt_w128 r = {a.hi - b.hi, a.lo - b.lo};
-    r.hi -= a.lo < b.lo;
-#endif
-    return r;
-}
-
-/* vbl, vb, vbr (as scaled() gives them) from two products instead of six:
- * with G = (gh, gl) and any m < 2^55,
- *   H(m) = floor(m G / 2^64) = m gh + floor(m gl / 2^64),
- * and m gl for m = 4c + 2, 4c - 2 (4c - 1) is 4c gl + 2 gl, 4c gl - 2 gl
- * (4c gl - gl), all below 2^119 and not negative (m >= 1), so one product
- * 4c gl gives the three low parts exactly, and 4c gh +- 2 gh (gh) the high
- * ones (below 2^120).  Returns 0, and sets nothing, when a fraction is all
- * clear or all set (scaled() then decides that value). */
+/* vbl, vb, vbr as scaled() gives them, with the scale folded into the
+ * multiplier (see the file comment, "the usual path"): X = m 2^q 10^-k =
+ * m' G' / 2^128 with m' = m 2^j, j = 128 - S in [1, 4], m' < 2^59; the
+ * high word y of floor(m' G / 2^64) is floor(X) and X is not an integer
+ * whenever the low word f is neither 0 nor 2^64 - 1.  Returns 0, and sets
+ * nothing, when some f is one of those two (scaled() then decides). */
 static inline int scaled3(uint64_t c, const fmt_pow10_entry *g, int r, int irregular,
                           uint64_t *vbl, uint64_t *vb, uint64_t *vbr)
 {
-    uint64_t cb = c << 2;
-    fmt_w128 lo = w128_mul(cb, g->lo), hi = w128_mul(cb, g->hi);
-    fmt_w128 dlo = {g->lo >> 63, g->lo << 1}, dhi = {g->hi >> 63, g->hi << 1}; /* 2 G */
-    fmt_w128 llo = dlo, lhi = dhi; /* what m = 4c - 2 or 4c - 1 lacks */
-    if (irregular) {
-        llo.hi = 0;
-        llo.lo = g->lo;
-        lhi.hi = 0;
-        lhi.lo = g->hi;
-    }
-    fmt_w128 hb = w128_add(hi, (fmt_w128){0, lo.hi});
-    fmt_w128 hr = w128_add(w128_add(hi, dhi), (fmt_w128){0, w128_add(lo, dlo).hi});
-    fmt_w128 hl = w128_add(w128_sub(hi, lhi), (fmt_w128){0, w128_sub(lo, llo).hi});
-    uint64_t mask = (UINT64_C(1) << r) - 1;
-    if (!(frac_ordinary(hb.lo & mask, mask) & frac_ordinary(hr.lo & mask, mask) &
-          frac_ordinary(hl.lo & mask, mask)))
-        return 0;
-    int sh = 64 - r;
-    *vb = (hb.hi << sh) | (hb.lo >> r) | 1;
-    *vbr = (hr.hi << sh) | (hr.lo >> r) | 1;
-    *vbl = (hl.hi << sh) | (hl.lo >> r) | 1;
+    int j = 64 - r;                             /* = 128 - S */
+    uint64_t mb = c << (2 + j);                 /* (4c) 2^j */
+    uint64_t e = (uint64_t)2 << j;              /* 2 * 2^j */
+    uint64_t el = irregular ? e >> 1 : e;       /* 4c - 1 or 4c - 2 below */
+    uint64_t yb, fb, yr, fr, yl, fl;
+    top128(mb, g, &yb, &fb);
+    top128(mb + e, g, &yr, &fr);
+    top128(mb - el, g, &yl, &fl);
+    /* f + 1 wraps to 0 for f = 2^64 - 1 */
+    if (!((fb + 1 > 1) & (fr + 1 > 1) & (fl + 1 > 1))) return 0;
+    *vb = yb | 1;
+    *vbr = yr | 1;
+    *vbl = yl | 1;
     return 1;
 }
 
@@ -546,17 +504,20 @@ static size_t format_double(double x, char *buf, int force_exact)
         scaled_each(c, g, r, q, k, irregular, force_exact, &vbl, &vb, &vbr);
     uint64_t out = c & 1; /* odd c: the interval's ends do not read back as x */
 
-    /* v's integer part s, and the multiples of 10 around it */
+    /* v's integer part s, and the multiples of 10 around it; n >= lo (n > L
+     * when c is odd) and n <= hi (n < R) say that n lies in the interval */
+    uint64_t lo = vbl + out, hi = vbr - out;
     uint64_t s = vb >> 2, s10 = s / 10, sp10 = s10 * 10, tp10 = sp10 + 10;
-    int upin = vbl + out <= sp10 << 2;   /* sp10 >= L (> L when c is odd) */
-    int wpin = (tp10 << 2) + out <= vbr; /* tp10 <= R (< R when c is odd) */
+    int upin = lo <= sp10 << 2;
+    int wpin = (tp10 << 2) <= hi;
     /* s or t = s + 1: s unless only t reads back; if both do, the closer to
-     * v, a tie to the even one (one of them does) */
+     * v, a tie to the even one (one of them does).  s is the closer iff
+     * 4v < 4s + 2, or 4v = 4s + 2 and s is even: as vb orders like 4v
+     * against even numbers, iff vb + (s & 1) <= 4s + 2. */
     uint64_t t = s + 1;
-    int uin = vbl + out <= s << 2;
-    int win = (t << 2) + out <= vbr;
-    uint64_t mid = (s << 2) + 2; /* 4 (s + 1/2) */
-    int closer = (vb < mid) | ((vb == mid) & !(s & 1));
+    int uin = lo <= s << 2;
+    int win = (t << 2) <= hi;
+    int closer = vb + (s & 1) <= (s << 2) + 2;
     uint64_t d1 = s + (uint64_t)!(uin & ((win == 0) | closer));
     /* A multiple of 10 in the interval wins, with one zero dropped at once:
      * sp10 / 10 = s10, tp10 / 10 = s10 + 1.  Otherwise d1 is not a multiple
