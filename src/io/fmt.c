@@ -238,14 +238,29 @@ static inline void top128(uint64_t m, const fmt_pow10_entry *g, uint64_t *y, uin
 static inline int scaled3(uint64_t c, const fmt_pow10_entry *g, int r, int irregular,
                           uint64_t *vbl, uint64_t *vb, uint64_t *vbr)
 {
-    int j = 64 - r;                             /* = 128 - S */
-    uint64_t mb = c << (2 + j);                 /* (4c) 2^j */
-    uint64_t e = (uint64_t)2 << j;              /* 2 * 2^j */
-    uint64_t el = irregular ? e >> 1 : e;       /* 4c - 1 or 4c - 2 below */
-    uint64_t yb, fb, yr, fr, yl, fl;
-    top128(mb, g, &yb, &fb);
-    top128(mb + e, g, &yr, &fr);
-    top128(mb - el, g, &yl, &fl);
+    int j = 64 - r;             /* = 128 - S */
+    uint64_t mb = c << (2 + j); /* (4c) 2^j */
+    uint64_t ph, pl, qh, ql;
+    mul64(mb, g->hi, &ph, &pl);
+    mul64(mb, g->lo, &qh, &ql);
+    /* mb G = (ph, pl + qh, ql) with the carry into ph */
+    uint64_t fb = pl + qh, yb = ph + (fb < qh);
+    /* 2^(j+1) G = (e2, e1, e0) and 2^(j+1-irregular) G = (l2, l1, l0) */
+    int sr = j + 1, sl = j + 1 - irregular; /* in [1, 5] */
+    uint64_t e0 = g->lo << sr, e1 = (g->hi << sr) | (g->lo >> (64 - sr)), e2 = g->hi >> (64 - sr);
+    uint64_t l0 = g->lo << sl, l1 = (g->hi << sl) | (g->lo >> (64 - sl)), l2 = g->hi >> (64 - sl);
+    /* (mb + 2^(j+1)) G = mb G + (e2, e1, e0) */
+    uint64_t s0 = ql + e0, fr = fb + e1;
+    uint64_t cr = fr < e1;
+    fr += s0 < ql;
+    cr += fr < (uint64_t)(s0 < ql);
+    uint64_t yr = yb + e2 + cr;
+    /* (mb - 2^(j+1-irregular)) G = mb G - (l2, l1, l0) */
+    uint64_t bw0 = ql < l0, fl = fb - l1;
+    uint64_t bl = fb < l1;
+    bl += fl < bw0;
+    fl -= bw0;
+    uint64_t yl = yb - l2 - bl;
     /* f + 1 wraps to 0 for f = 2^64 - 1 */
     if (!((fb + 1 > 1) & (fr + 1 > 1) & (fl + 1 > 1))) return 0;
     *vb = yb | 1;
@@ -343,11 +358,12 @@ static inline int dec_len(uint64_t d)
  * quotient bits of each lane. */
 static inline uint64_t digits8(uint32_t v)
 {
-    uint64_t a = v / 10000, x = a | ((uint64_t)(v - (uint32_t)a * 10000) << 32);
+    uint64_t a = v / 10000;
+    uint64_t x = ((uint64_t)v << 32) - a * ((UINT64_C(10000) << 32) - 1); /* a | b << 32 */
     uint64_t h = ((x * 10486) >> 20) & UINT64_C(0x0000007f0000007f);
-    uint64_t y = h | ((x - h * 100) << 16);
+    uint64_t y = (x << 16) - h * ((100 << 16) - 1);
     uint64_t t = ((y * 103) >> 10) & UINT64_C(0x000f000f000f000f);
-    return (t | ((y - t * 10) << 8)) | UINT64_C(0x3030303030303030);
+    return (y << 8) - t * ((10 << 8) - 1) + UINT64_C(0x3030303030303030);
 }
 
 /* Byte i of z at p[i], i < 8. */
