@@ -356,10 +356,17 @@ static inline int dec_len(uint64_t d)
  * 2^10).  No lane overflows into the next (10^4 * 10486 < 2^27 in 32-bit
  * lanes, 100 * 103 < 2^14 in 16-bit lanes), and the masks keep just the
  * quotient bits of each lane. */
+static inline uint64_t lanes8(uint64_t x);
+
 static inline uint64_t digits8(uint32_t v)
 {
     uint64_t a = v / 10000;
-    uint64_t x = ((uint64_t)v << 32) - a * ((UINT64_C(10000) << 32) - 1); /* a | b << 32 */
+    return lanes8(((uint64_t)v << 32) - a * ((UINT64_C(10000) << 32) - 1)); /* a | b << 32 */
+}
+
+/* digits8's work from x = a | b << 32 (a, b < 10^4 the two halves) */
+static inline uint64_t lanes8(uint64_t x)
+{
     uint64_t h = ((x * 10486) >> 20) & UINT64_C(0x0000007f0000007f);
     uint64_t y = (x << 16) - h * ((100 << 16) - 1);
     uint64_t t = ((y * 103) >> 10) & UINT64_C(0x000f000f000f000f);
@@ -392,14 +399,16 @@ static inline void write8(char *p, uint32_t v)
  * call's register saves would cost as much as the work. */
 FMT_ALWAYS_INLINE static inline void put_digits9(char *p, uint64_t d, int n)
 {
-    uint64_t hi = d / 100000000; /* < 10^9 */
-    uint32_t lo = (uint32_t)(d - hi * 100000000);
-    uint32_t top = (uint32_t)hi / 100000000; /* 0 unless n = 17 */
-    uint32_t mid = (uint32_t)hi - top * 100000000;
-    p[0] = (char)('0' + top);
+    /* the four 4-digit groups, each from a quotient of d (parallel, not one
+     * after another) */
+    uint64_t q4 = d / 10000, q8 = d / 100000000;           /* q8 < 10^9 */
+    uint32_t q12 = (uint32_t)q8 / 10000, top = (uint32_t)q8 / 100000000; /* 0 unless n = 17 */
+    uint64_t lo = (q4 - q8 * 10000) | ((d - q4 * 10000) << 32);
+    uint64_t mid = (q12 - top * 10000) | ((uint64_t)((uint32_t)q8 - q12 * 10000) << 32);
     int cut = (n < 16) * (16 - n); /* digits of the middle block not stored */
-    store8(p + (n > 16), digits8(mid) >> (8 * cut));
-    store8(p + n - 8, digits8(lo));
+    p[0] = (char)('0' + top);
+    store8(p + (n > 16), lanes8(mid) >> (8 * cut));
+    store8(p + n - 8, lanes8(lo));
 }
 
 /* The n digits of d (10^(n-1) <= d < 10^n, n <= 17) at p[0..n). */
@@ -475,51 +484,39 @@ static char *layout(char *p, uint64_t d, int n, int k)
 
 /* ---- the conversion ------------------------------------------------------- */
 
-/* 5^-1 mod 2^64 and floor((2^63 - 1) / 5), for the test of divisibility by 10
- * in format_double. */
-#define FMT_INV5 UINT64_C(0xcccccccccccccccd)
-#define FMT_DIV5_MAX UINT64_C(0x1999999999999999)
+/* Division by 10^e that is exact or tells that it is not, e = 2^i, i < 4
+ * (T. Granlund, P. Montgomery, "Division by invariant integers using
+ * multiplication", PLDI 1994, section 9): with w = 5^-e mod 2^64 (5^e is odd)
+ * and u = (d w mod 2^64) rotated right by e bits, 10^e divides d iff
+ * u <= floor((2^(64-e) - 1) / 5^e), and then u = d / 10^e.  Why: if 2^e
+ * divides d = 2^e m (m < 2^(64-e)), the low e bits of d w are 0 and u =
+ * m w mod 2^(64-e); multiplying by w permutes the residues mod 2^(64-e)
+ * and sends 5^e j to j, so the multiples of 5^e below 2^(64-e) are sent
+ * exactly onto 0..max and the others above it.  If not, d w has a low bit
+ * set (w is odd), which the rotation moves into the top e bits: u >=
+ * 2^(64-e) > max. */
+static const struct {
+    uint64_t inv, max;
+} fmt_div5[4] = {
+    {UINT64_C(0xcccccccccccccccd), UINT64_C(0x1999999999999999)}, /* 5^1 */
+    {UINT64_C(0x8f5c28f5c28f5c29), UINT64_C(0x028f5c28f5c28f5c)}, /* 5^2 */
+    {UINT64_C(0xd288ce703afb7e91), UINT64_C(0x00068db8bac710cb)}, /* 5^4 */
+    {UINT64_C(0xc767074b22e90e21), UINT64_C(0x0000002af31dc461)}, /* 5^8 */
+};
 
-static size_t format_double(double x, char *buf, int force_exact)
+static inline uint64_t div10e(uint64_t d, int i) /* e = 2^i */
 {
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    char *p = buf;
-    int neg = (int)(bits >> 63);
-    int be = (int)((bits >> 52) & 0x7ff);
-    uint64_t fr = bits & ((UINT64_C(1) << 52) - 1);
-    if (be == 0x7ff) { /* as glibc's printf writes them */
-        const char *w = fr ? (neg ? "-nan" : "nan") : (neg ? "-inf" : "inf");
-        size_t len = strlen(w);
-        memcpy(buf, w, len + 1);
-        return len;
-    }
-    *p = '-'; /* kept only if x < 0 (no branch: the sign is as good as random) */
-    p += neg;
-    if (be == 0 && fr == 0) {
-        *p++ = '0';
-        *p = '\0';
-        return (size_t)(p - buf);
-    }
-    uint64_t c;
-    int q, irregular;
-    if (be == 0) { /* subnormal: the spacing below equals the one above */
-        c = fr;
-        q = -1074;
-        irregular = 0;
-    } else {
-        c = fr | (UINT64_C(1) << 52);
-        q = be - 1075;
-        irregular = fr == 0 && be > 1;
-    }
-    int k = irregular ? k_irregular(q) : k_regular(q);
-    const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
-    int r = g->b - q - 64;
-    uint64_t vb, vbl, vbr;
-    if (force_exact || !scaled3(c, g, r, irregular, &vbl, &vb, &vbr))
-        scaled_each(c, g, r, q, k, irregular, force_exact, &vbl, &vb, &vbr);
-    uint64_t out = c & 1; /* odd c: the interval's ends do not read back as x */
+    uint64_t u = d * fmt_div5[i].inv;
+    int e = 1 << i;
+    return (u >> e) | (u << (64 - e));
+}
 
+/* The text from vbl, vb, vbr (out = c & 1): the decimal, its trailing
+ * zeros dropped, and the layout; p is where the digits start (after a sign),
+ * buf the start of the text.  Returns the length. */
+FMT_ALWAYS_INLINE static inline size_t finish(char *buf, char *p, uint64_t vbl, uint64_t vb,
+                                              uint64_t vbr, uint64_t out, int k, int subnormal)
+{
     /* v's integer part s, and the multiples of 10 around it; n >= lo (n > L
      * when c is odd) and n <= hi (n < R) say that n lies in the interval */
     uint64_t lo = vbl + out, hi = vbr - out;
@@ -548,18 +545,72 @@ static size_t format_double(double x, char *buf, int force_exact)
      * 10^(k+1))), so s, d1 (not 10^16, a multiple of 10) and sp10, tp10 (>=
      * 2^52 - 9 > 10^15, < 10 2^53 + 10 < 10^17) have 16 or 17 digits. */
     int n = 16 - ten + (d >= pow10_u64[16 - ten]);
-    for (;;) { /* more trailing zeros (rare): d / 10 while 10 divides d */
-        uint64_t u = d * FMT_INV5;
-        u = (u >> 1) | (u << 63);
-        if (u > FMT_DIV5_MAX) break;
-        d = u;
-        k++;
-        n--;
+    if (div10e(d, 0) <= fmt_div5[0].max) { /* more trailing zeros (rare: nice numbers) */
+        /* up to 16: 8, 8, 4, 2, 1 (no branches: how many is as good as random) */
+        static const int e[5] = {3, 3, 2, 1, 0};
+        for (int i = 0; i < 5; i++) {
+            uint64_t u = div10e(d, e[i]);
+            uint64_t take = UINT64_C(0) - (uint64_t)(u <= fmt_div5[e[i]].max);
+            d ^= (d ^ u) & take;
+            k += (int)(take & (UINT64_C(1) << e[i]));
+            n -= (int)(take & (UINT64_C(1) << e[i]));
+        }
     }
-    if (!be) n = dec_len(d); /* subnormal: v may be small */
+    if (subnormal) n = dec_len(d); /* v may be small */
     p = layout(p, d, n, k);
     *p = '\0';
     return (size_t)(p - buf);
+}
+
+/* Any finite nonzero x = c 2^q (the rare cases of the usual path, subnormal
+ * and irregular x, and mp_fmt_double_exact()); kept out of line so that the
+ * usual path keeps nothing live across a call. */
+FMT_NOINLINE static size_t format_any(char *buf, char *p, uint64_t c, int q, int irregular,
+                                      int subnormal, int force_exact)
+{
+    int k = irregular ? k_irregular(q) : k_regular(q);
+    const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
+    int r = g->b - q - 64;
+    uint64_t vb, vbl, vbr;
+    if (force_exact || !scaled3(c, g, r, irregular, &vbl, &vb, &vbr))
+        scaled_each(c, g, r, q, k, irregular, force_exact, &vbl, &vb, &vbr);
+    return finish(buf, p, vbl, vb, vbr, c & 1, k, subnormal);
+}
+
+FMT_ALWAYS_INLINE static inline size_t format_double(double x, char *buf, int force_exact)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    char *p = buf;
+    int neg = (int)(bits >> 63);
+    int be = (int)((bits >> 52) & 0x7ff);
+    uint64_t fr = bits & ((UINT64_C(1) << 52) - 1);
+    if (be == 0x7ff) { /* as glibc's printf writes them */
+        const char *w = fr ? (neg ? "-nan" : "nan") : (neg ? "-inf" : "inf");
+        size_t len = strlen(w);
+        memcpy(buf, w, len + 1);
+        return len;
+    }
+    *p = '-'; /* kept only if x < 0 (no branch: the sign is as good as random) */
+    p += neg;
+    if (be == 0) {
+        if (fr == 0) {
+            *p++ = '0';
+            *p = '\0';
+            return (size_t)(p - buf);
+        }
+        /* subnormal: the spacing below equals the one above */
+        return format_any(buf, p, fr, -1074, 0, 1, force_exact);
+    }
+    uint64_t c = fr | (UINT64_C(1) << 52);
+    int q = be - 1075;
+    /* c = 2^52 above the smallest binade: the gap below is half the gap above */
+    if (force_exact || (fr == 0 && be > 1)) return format_any(buf, p, c, q, fr == 0 && be > 1, 0, force_exact);
+    int k = k_regular(q);
+    const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
+    uint64_t vb, vbl, vbr;
+    if (!scaled3(c, g, g->b - q - 64, 0, &vbl, &vb, &vbr)) return format_any(buf, p, c, q, 0, 0, 0);
+    return finish(buf, p, vbl, vb, vbr, c & 1, k, 0);
 }
 
 size_t mp_format_double(double x, char *buf)
