@@ -28,10 +28,30 @@
  * floor(X) | (1 if X is not an integer) ("round to odd"): compared with a
  * multiple of 4 (or of 2) that odd value orders exactly as X does.
  *
- * Computing floor(X) and whether X is an integer, X = m 2^q 10^-k, m < 2^55:
- * the table (fmt_pow10.h, made by scripts/gen_pow10.py with exact integers)
- * holds G = floor(10^-k 2^B) with 2^127 <= G < 2^128, and X = m G' 2^-S with
- * G' = 10^-k 2^B the exact value, S = B - q in [124, 127].  We form
+ * Computing floor(X) and whether X is an integer, X = m 2^q 10^-k, m < 2^55
+ * (m = cbl, 4c or cbr): the table (fmt_pow10.h, made by scripts/gen_pow10.py
+ * with exact integers) holds G = floor(10^-k 2^B) with 2^127 <= G < 2^128,
+ * and X = m G' 2^-S with G' = 10^-k 2^B the exact value (G <= G' < G + 1),
+ * S = B - q in [124, 127].
+ *
+ * The usual path (scaled3).  Fold the scale into the multiplier: with
+ * j = 128 - S in [1, 4] and m' = m 2^j < 2^59, X = m' G' 2^-128.  The
+ * product m' G (< 2^187, three words) is formed exactly; let y be its top
+ * word and f the middle one, Y = y + f 2^-64 = floor(m' G / 2^64) 2^-64.
+ * Then Y <= X < Y + 2^-64 + 2^-69 (dropping the low word costs less than
+ * 2^-64, the table's truncation m' (G' - G) 2^-128 < 2^-69).  So
+ *   - if f is neither 0 nor 2^64 - 1, X lies strictly between y and y + 1:
+ *     floor(X) = y and X is not an integer (X > Y >= y + 2^-64, and X <
+ *     y + (2^64 - 2) 2^-64 + 2^-64 + 2^-69 < y + 1);
+ *   - otherwise (f = 0 or all ones) the careful path below decides.
+ * The three products need not be three multiplications: m' = 4c 2^j,
+ * 4c 2^j + 2^(j+1), 4c 2^j - 2^(j+1) (or - 2^j when cbl = 4c - 1), so with
+ * P = (4c 2^j) G (two 64 x 64-bit products) the others are P + 2^(j+1) G and
+ * P - 2^(j+1) G (2^j G), a shift of the table entry added to or subtracted
+ * from P in three words; all are exact and none is negative.
+ *
+ * The careful path (scaled; also every step of mp_fmt_double_exact(), and
+ * subnormal and irregular x go this way too, through format_any).  Form
  * H = floor(m G / 2^64) exactly (64 x 128-bit product), so that
  * Y = H / 2^(S-64) satisfies Y <= X < Y + 2^-(S-64) + m 2^-S < Y + 2^-59
  * (the table's truncation costs less than m / 2^S < 2^-69, dropping the low
@@ -51,6 +71,15 @@
  *     to an integer; we have not proved it for ours and do not rely on it.
  *     No test value reaches this branch; the tests run the exact path on
  *     every value through mp_fmt_double_exact() instead.)
+ *
+ * The choice (finish) is made without branches where the case is as good as
+ * random for real data, and so are the digits (lanes8: a word of 8 ASCII
+ * digits from two multiply-shift steps on lanes, no table) and the trailing
+ * zeros (an exact divisibility test by multiplying with an inverse); each
+ * step says why it is exact where it is.  The fast and careful paths give
+ * the same floors and the same integer tests, so the same text:
+ * tests/test_fmt.c checks that on many doubles of every kind, and the text
+ * against glibc and CPython besides.
  * No floating-point arithmetic, no allocation, no state: thread-safe. */
 #include "fmt.h"
 
@@ -217,18 +246,6 @@ static inline uint64_t scaled(uint64_t m, const fmt_pow10_entry *g, int r, int q
     return full ? scaled_exact(m, q, k, y) : y | 1;
 }
 
-/* floor(m G / 2^64) for m < 2^64 as y (its high word) and f (its low one):
- * m G = m gh 2^64 + m gl, so it is m gh + floor(m gl / 2^64). */
-static inline void top128(uint64_t m, const fmt_pow10_entry *g, uint64_t *y, uint64_t *f)
-{
-    uint64_t ph, pl, qh, ql;
-    mul64(m, g->hi, &ph, &pl);
-    mul64(m, g->lo, &qh, &ql);
-    (void)ql;
-    *f = pl + qh;
-    *y = ph + (*f < qh);
-}
-
 /* vbl, vb, vbr as scaled() gives them, with the scale folded into the
  * multiplier (see the file comment, "the usual path"): X = m 2^q 10^-k =
  * m' G' / 2^128 with m' = m 2^j, j = 128 - S in [1, 4], m' < 2^59; the
@@ -345,26 +362,20 @@ static inline int dec_len(uint64_t d)
     return t + (d >= pow10_u64[t]);
 }
 
-/* The 8 digits of v < 10^8 (leading zeros included) as the bytes of a word,
- * byte i (bits 8i..8i+7) the i-th digit in ASCII, without a table: the two
- * 4-digit halves go into 32-bit lanes of one word, each lane is split into
- * two 2-digit lanes of 16 bits and those into digits (bytes), all lanes at
- * once.  Each quotient is a multiply and shift, exact on its range
- * (n m / 2^s has the floor of n / d when m = ceil(2^s / d) and
- * n (m d - 2^s) < 2^s for every n in range): n < 10^4, d = 100, m = 10486,
- * s = 20 (9999 * 24 < 2^20); n < 100, d = 10, m = 103, s = 10 (99 * 6 <
- * 2^10).  No lane overflows into the next (10^4 * 10486 < 2^27 in 32-bit
- * lanes, 100 * 103 < 2^14 in 16-bit lanes), and the masks keep just the
- * quotient bits of each lane. */
-static inline uint64_t lanes8(uint64_t x);
-
-static inline uint64_t digits8(uint32_t v)
-{
-    uint64_t a = v / 10000;
-    return lanes8(((uint64_t)v << 32) - a * ((UINT64_C(10000) << 32) - 1)); /* a | b << 32 */
-}
-
-/* digits8's work from x = a | b << 32 (a, b < 10^4 the two halves) */
+/* Eight digits as the bytes of a word, byte i (bits 8i..8i+7) the i-th
+ * digit in ASCII, from x = a | b << 32 with a, b < 10^4 the first and the
+ * last four (no table, no branch): each 32-bit lane is split into two 2-digit
+ * lanes of 16 bits and those into 8-bit digits, all lanes at once.  The
+ * quotients are multiply-and-shift, exact on their ranges (floor(n m / 2^s)
+ * = floor(n / d) when m = ceil(2^s / d) and n (m d - 2^s) < 2^s for every n
+ * in range): n < 10^4, d = 100, m = 10486, s = 20 (9999 * 24 < 2^20);
+ * n < 100, d = 10, m = 103, s = 10 (99 * 6 < 2^10).  No lane's product
+ * reaches the next lane (10^4 * 10486 < 2^27 in 32-bit lanes, 100 * 103 <
+ * 2^14 in 16-bit ones), and the masks keep just the quotient bits of each
+ * lane.  The remainders come with one more multiply: (x << 16) -
+ * h (100 * 2^16 - 1) = h + ((x - 100 h) << 16) puts each quotient in the
+ * low half of its lane and the remainder in the high half (no lane borrows:
+ * x - 100 h >= 0 lane by lane); the same for the digits with 10 and 2^8. */
 static inline uint64_t lanes8(uint64_t x)
 {
     uint64_t h = ((x * 10486) >> 20) & UINT64_C(0x0000007f0000007f);
@@ -384,25 +395,29 @@ static inline void store8(char *p, uint64_t z)
 #endif
 }
 
+/* The 8 digits of v < 10^8 (leading zeros included) at p[0..8): x = a |
+ * b << 32 is (v << 32) - a (10^4 2^32 - 1) with a = floor(v / 10^4). */
 static inline void write8(char *p, uint32_t v)
 {
-    store8(p, digits8(v));
+    uint64_t a = v / 10000;
+    store8(p, lanes8(((uint64_t)v << 32) - a * ((UINT64_C(10000) << 32) - 1)));
 }
 
 /* The n digits of d (10^(n-1) <= d < 10^n, 9 <= n <= 17) at p[0..n), the
- * usual case, without branches: the last 8 from lo = d mod 10^8, the 8
- * before them from hi = floor(d / 10^8) mod 10^8, of which only the last
- * n - 8 are stored when n < 16 (the word shifted by whole bytes; its top
- * byte, then 0, is overwritten by the last 8), and when n = 17 the first
- * digit floor(d / 10^16) before them (stored first and, when n < 17,
- * overwritten).  Nothing outside p[0..n) is written.  Forced inline: the
- * call's register saves would cost as much as the work. */
+ * usual case, without branches: the last 8 as one word, the 8 before them
+ * (d's digits 9..16 from the right, leading zeros included) as another, of
+ * which only the last n - 8 are stored when n < 16 (the word shifted by
+ * whole bytes; its top bytes, then 0, are overwritten by the last 8), and
+ * when n = 17 the first digit floor(d / 10^16) before them (stored first
+ * and, when n < 17, overwritten).  Nothing outside p[0..n) is written.  The
+ * four 4-digit groups come from quotients of d taken side by side, not one
+ * after another (a shorter chain of dependent multiplies).  Forced inline:
+ * the call's register saves would cost as much as the work. */
 FMT_ALWAYS_INLINE static inline void put_digits9(char *p, uint64_t d, int n)
 {
-    /* the four 4-digit groups, each from a quotient of d (parallel, not one
-     * after another) */
-    uint64_t q4 = d / 10000, q8 = d / 100000000;           /* q8 < 10^9 */
-    uint32_t q12 = (uint32_t)q8 / 10000, top = (uint32_t)q8 / 100000000; /* 0 unless n = 17 */
+    uint64_t q4 = d / 10000, q8 = d / 100000000; /* q8 < 10^9 */
+    uint32_t q12 = (uint32_t)q8 / 10000;
+    uint32_t top = (uint32_t)q8 / 100000000; /* 0 unless n = 17 */
     uint64_t lo = (q4 - q8 * 10000) | ((d - q4 * 10000) << 32);
     uint64_t mid = (q12 - top * 10000) | ((uint64_t)((uint32_t)q8 - q12 * 10000) << 32);
     int cut = (n < 16) * (16 - n); /* digits of the middle block not stored */
@@ -440,7 +455,9 @@ FMT_ALWAYS_INLINE static inline void put_digits(char *p, uint64_t d, int n)
 
 /* d 10^k (n digits, no trailing zeros) in printf's %g layout with the switch
  * to exponent form at 10^17; returns the end.  The digits are written
- * straight to their places (no copies of variable length). */
+ * straight to their places (no copies of variable length).  At most 2 + 3 +
+ * 17 bytes from p are written, some of them ("0.000" for "0.5") after the
+ * end where the NUL goes: with the sign at most 23 bytes of buf. */
 static char *layout(char *p, uint64_t d, int n, int k)
 {
     int e10 = k + n - 1; /* exponent of the leading digit */
@@ -517,16 +534,17 @@ static inline uint64_t div10e(uint64_t d, int i) /* e = 2^i */
 FMT_ALWAYS_INLINE static inline size_t finish(char *buf, char *p, uint64_t vbl, uint64_t vb,
                                               uint64_t vbr, uint64_t out, int k, int subnormal)
 {
-    /* v's integer part s, and the multiples of 10 around it; n >= lo (n > L
-     * when c is odd) and n <= hi (n < R) say that n lies in the interval */
+    /* v's integer part s, and the multiples of 10 around it; for an
+     * integer i, 4i >= lo (i > L when c is odd, else i >= L) and 4i <= hi
+     * (i < R, or i <= R) say that i lies in the interval */
     uint64_t lo = vbl + out, hi = vbr - out;
     uint64_t s = vb >> 2, s10 = s / 10, sp10 = s10 * 10, tp10 = sp10 + 10;
     int upin = lo <= sp10 << 2;
     int wpin = (tp10 << 2) <= hi;
     /* s or t = s + 1: s unless only t reads back; if both do, the closer to
      * v, a tie to the even one (one of them does).  s is the closer iff
-     * 4v < 4s + 2, or 4v = 4s + 2 and s is even: as vb orders like 4v
-     * against even numbers, iff vb + (s & 1) <= 4s + 2. */
+     * vb < 4s + 2, or vb = 4s + 2 and s is even (vb orders like 4v against
+     * the even 4s + 2), i.e. iff vb + (s & 1) <= 4s + 2. */
     uint64_t t = s + 1;
     int uin = lo <= s << 2;
     int win = (t << 2) <= hi;
@@ -543,10 +561,14 @@ FMT_ALWAYS_INLINE static inline size_t finish(char *buf, char *p, uint64_t vbl, 
     /* n = the digits of d.  For a normal x, v = c 2^q 10^-k lies in
      * [2^52, 10 2^53) (the interval's width 2^q or 3/4 2^q is in [10^k,
      * 10^(k+1))), so s, d1 (not 10^16, a multiple of 10) and sp10, tp10 (>=
-     * 2^52 - 9 > 10^15, < 10 2^53 + 10 < 10^17) have 16 or 17 digits. */
+     * 2^52 - 9 > 10^15, < 10 2^53 + 10 < 10^17) have 16 or 17 digits and
+     * d = sp10 / 10 or tp10 / 10 one fewer.  (For a subnormal x this n is
+     * wrong and replaced below.) */
     int n = 16 - ten + (d >= pow10_u64[16 - ten]);
     if (div10e(d, 0) <= fmt_div5[0].max) { /* more trailing zeros (rare: nice numbers) */
-        /* up to 16: 8, 8, 4, 2, 1 (no branches: how many is as good as random) */
+        /* at most 16 (d < 10^17): try 10^8, 10^8, 10^4, 10^2, 10, each
+         * dividing d when that many zeros are left (no branches: how many
+         * is as good as random) */
         static const int e[5] = {3, 3, 2, 1, 0};
         for (int i = 0; i < 5; i++) {
             uint64_t u = div10e(d, e[i]);
@@ -604,12 +626,15 @@ FMT_ALWAYS_INLINE static inline size_t format_double(double x, char *buf, int fo
     }
     uint64_t c = fr | (UINT64_C(1) << 52);
     int q = be - 1075;
-    /* c = 2^52 above the smallest binade: the gap below is half the gap above */
-    if (force_exact || (fr == 0 && be > 1)) return format_any(buf, p, c, q, fr == 0 && be > 1, 0, force_exact);
+    /* irregular: c = 2^52 above the smallest binade, the gap below is half
+     * the gap above */
+    int irregular = fr == 0 && be > 1;
+    if (force_exact || irregular) return format_any(buf, p, c, q, irregular, 0, force_exact);
     int k = k_regular(q);
     const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
     uint64_t vb, vbl, vbr;
-    if (!scaled3(c, g, g->b - q - 64, 0, &vbl, &vb, &vbr)) return format_any(buf, p, c, q, 0, 0, 0);
+    if (!scaled3(c, g, g->b - q - 64, 0, &vbl, &vb, &vbr))
+        return format_any(buf, p, c, q, 0, 0, 0); /* a fraction at 0 or all ones */
     return finish(buf, p, vbl, vb, vbr, c & 1, k, 0);
 }
 
