@@ -93,9 +93,11 @@
 #if defined(__GNUC__)
 #define FMT_ALWAYS_INLINE __attribute__((always_inline))
 #define FMT_NOINLINE __attribute__((noinline))
+#define FMT_UNLIKELY(c) __builtin_expect(!!(c), 0)
 #else
 #define FMT_ALWAYS_INLINE
 #define FMT_NOINLINE
+#define FMT_UNLIKELY(c) (c)
 #endif
 
 /* ---- 64 x 64 -> 128-bit products ------------------------------------------ */
@@ -599,7 +601,9 @@ FMT_NOINLINE static size_t format_any(char *buf, char *p, uint64_t c, int q, int
     return finish(buf, p, vbl, vb, vbr, c & 1, k, subnormal);
 }
 
-FMT_ALWAYS_INLINE static inline size_t format_double(double x, char *buf, int force_exact)
+/* Every double: the special values, zeros, subnormal and irregular x, and
+ * all of mp_fmt_double_exact(). */
+FMT_NOINLINE static size_t format_rare(double x, char *buf, int force_exact)
 {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
@@ -613,8 +617,7 @@ FMT_ALWAYS_INLINE static inline size_t format_double(double x, char *buf, int fo
         memcpy(buf, w, len + 1);
         return len;
     }
-    *p = '-'; /* kept only if x < 0 (no branch: the sign is as good as random) */
-    p += neg;
+    if (neg) *p++ = '-';
     if (be == 0) {
         if (fr == 0) {
             *p++ = '0';
@@ -624,12 +627,27 @@ FMT_ALWAYS_INLINE static inline size_t format_double(double x, char *buf, int fo
         /* subnormal: the spacing below equals the one above */
         return format_any(buf, p, fr, -1074, 0, 1, force_exact);
     }
-    uint64_t c = fr | (UINT64_C(1) << 52);
-    int q = be - 1075;
     /* irregular: c = 2^52 above the smallest binade, the gap below is half
      * the gap above */
-    int irregular = fr == 0 && be > 1;
-    if (force_exact || irregular) return format_any(buf, p, c, q, irregular, 0, force_exact);
+    return format_any(buf, p, fr | (UINT64_C(1) << 52), be - 1075, fr == 0 && be > 1, 0,
+                      force_exact);
+}
+
+size_t mp_format_double(double x, char *buf)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int be = (int)((bits >> 52) & 0x7ff);
+    uint64_t fr = bits & ((UINT64_C(1) << 52) - 1);
+    /* the usual path: normal, finite, c != 2^52 (one test: be - 1 wraps for
+     * be = 0, and fr - 1 for fr = 0) */
+    if (FMT_UNLIKELY((unsigned)(be - 1) >= 0x7fe || fr - 1 >= (UINT64_C(1) << 52) - 1))
+        return format_rare(x, buf, 0);
+    char *p = buf;
+    *p = '-'; /* kept only if x < 0 (no branch: the sign is as good as random) */
+    p += bits >> 63;
+    uint64_t c = fr | (UINT64_C(1) << 52);
+    int q = be - 1075;
     int k = k_regular(q);
     const fmt_pow10_entry *g = &fmt_pow10[k - FMT_K_MIN];
     uint64_t vb, vbl, vbr;
@@ -638,12 +656,7 @@ FMT_ALWAYS_INLINE static inline size_t format_double(double x, char *buf, int fo
     return finish(buf, p, vbl, vb, vbr, c & 1, k, 0);
 }
 
-size_t mp_format_double(double x, char *buf)
-{
-    return format_double(x, buf, 0);
-}
-
 size_t mp_fmt_double_exact(double x, char *buf)
 {
-    return format_double(x, buf, 1);
+    return format_rare(x, buf, 1);
 }
