@@ -460,7 +460,7 @@ FMT_ALWAYS_INLINE static inline void put_digits(char *p, uint64_t d, int n)
  * straight to their places (no copies of variable length).  At most 2 + 3 +
  * 17 bytes from p are written, some of them ("0.000" for "0.5") after the
  * end where the NUL goes: with the sign at most 23 bytes of buf. */
-static char *layout(char *p, uint64_t d, int n, int k)
+FMT_ALWAYS_INLINE static inline char *layout(char *p, uint64_t d, int n, int k)
 {
     int e10 = k + n - 1; /* exponent of the leading digit */
     if (e10 < 0 && e10 >= -4) { /* 0.000ddd: the commonest case in batch output */
