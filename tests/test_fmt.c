@@ -18,8 +18,10 @@
  *     two such decimals never share a double), integers below 2^53 as printf's
  *     "%llu" writes them.
  * The layout (printf's %g rules with the switch to exponent form at 10^17) is
- * checked by a grammar, and the exact multi-word path of fmt.c against the
- * fast one on the same values. */
+ * checked by a grammar, and the exact multi-word path of fmt.c
+ * (mp_fmt_double_exact) against the fast one byte for byte on many doubles
+ * of every kind (random bits, batch-like numbers, subnormals, integers, the
+ * neighbourhoods of powers of two and ten, short decimals). */
 #include "testutil.h"
 
 #include <float.h>
