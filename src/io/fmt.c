@@ -41,17 +41,19 @@
  * Then Y <= X < Y + 2^-64 + 2^-69 (dropping the low word costs less than
  * 2^-64, the table's truncation m' (G' - G) 2^-128 < 2^-69).  So
  *   - if f is neither 0 nor 2^64 - 1, X lies strictly between y and y + 1:
- *     floor(X) = y and X is not an integer (X > Y >= y + 2^-64, and X <
+ *     floor(X) = y and X is not an integer (X >= Y >= y + 2^-64, and X <
  *     y + (2^64 - 2) 2^-64 + 2^-64 + 2^-69 < y + 1);
- *   - otherwise (f = 0 or all ones) the careful path below decides.
+ *   - otherwise (f = 0 or all ones) the careful path below decides all
+ *     three values.
  * The three products need not be three multiplications: m' = 4c 2^j,
  * 4c 2^j + 2^(j+1), 4c 2^j - 2^(j+1) (or - 2^j when cbl = 4c - 1), so with
  * P = (4c 2^j) G (two 64 x 64-bit products) the others are P + 2^(j+1) G and
  * P - 2^(j+1) G (2^j G), a shift of the table entry added to or subtracted
  * from P in three words; all are exact and none is negative.
  *
- * The careful path (scaled; also every step of mp_fmt_double_exact(), and
- * subnormal and irregular x go this way too, through format_any).  Form
+ * The careful path (scaled: for the values scaled3 leaves undecided, and
+ * for every value of mp_fmt_double_exact(); subnormal and irregular x go
+ * through format_any, which tries scaled3 first too).  Form
  * H = floor(m G / 2^64) exactly (64 x 128-bit product), so that
  * Y = H / 2^(S-64) satisfies Y <= X < Y + 2^-(S-64) + m 2^-S < Y + 2^-59
  * (the table's truncation costs less than m / 2^S < 2^-69, dropping the low
@@ -249,7 +251,7 @@ static inline uint64_t scaled(uint64_t m, const fmt_pow10_entry *g, int r, int q
 }
 
 /* vbl, vb, vbr as scaled() gives them, with the scale folded into the
- * multiplier (see the file comment, "the usual path"): X = m 2^q 10^-k =
+ * multiplier (see the file comment, "The usual path"): X = m 2^q 10^-k =
  * m' G' / 2^128 with m' = m 2^j, j = 128 - S in [1, 4], m' < 2^59; the
  * high word y of floor(m' G / 2^64) is floor(X) and X is not an integer
  * whenever the low word f is neither 0 nor 2^64 - 1.  Returns 0, and sets
