@@ -18,8 +18,10 @@
  *     two such decimals never share a double), integers below 2^53 as printf's
  *     "%llu" writes them.
  * The layout (printf's %g rules with the switch to exponent form at 10^17) is
- * checked by a grammar, and the exact multi-word path of fmt.c against the
- * fast one on the same values. */
+ * checked by a grammar, and the exact multi-word path of fmt.c
+ * (mp_fmt_double_exact) against the fast one byte for byte on many doubles
+ * of every kind (random bits, batch-like numbers, subnormals, integers, the
+ * neighbourhoods of powers of two and ten, short decimals). */
 #include "testutil.h"
 
 #include <float.h>
@@ -384,6 +386,172 @@ START_TEST(test_fmt_exact_path_agrees)
 }
 END_TEST
 
+/* ---- the fast path against the exact one, on every kind of double --------
+ * mp_format_double() decides almost every value with one 64 x 128-bit
+ * product, derives the interval's ends from it, picks the decimal without
+ * branches and writes the digits with lane arithmetic; mp_fmt_double_exact()
+ * decides every floor and integer test with multi-word integers and takes
+ * the general path for the rest.  Their texts must agree byte for byte; every
+ * 16th value (and every value of the small sets) also goes through
+ * check_one(): glibc strtod reads it back, no shorter decimal does, and it
+ * is the closest of its length. */
+
+static void same_text(double x)
+{
+    char a[40], b[40];
+    memset(a, 'x', sizeof a);
+    size_t na = mp_format_double(x, a), nb = mp_fmt_double_exact(x, b);
+    REQUIRE(na == nb && strcmp(a, b) == 0, "%a: fast %s, exact %s", x, a, b);
+    REQUIRE(a[25] == 'x', "%a: wrote past buf[24]", x); /* the header's bound */
+}
+
+static double unit(uint64_t *s) /* uniform in [0, 1) */
+{
+    return (double)(xorshift(s) >> 11) * 0x1p-53;
+}
+
+/* The 12 numbers of a `metapool batch` row (estimate, se, ci_lb, ci_ub,
+ * pval, tau2, I2, H2, Q, Q_pval, pi_lb, pi_ub) of a made-up k = 9 fit, with
+ * the same kinds of values: effects of every scale, p-values down to ~1e-300,
+ * tau2 = 0 in about a third of rows (then I2 = 0 and H2 = 1 exactly). */
+static void batch_row(uint64_t *s, double row[12])
+{
+    double scale = ldexp(1.0, (int)(xorshift(s) % 24) - 12); /* 2^-12 .. 2^11 */
+    double est = (unit(s) - 0.45) * scale;
+    double se = (0.02 + unit(s)) * scale * (unit(s) < 0.1 ? 1e-3 : 0.2);
+    double z = est / se;
+    double tau2 = unit(s) < 0.35 ? 0.0 : unit(s) * unit(s) * scale * scale * 0.05;
+    double I2 = tau2 == 0 ? 0.0 : 100.0 * unit(s);
+    double H2 = 100.0 / (100.0 - I2);
+    double Q = 8.0 * H2 * (0.5 + unit(s));
+    row[0] = est;
+    row[1] = se;
+    row[2] = est - 1.959963984540054 * se;
+    row[3] = est + 1.959963984540054 * se;
+    row[4] = erfc(fabs(z) / sqrt(2.0));
+    row[5] = tau2;
+    row[6] = I2;
+    row[7] = H2;
+    row[8] = Q;
+    row[9] = exp(-Q / 2.0) * (1.0 + Q / 2.0); /* a chi-square-like tail */
+    row[10] = est - 2.306004135204166 * sqrt(se * se + tau2);
+    row[11] = est + 2.306004135204166 * sqrt(se * se + tau2);
+}
+
+START_TEST(test_fmt_fast_equals_exact_wide)
+{
+    uint64_t s = UINT64_C(0x2545f4914f6cdd1d) + (uint64_t)_i;
+    size_t n = 0;
+    /* random bit patterns over the whole range */
+    for (size_t i = 0; i < 300000; i++) {
+        double x = of_bits(xorshift(&s));
+        if (!isfinite(x)) continue;
+        same_text(x);
+        if (i % 16 == 0) check_one(x);
+        n++;
+    }
+    /* the batch-like distribution */
+    for (size_t i = 0; i < 30000; i++) {
+        double row[12];
+        batch_row(&s, row);
+        for (size_t j = 0; j < 12; j++) {
+            same_text(row[j]);
+            if ((i + j) % 16 == 0) check_one(row[j]);
+            n++;
+        }
+    }
+    /* subnormals (c < 2^52, all through the general path), random and the
+     * smallest and largest */
+    for (size_t i = 0; i < 40000; i++) {
+        uint64_t b = xorshift(&s) >> (12 + xorshift(&s) % 52);
+        if (i < 2000) b = i + 1;
+        if (i >= 2000 && i < 4000) b = (UINT64_C(1) << 52) - (i - 1999);
+        double x = of_bits(b | (i & 1 ? UINT64_C(1) << 63 : 0));
+        if (x == 0) continue;
+        same_text(x);
+        if (i % 8 == 0) check_one(x);
+        n++;
+    }
+    /* integers, small and beyond 2^53 */
+    for (uint64_t v = 1; v <= 20000; v++) same_text((double)v);
+    for (size_t i = 0; i < 40000; i++) {
+        double x = (double)(xorshift(&s) >> (xorshift(&s) % 64));
+        same_text(x);
+        if (i % 16 == 0 && x != 0) check_one(x);
+    }
+    n += 60000;
+    ck_assert_uint_gt(n, 700000);
+}
+END_TEST
+
+START_TEST(test_fmt_fast_equals_exact_edges)
+{
+    /* every power of two, 8 ulps either side, and 1.5 times it */
+    for (int e = -1074; e <= 1023; e++) {
+        double p = ldexp(1.0, e);
+        double lo = p, hi = p;
+        same_text(p);
+        same_text(p * 1.5);
+        for (int u = 0; u < 8; u++) {
+            lo = nextafter(lo, 0.0);
+            hi = nextafter(hi, INFINITY);
+            if (lo != 0) same_text(lo);
+            if (isfinite(hi)) same_text(hi);
+        }
+        check_one(p);
+        if (lo != 0) check_one(lo);
+        if (isfinite(hi)) check_one(hi);
+    }
+    /* every power of ten, 64 ulps either side; and the 17-digit decimals
+     * just below it (where the decimal's digit count changes) */
+    char t[40];
+    for (int e = -323; e <= 308; e++) {
+        snprintf(t, sizeof t, "1e%d", e);
+        double p = strtod(t, NULL);
+        double lo = p, hi = p;
+        same_text(p);
+        for (int u = 0; u < 64; u++) {
+            lo = nextafter(lo, 0.0);
+            hi = nextafter(hi, INFINITY);
+            if (lo != 0) same_text(lo);
+            if (isfinite(hi)) same_text(hi);
+            if (u < 4) {
+                if (lo != 0) check_one(lo);
+                if (isfinite(hi)) check_one(hi);
+            }
+        }
+        for (int j = 1; j <= 20; j++) {
+            snprintf(t, sizeof t, "%de%d", 100000000 - j, e - 8);
+            double x = strtod(t, NULL);
+            if (x != 0 && isfinite(x)) same_text(x);
+            snprintf(t, sizeof t, "99999999999999%03de%d", 1000 - j, e - 17);
+            x = strtod(t, NULL);
+            if (x != 0 && isfinite(x)) {
+                same_text(x);
+                check_one(x);
+            }
+        }
+    }
+    /* the ends of the range, zeros, and non-finite values */
+    const double xs[] = {DBL_MAX, -DBL_MAX, DBL_MIN, -DBL_MIN, 5e-324, -5e-324, 0.0, -0.0,
+                         INFINITY, -INFINITY, NAN, DBL_EPSILON, 1.0, -1.0, 0.1, 0.5, 2.5e-7};
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) same_text(xs[i]);
+    /* decimals of 1..17 digits (nice numbers, with many zeros to drop) */
+    uint64_t s = UINT64_C(0x853c49e6748fea9b);
+    for (size_t i = 0; i < 60000; i++) {
+        int nd = 1 + (int)(xorshift(&s) % 17);
+        unsigned long long m = xorshift(&s) % 100000000000000000ULL;
+        for (int j = nd; j < 17; j++) m /= 10; /* at most nd digits */
+        if (m == 0) m = 1 + i % 9;
+        snprintf(t, sizeof t, "%llue%d", m, (int)(xorshift(&s) % 640) - 340);
+        double x = strtod(t, NULL);
+        if (x == 0 || !isfinite(x)) continue;
+        same_text(x);
+        if (i % 8 == 0) check_one(x);
+    }
+}
+END_TEST
+
 static Suite *fmt_suite(void)
 {
     Suite *s = suite_create("fmt");
@@ -395,6 +563,8 @@ static Suite *fmt_suite(void)
     tcase_add_test(tc, test_fmt_decimals_and_integers);
     tcase_add_test(tc, test_fmt_python_repr);
     tcase_add_test(tc, test_fmt_exact_path_agrees);
+    tcase_add_loop_test(tc, test_fmt_fast_equals_exact_wide, 0, 2);
+    tcase_add_test(tc, test_fmt_fast_equals_exact_edges);
     suite_add_tcase(s, tc);
     return s;
 }
