@@ -1619,13 +1619,19 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* The first word of the filter block of h (see bloom_add()). */
+static inline uint64_t *bloom_block(const mp_batch_reader *r, uint64_t h)
+{
+    return r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3);
+}
+
 /* Set the k bits of h; 1 if they were all set already (maybe seen).  The
  * k bits lie in one 512-bit block (a cache line; Putze, Sanders & Singler
  * 2007, "cache-, hash- and space-efficient Bloom filters"): one cache miss
  * per group instead of k.  The block comes from h, the bits from h2. */
 static int bloom_add(mp_batch_reader *r, uint64_t h)
 {
-    uint64_t *blk = r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3);
+    uint64_t *blk = bloom_block(r, h);
     uint64_t h2 = mix64(h);
     int seen = 1;
     for (unsigned i = 0; i < SORTED_BLOOM_K; i++, h2 >>= 9) {
@@ -1636,10 +1642,25 @@ static int bloom_add(mp_batch_reader *r, uint64_t h)
     return seen;
 }
 
-static void put_varint(FILE *f, size_t x)
+/* The spool is written and read a byte at a time through stdio's buffer
+ * (putc_unlocked/getc_unlocked are macros on it): a call of fwrite() or
+ * fread() per name cost more than the names (measured: fread was a third of
+ * the rebuilds).  Returns -1 if a write failed. */
+static int put_varint(FILE *f, size_t x)
 {
-    while (x >= 0x80) { putc_unlocked((int)(x & 0x7f) | 0x80, f); x >>= 7; }
-    putc_unlocked((int)x, f);
+    int bad = 0;
+    while (x >= 0x80) { bad |= putc_unlocked((int)(x & 0x7f) | 0x80, f) == EOF; x >>= 7; }
+    bad |= putc_unlocked((int)x, f) == EOF;
+    return -bad;
+}
+
+/* Append (line, length, name) to the spool; -1 on a write error. */
+static int spool_put(FILE *f, size_t line, const char *name, size_t len)
+{
+    int bad = put_varint(f, line) | put_varint(f, len);
+    if (len > 64) return bad | -(fwrite(name, 1, len, f) != len);
+    for (size_t i = 0; i < len; i++) bad |= putc_unlocked((unsigned char)name[i], f) == EOF;
+    return -bad;
 }
 
 static int get_varint(FILE *f, size_t *x)
@@ -1652,6 +1673,28 @@ static int get_varint(FILE *f, size_t *x)
         if (!(c & 0x80)) { *x = v; return 0; }
     }
     return -1;
+}
+
+/* The next (line, length, name) of the spool into *buf (grown as needed,
+ * *cap bytes): 1, 0 at its end, -1 on a read error or a torn entry, -2 out
+ * of memory. */
+static int spool_get(FILE *f, size_t *line, size_t *len, char **buf, size_t *cap)
+{
+    if (get_varint(f, line) != 0) return ferror(f) ? -1 : 0;
+    if (get_varint(f, len) != 0) return -1;
+    if (*len + 1 > *cap) {
+        char *p = realloc(*buf, *len + 1);
+        if (!p) return -2;
+        *buf = p;
+        *cap = *len + 1;
+    }
+    if (*len > 64) return fread(*buf, 1, *len, f) == *len ? 1 : -1;
+    for (size_t i = 0; i < *len; i++) {
+        int c = getc_unlocked(f);
+        if (c == EOF) return -1;
+        (*buf)[i] = (char)c;
+    }
+    return 1;
 }
 
 /* The spool: a temporary file, unlinked at once (it goes when closed). */
@@ -1683,7 +1726,10 @@ static mp_status spool_error(mp_batch_reader *r, mp_error *err)
     return MP_FAIL(MP_EIO);
 }
 
-/* A filter of 2^log2 bits holding every group in the spool. */
+/* A filter of 2^log2 bits holding every group in the spool.  The names are
+ * hashed 64 at a time and their blocks fetched before any is set: each
+ * block is a cache miss in a filter of up to 16 MiB, and one at a time they
+ * were most of the rebuild's time. */
 static mp_status bloom_build(mp_batch_reader *r, unsigned log2, mp_error *err)
 {
     uint64_t *nb = calloc((size_t)1 << (log2 - 6), sizeof *nb); /* log2 >= 9: whole blocks */
@@ -1694,22 +1740,25 @@ static mp_status bloom_build(mp_batch_reader *r, unsigned log2, mp_error *err)
     if (r->ngroups == 0) return MP_OK;
     if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0) return spool_error(r, err);
     char *buf = NULL;
-    size_t cap = 0, line, len;
+    size_t cap = 0, line, len, nh = 0;
+    uint64_t hs[64];
+    int got;
     mp_status st = MP_OK;
-    while (get_varint(r->spool, &line) == 0) {
-        if (get_varint(r->spool, &len) != 0) { st = spool_error(r, err); break; }
-        if (len + 1 > cap) {
-            char *p = realloc(buf, len + 1);
-            if (!p) { st = MP_FAIL(MP_ENOMEM); break; }
-            buf = p;
-            cap = len + 1;
+    do {
+        got = spool_get(r->spool, &line, &len, &buf, &cap);
+        if (got == 1) {
+            hs[nh] = hash_bytes(buf, len);
+            __builtin_prefetch(bloom_block(r, hs[nh]), 1);
+            nh++;
         }
-        if (fread(buf, 1, len, r->spool) != len) { st = spool_error(r, err); break; }
-        bloom_add(r, hash_bytes(buf, len));
-    }
+        if (nh == 64 || (got != 1 && nh)) {
+            for (size_t i = 0; i < nh; i++) bloom_add(r, hs[i]);
+            nh = 0;
+        }
+    } while (got == 1);
     free(buf);
-    if (st == MP_OK && (ferror(r->spool) || fseek(r->spool, 0, SEEK_END) != 0))
-        st = spool_error(r, err);
+    if (got == -2) st = MP_FAIL(MP_ENOMEM);
+    else if (got < 0 || fseek(r->spool, 0, SEEK_END) != 0) st = spool_error(r, err);
     return st;
 }
 
@@ -1734,20 +1783,14 @@ static mp_status sorted_verify(mp_batch_reader *r, const struct suspect *also, m
         if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0) goto ioerr;
         char *buf = NULL;
         size_t cap = 0, line, len;
-        while (get_varint(r->spool, &line) == 0) {
-            if (get_varint(r->spool, &len) != 0) { free(buf); goto ioerr; }
-            if (len + 1 > cap) {
-                char *nb = realloc(buf, len + 1);
-                if (!nb) { free(buf); return MP_FAIL(MP_ENOMEM); }
-                buf = nb;
-                cap = len + 1;
-            }
-            if (fread(buf, 1, len, r->spool) != len) { free(buf); goto ioerr; }
+        int got;
+        while ((got = spool_get(r->spool, &line, &len, &buf, &cap)) == 1) {
             const struct suspect *x = &r->sus[sus_slot(r, hash_bytes(buf, len), buf, len)];
             if (x->h && line < x->line && (!best || x->line < best->line)) best = x;
         }
         free(buf);
-        if (ferror(r->spool) || fseek(r->spool, 0, SEEK_END) != 0) goto ioerr;
+        if (got == -2) return MP_FAIL(MP_ENOMEM);
+        if (got < 0 || fseek(r->spool, 0, SEEK_END) != 0) goto ioerr;
     }
     if (best) return sorted_repeat_error(r, best->name, best->len, best->cline, best->col, err);
     sus_clear(r);
@@ -1778,10 +1821,8 @@ static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t l
      * ask for it, then append to the spool meanwhile.  The spool may hold
      * this group before the check: a repeat needs the name at an EARLIER
      * line, so its own entry never matches. */
-    __builtin_prefetch(r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3), 1);
-    put_varint(r->spool, line);
-    put_varint(r->spool, len);
-    if (fwrite(name, 1, len, r->spool) != len) return spool_error(r, err);
+    __builtin_prefetch(bloom_block(r, h), 1);
+    if (spool_put(r->spool, line, name, len)) return spool_error(r, err);
     if (bloom_add(r, h)) {
         if (r->sus_n) {
             const struct suspect *x = &r->sus[sus_slot(r, h, name, len)];
