@@ -711,6 +711,11 @@ struct mp_batch_reader {
     int pend_used;          /* 0 if it was left out */
     size_t cur_len;         /* length of the current group's value */
     size_t *fs, *fe;        /* fast path: ncols field starts and ends in the buffer */
+    /* sorted mode: the check of the newest group, put off (sorted_defer()) */
+    int dfr;                /* the last group of the block awaits its check */
+    uint64_t dfr_h;         /* hash_bytes() of its name */
+    size_t dfr_line, dfr_cline, dfr_col; /* its first row's line; its cell's line and column */
+    size_t dfr_warn;        /* warnings of the block when its check was due */
     int err_new_group;      /* the row of the last input error starts a new group */
     int repeat_at_end;      /* the last error: a group that came back, found at the end */
 };
@@ -1732,8 +1737,13 @@ static mp_status spool_error(mp_batch_reader *r, mp_error *err)
  * were most of the rebuild's time. */
 static mp_status bloom_build(mp_batch_reader *r, unsigned log2, mp_error *err)
 {
-    uint64_t *nb = calloc((size_t)1 << (log2 - 6), sizeof *nb); /* log2 >= 9: whole blocks */
-    if (!nb) return MP_FAIL(MP_ENOMEM);
+    /* aligned to a cache line, so each 512-bit block is one line (calloc's
+     * 16-byte alignment split most blocks over two: two misses, and the
+     * prefetch fetched only one) */
+    size_t bytes = (size_t)1 << (log2 - 3); /* log2 >= 9: whole blocks */
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, bytes) != 0) return MP_FAIL(MP_ENOMEM);
+    uint64_t *nb = memset(mem, 0, bytes);
     free(r->bloom);
     r->bloom = nb;
     r->bloom_log2 = log2;
@@ -1801,8 +1811,8 @@ ioerr:
 
 /* A group starts at `line` (its cell at cline:col): error if it started
  * before (see above), else remember it. */
-static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t len, size_t line,
-                                  size_t cline, size_t col, mp_error *err)
+static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t len, uint64_t h,
+                                  size_t line, size_t cline, size_t col, mp_error *err)
 {
     mp_status st;
     if (!r->bloom) {
@@ -1815,13 +1825,8 @@ static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t l
         unsigned next = r->bloom_log2 + 3 < r->bloom_max ? r->bloom_log2 + 3 : r->bloom_max;
         if ((st = bloom_build(r, next, err)) != MP_OK) return st;
     }
-    uint64_t h = hash_bytes(name, len);
-    /* the filter's line is a random one of up to 16 MiB (a cache and TLB
-     * miss on the parser's critical path, 16% of its time at 10^6 groups):
-     * ask for it, then append to the spool meanwhile.  The spool may hold
-     * this group before the check: a repeat needs the name at an EARLIER
-     * line, so its own entry never matches. */
-    __builtin_prefetch(bloom_block(r, h), 1);
+    /* The spool may hold this group before the check: a repeat needs the
+     * name at an EARLIER line, so its own entry never matches. */
     if (spool_put(r->spool, line, name, len)) return spool_error(r, err);
     if (bloom_add(r, h)) {
         if (r->sus_n) {
@@ -1838,6 +1843,61 @@ static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t l
     return MP_OK;
 }
 
+/* The check of a new group put off until the next group starts (or the
+ * block or the input ends, or an error is returned).  The filter's line
+ * for a group is a random one of up to 16 MiB: checked at once, its cache
+ * and TLB miss stalled the parser at every group (half of
+ * mp_batch_read_sorted()'s own time at 10^6 groups of 9 rows, even with
+ * the line prefetched just before).  Put off by one group, the prefetch
+ * has a group's rows to arrive.  The checks still run one by one in file
+ * order, so the filter, spool and suspects go through the same states and
+ * find the same repeats; when the check fails, the block is cut back to
+ * where the original order stopped: before the group, with the warnings of
+ * the rows up to and including its first (sorted_undo()). */
+static void sorted_defer(mp_batch_reader *r, const mp_batch_data *d, const char *name, size_t len,
+                         size_t line, size_t cline, size_t col)
+{
+    r->dfr = 1;
+    r->dfr_h = hash_bytes(name, len);
+    if (r->bloom) __builtin_prefetch(bloom_block(r, r->dfr_h), 1);
+    r->dfr_line = line;
+    r->dfr_cline = cline;
+    r->dfr_col = col;
+    r->dfr_warn = d->warnings.n;
+}
+
+/* Cut block d back to its first `n` groups and `nw` warnings. */
+static void sorted_undo(mp_batch_data *d, size_t n, size_t nw)
+{
+    d->n = n;
+    d->nrows = d->off[n];
+    for (size_t i = nw; i < d->warnings.n; i++) free(d->warnings.v[i]);
+    if (nw < d->warnings.n) d->warnings.n = nw;
+}
+
+/* Run the check put off, if any (the block's last group). */
+static mp_status sorted_flush(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
+{
+    if (!r->dfr) return MP_OK;
+    r->dfr = 0;
+    size_t g = d->n - 1;
+    mp_status st = sorted_new_group(r, d->names + d->name_off[g], r->cur_len, r->dfr_h, r->dfr_line,
+                                    r->dfr_cline, r->dfr_col, err);
+    if (st != MP_OK) {
+        sorted_undo(d, g, r->dfr_warn);
+        r->err_new_group = 1;
+    }
+    return st;
+}
+
+/* Return st (an error of the current row), unless the check put off finds
+ * an error first: that one is earlier in the file. */
+static mp_status sorted_fail(mp_batch_reader *r, mp_batch_data *d, mp_status st, mp_error *err)
+{
+    mp_status f = sorted_flush(r, d, err);
+    return f != MP_OK ? f : st;
+}
+
 mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
                                mp_error *err)
 {
@@ -1845,6 +1905,7 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     *eof = 0;
     r->err_new_group = 0;
     r->repeat_at_end = 0;
+    r->dfr = 0;
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
@@ -1873,11 +1934,11 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             mp_csv_row row;
             int e;
             st = mp_csv_stream_next(r->s, &row, &e, err);
-            if (st != MP_OK) return st;
+            if (st != MP_OK) return sorted_fail(r, d, st, err);
             if (e) { r->done = 1; break; }
             r->rowno++;
             if (group_missing(r, &row, &d->warnings, &st, err)) {
-                if (st != MP_OK) return st;
+                if (st != MP_OK) return sorted_fail(r, d, st, err);
                 continue;
             }
             gname = row.cell[r->gcol];
@@ -1887,6 +1948,8 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             gcpos = row.colpos[r->gcol];
             u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
             if (u < 0) {
+                mp_status f = sorted_flush(r, d, err);
+                if (f != MP_OK) return f;
                 r->err_new_group = d->n == 0 || glen != r->cur_len ||
                                    !same_bytes(gname, d->names + d->name_off[d->n - 1], glen);
                 return st;
@@ -1894,14 +1957,16 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
         }
         if (d->n > 0 && glen == r->cur_len &&
             same_bytes(gname, d->names + d->name_off[d->n - 1], glen)) {
-            if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
+            if (u && data_add_row(d, yi, vi)) return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
             continue;
         }
-        /* a new group: it must not have been seen before */
-        st = sorted_new_group(r, gname, glen, gline, gcline, gcpos, err);
-        if (st != MP_OK) { r->err_new_group = 1; return st; }
+        /* a new group: the last one's check, then this one's (at once if
+         * the block ends here, else put off) */
+        if ((st = sorted_flush(r, d, err)) != MP_OK) return st;
         if (d->n > 0 && d->nrows >= min_rows) {
-            /* the block is full: carry this row over */
+            /* the block is full: check this row's group, carry the row over */
+            st = sorted_new_group(r, gname, glen, hash_bytes(gname, glen), gline, gcline, gcpos, err);
+            if (st != MP_OK) { r->err_new_group = 1; return st; }
             if (glen + 1 > r->pend_cap) {
                 char *p = realloc(r->pend_name, glen + 1);
                 if (!p) return MP_FAIL(MP_ENOMEM);
@@ -1917,11 +1982,17 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             r->has_pending = 1;
             return MP_OK;
         }
-        if (data_add_group(d, gname, glen, gline)) return MP_FAIL(MP_ENOMEM);
+        if (data_add_group(d, gname, glen, gline)) { /* the check came first */
+            st = sorted_new_group(r, gname, glen, hash_bytes(gname, glen), gline, gcline, gcpos, err);
+            if (st != MP_OK) { r->err_new_group = 1; return st; }
+            return MP_FAIL(MP_ENOMEM);
+        }
+        sorted_defer(r, d, gname, glen, gline, gcline, gcpos);
         r->cur_len = glen;
-        if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
+        if (u && data_add_row(d, yi, vi)) return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
     }
-    /* the end of input: the suspects left are verified now */
+    /* the end of input: the last group's check, then the suspects left */
+    if ((st = sorted_flush(r, d, err)) != MP_OK) return st;
     st = sorted_verify(r, NULL, err);
     if (st != MP_OK) {
         /* every row has been read: the block's last group is complete */
