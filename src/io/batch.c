@@ -991,7 +991,10 @@ static inline uint32_t candidates32(const unsigned char *p, __m128i kd)
 }
 #endif
 
-static int row_fast(mp_batch_reader *r, fast_row *o)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int row_fast(mp_batch_reader *r, fast_row *o, size_t row_max)
 {
     mp_csv_stream *s = r->s;
     const size_t n = s->lim;
@@ -1031,7 +1034,7 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
             return 0; /* a quote, a control byte, or the end of input */
         }
     }
-    if (j != nc || i >= n || i - s->pos > mp_limits()->row_bytes) return 0;
+    if (j != nc || i >= n || i - s->pos > row_max) return 0;
 #else
     for (;;) {
         if (j == nc) return 0; /* too many fields */
@@ -1041,7 +1044,7 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
         if (ub[i] != d) break;
         i++;
     }
-    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r') || i - s->pos > mp_limits()->row_bytes)
+    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r') || i - s->pos > row_max)
         return 0; /* the general path reports a row past the limit */
 #endif
     const char *g = s->buf + fs[r->gcol];
@@ -1420,7 +1423,7 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             st = mp_limit_file(err, r->s->name);
             goto done;
         }
-        int fast = row_fast(r, &fr);
+        int fast = row_fast(r, &fr, lim->row_bytes);
         if (fast) {
             gname = fr.g;
             glen = fr.glen;
@@ -1898,8 +1901,24 @@ static mp_status sorted_fail(mp_batch_reader *r, mp_batch_data *d, mp_status st,
     return f != MP_OK ? f : st;
 }
 
-mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
-                               mp_error *err)
+/* Room for one more row in d->y, d->v (off[] is left to the caller);
+ * -1 out of memory. */
+static int data_room_row(mp_batch_data *d)
+{
+    size_t c1 = d->cap_rows, c2 = d->cap_rows;
+    if (grow((void **)&d->y, &c1, d->nrows + 1, sizeof *d->y) ||
+        grow((void **)&d->v, &c2, d->nrows + 1, sizeof *d->v))
+        return -1;
+    d->cap_rows = c1 < c2 ? c1 : c2;
+    return 0;
+}
+
+/* mp_batch_read_sorted() but for off[n], which it sets at the end: rows
+ * are appended without it, and the name of the block's last group is kept
+ * at hand (`cur`, moved when the names grow), so a row of the current group
+ * (8 of 9 at k = 9) costs its parse, a compare and two stores. */
+static mp_status read_sorted_block(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
+                                   mp_error *err)
 {
     data_reset(d);
     *eof = 0;
@@ -1909,20 +1928,31 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
+    const char *cur = NULL; /* the name of group d->n - 1 */
     if (r->has_pending) {
         r->has_pending = 0;
         r->cur_len = strlen(r->pend_name);
         if (data_add_group(d, r->pend_name, r->cur_len, r->pend_line))
             return MP_FAIL(MP_ENOMEM);
         if (r->pend_used && data_add_row(d, r->pend_y, r->pend_v)) return MP_FAIL(MP_ENOMEM);
+        cur = d->names;
     }
+    const size_t row_max = mp_limits()->row_bytes;
     while (!r->done) {
         fast_row fr;
         const char *gname;
         size_t glen, gline, gcline, gcpos;
         double yi = 0, vi = 0;
         int u;
-        if (row_fast(r, &fr)) {
+        if (row_fast(r, &fr, row_max)) {
+            if (fr.glen == r->cur_len && cur && same_bytes(fr.g, cur, fr.glen)) {
+                if (d->nrows == d->cap_rows && data_room_row(d))
+                    return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
+                d->y[d->nrows] = fr.y;
+                d->v[d->nrows] = fr.v;
+                d->nrows++;
+                continue;
+            }
             gname = fr.g;
             glen = fr.glen;
             gline = gcline = fr.line;
@@ -1950,15 +1980,19 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             if (u < 0) {
                 mp_status f = sorted_flush(r, d, err);
                 if (f != MP_OK) return f;
-                r->err_new_group = d->n == 0 || glen != r->cur_len ||
-                                   !same_bytes(gname, d->names + d->name_off[d->n - 1], glen);
+                r->err_new_group = !cur || glen != r->cur_len || !same_bytes(gname, cur, glen);
                 return st;
             }
-        }
-        if (d->n > 0 && glen == r->cur_len &&
-            same_bytes(gname, d->names + d->name_off[d->n - 1], glen)) {
-            if (u && data_add_row(d, yi, vi)) return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
-            continue;
+            if (cur && glen == r->cur_len && same_bytes(gname, cur, glen)) {
+                if (u) {
+                    if (d->nrows == d->cap_rows && data_room_row(d))
+                        return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
+                    d->y[d->nrows] = yi;
+                    d->v[d->nrows] = vi;
+                    d->nrows++;
+                }
+                continue;
+            }
         }
         /* a new group: the last one's check, then this one's (at once if
          * the block ends here, else put off) */
@@ -1988,6 +2022,7 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             return MP_FAIL(MP_ENOMEM);
         }
         sorted_defer(r, d, gname, glen, gline, gcline, gcpos);
+        cur = d->names + d->name_off[d->n - 1];
         r->cur_len = glen;
         if (u && data_add_row(d, yi, vi)) return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
     }
@@ -2002,6 +2037,14 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     }
     *eof = 1;
     return MP_OK;
+}
+
+mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
+                               mp_error *err)
+{
+    mp_status st = read_sorted_block(r, min_rows, d, eof, err);
+    if (d->off) d->off[d->n] = d->nrows;
+    return st;
 }
 
 int mp_batch_reader_error_ends_group(const mp_batch_reader *r) { return r ? r->err_new_group : 0; }
