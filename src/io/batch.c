@@ -50,6 +50,15 @@
 #include <emmintrin.h>
 #endif
 
+/* The few small functions of the per-row path that must be inlined whatever
+ * the compiler's size heuristics say (measured: parse_two() left out of line
+ * cost a call, spills and reloads on every row). */
+#if defined(__GNUC__)
+#define MP_INLINE static inline __attribute__((always_inline))
+#else
+#define MP_INLINE static inline
+#endif
+
 /* ======================================================================
  * threaded fits
  * ====================================================================== */
@@ -811,8 +820,7 @@ static const unsigned char lane_mask[32] = {
 /* The SSE2 shortcut of parse_num(): 1 with *m, *f and *neg set (the value
  * is -1^neg m / 10^f, m < 10^15), or 0 if the text is not a plain decimal
  * of at most 16 bytes after the sign. */
-static inline int num_mf(const char *s, size_t len, const char *lo, uint64_t *m, size_t *f,
-                         int *neg)
+MP_INLINE int num_mf(const char *s, size_t len, const char *lo, uint64_t *m, size_t *f, int *neg)
 {
     int sg = len > 0 && s[0] == '-';
     size_t L = len - (size_t)sg; /* bytes after the sign */
@@ -857,11 +865,21 @@ static inline int parse_num(const char *s, size_t len, const char *lo, double *o
     return parse_num_loop(s, len, out);
 }
 
+/* parse_two() for the numbers its shortcut declines (kept out of line). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int parse_two_other(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
+                           double *y, double *v)
+{
+    return parse_num(sy, ly, lo, y) == 1 && parse_num(sv, lv, lo, v) == 1;
+}
+
 /* yi and vi of a row in one go: with SSE2 both plain decimals are divided
  * by their powers of ten in one divpd (each lane an IEEE division, so the
  * same doubles as two divsd); 1 if both parse, else 0 (as parse_num()). */
-static inline int parse_two(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
-                            double *y, double *v)
+MP_INLINE int parse_two(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
+                        double *y, double *v)
 {
 #if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
     uint64_t my, mv;
@@ -877,7 +895,7 @@ static inline int parse_two(const char *sy, size_t ly, const char *sv, size_t lv
         return 1;
     }
 #endif
-    return parse_num(sy, ly, lo, y) == 1 && parse_num(sv, lv, lo, v) == 1;
+    return parse_two_other(sy, ly, sv, lv, lo, y, v);
 }
 
 /* Effect size of one row, as mp_effects_compute() computes it: 1 = used,
@@ -991,10 +1009,7 @@ static inline uint32_t candidates32(const unsigned char *p, __m128i kd)
 }
 #endif
 
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline int row_fast(mp_batch_reader *r, fast_row *o, size_t row_max)
+MP_INLINE int row_fast(mp_batch_reader *r, fast_row *o, size_t row_max)
 {
     mp_csv_stream *s = r->s;
     const size_t n = s->lim;
