@@ -1668,22 +1668,22 @@ static int bloom_add(mp_batch_reader *r, uint64_t h)
 /* The spool is written and read a byte at a time through stdio's buffer
  * (putc_unlocked/getc_unlocked are macros on it): a call of fwrite() or
  * fread() per name cost more than the names (measured: fread was a third of
- * the rebuilds).  Returns -1 if a write failed. */
+ * the rebuilds).  Returns nonzero if a write failed. */
 static int put_varint(FILE *f, size_t x)
 {
     int bad = 0;
     while (x >= 0x80) { bad |= putc_unlocked((int)(x & 0x7f) | 0x80, f) == EOF; x >>= 7; }
     bad |= putc_unlocked((int)x, f) == EOF;
-    return -bad;
+    return bad;
 }
 
-/* Append (line, length, name) to the spool; -1 on a write error. */
+/* Append (line, length, name) to the spool; nonzero on a write error. */
 static int spool_put(FILE *f, size_t line, const char *name, size_t len)
 {
     int bad = put_varint(f, line) | put_varint(f, len);
-    if (len > 64) return bad | -(fwrite(name, 1, len, f) != len);
+    if (len > 64) return bad | (fwrite(name, 1, len, f) != len);
     for (size_t i = 0; i < len; i++) bad |= putc_unlocked((unsigned char)name[i], f) == EOF;
-    return -bad;
+    return bad;
 }
 
 static int get_varint(FILE *f, size_t *x)
