@@ -622,6 +622,63 @@ START_TEST(test_sorted_filter_collisions)
 }
 END_TEST
 
+/* The block handed back with a "group comes back" error holds what was
+ * read before the row where the group came back: the groups before it, and
+ * the warnings of the rows up to that row (its own included), nothing of
+ * the rows after it, whatever the reader read past that row before the
+ * check ran (the check of a group is put off until the next group starts,
+ * for speed; the block must not show it).  Group a comes back at line 5
+ * (its row left out, with a warning); a 512-bit filter with a pass at every
+ * suspect finds it at once (_i 0-3), the default filter only at the end of
+ * input (_i 4, where the whole block is handed back). */
+static const struct {
+    const char *tail;   /* rows after line 5 */
+    unsigned log2bits;  /* filter (0: default) */
+    size_t groups, rows, warnings;
+    int at_end;
+} sorted_cut_cases[] = {
+    {"a,NA,1\na,3,1\nc,1,1\n", 9, 2, 2, 2, 0},   /* found when c starts */
+    {"a,NA,1\na,3,1\n", 9, 2, 2, 2, 0},           /* found at the end of input */
+    {"a,NA,1\na,x,1\n", 9, 2, 2, 2, 0},           /* before a bad cell at line 7 */
+    {"a,NA,1\na,1,1,1\n", 9, 2, 2, 2, 0},         /* before a malformed row at line 7 */
+    {"a,NA,1\na,3,1\nc,1,1\n", 0, 4, 4, 3, 1},   /* a suspect, found at the end */
+};
+
+START_TEST(test_sorted_repeat_cuts_block)
+{
+    char text[256];
+    snprintf(text, sizeof text, "g,yi,vi\na,1,1\nb,NA,1\nb,2,1\na,NA,1\n%s", sorted_cut_cases[_i].tail);
+    char *path = tmp_csv(text);
+    mp_batch_reader *r = NULL;
+    mp_batch_data d = {0};
+    mp_error err;
+    ck_assert_int_eq(mp_batch_reader_open(path, "g", NULL, 0, &r, &err), MP_OK);
+    if (sorted_cut_cases[_i].log2bits) mp_batch_reader_sorted_limits(r, sorted_cut_cases[_i].log2bits, 1);
+    int eof = 0;
+    ck_assert_int_eq(mp_batch_read_sorted(r, 1000, &d, &eof, &err), MP_EPARSE);
+    ck_assert_uint_eq(err.line, 5);
+    ck_assert_uint_eq(err.col, 1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "group 'a' appears again"));
+    ck_assert_int_eq(mp_batch_reader_error_ends_group(r), 1);
+    ck_assert_int_eq(mp_batch_reader_repeat_at_end(r), sorted_cut_cases[_i].at_end);
+    ck_assert_uint_eq(d.n, sorted_cut_cases[_i].groups);
+    ck_assert_uint_eq(d.nrows, sorted_cut_cases[_i].rows);
+    ck_assert_uint_eq(d.off[d.n], d.nrows);
+    ck_assert_str_eq(mp_batch_data_name(&d, 0), "a");
+    ck_assert_str_eq(mp_batch_data_name(&d, 1), "b");
+    ck_assert_uint_eq(d.off[1], 1); /* a: line 2 */
+    ck_assert_uint_eq(d.off[2], 2); /* b: line 4 (line 3 left out) */
+    ck_assert(d.y[0] == 1 && d.y[1] == 2);
+    ck_assert_uint_eq(d.warnings.n, sorted_cut_cases[_i].warnings);
+    ck_assert_ptr_nonnull(strstr(d.warnings.v[0], "(line 3)"));
+    ck_assert_ptr_nonnull(strstr(d.warnings.v[1], "(line 5)"));
+    mp_batch_reader_free(r);
+    mp_batch_data_free(&d);
+    unlink(path);
+    free(path);
+}
+END_TEST
+
 /* Bad cells and columns name file:line:col, as mp_effects_compute() does. */
 static const struct {
     const char *text, *group;
@@ -981,6 +1038,8 @@ static Suite *batch_suite(void)
     tcase_add_loop_test(tc, test_sorted_equals_all, 0, 4);
     tcase_add_loop_test(tc, test_sorted_detects_unsorted, 0, 2);
     tcase_add_loop_test(tc, test_sorted_filter_collisions, 0, 3);
+    tcase_add_loop_test(tc, test_sorted_repeat_cuts_block, 0,
+                        (int)(sizeof sorted_cut_cases / sizeof sorted_cut_cases[0]));
     tcase_add_loop_test(tc, test_reader_errors, 0,
                         (int)(sizeof reader_errors / sizeof reader_errors[0]));
     tcase_add_loop_test(tc, test_reader_random_as_loader, 0, 40);

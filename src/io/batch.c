@@ -50,6 +50,15 @@
 #include <emmintrin.h>
 #endif
 
+/* The few small functions of the per-row path that must be inlined whatever
+ * the compiler's size heuristics say (measured: parse_two() left out of line
+ * cost a call, spills and reloads on every row). */
+#if defined(__GNUC__)
+#define MP_INLINE static inline __attribute__((always_inline))
+#else
+#define MP_INLINE static inline
+#endif
+
 /* ======================================================================
  * threaded fits
  * ====================================================================== */
@@ -711,6 +720,11 @@ struct mp_batch_reader {
     int pend_used;          /* 0 if it was left out */
     size_t cur_len;         /* length of the current group's value */
     size_t *fs, *fe;        /* fast path: ncols field starts and ends in the buffer */
+    /* sorted mode: the check of the newest group, put off (sorted_defer()) */
+    int dfr;                /* the last group of the block awaits its check */
+    uint64_t dfr_h;         /* hash_bytes() of its name */
+    size_t dfr_line, dfr_cline, dfr_col; /* its first row's line; its cell's line and column */
+    size_t dfr_warn;        /* warnings of the block when its check was due */
     int err_new_group;      /* the row of the last input error starts a new group */
     int repeat_at_end;      /* the last error: a group that came back, found at the end */
 };
@@ -806,8 +820,7 @@ static const unsigned char lane_mask[32] = {
 /* The SSE2 shortcut of parse_num(): 1 with *m, *f and *neg set (the value
  * is -1^neg m / 10^f, m < 10^15), or 0 if the text is not a plain decimal
  * of at most 16 bytes after the sign. */
-static inline int num_mf(const char *s, size_t len, const char *lo, uint64_t *m, size_t *f,
-                         int *neg)
+MP_INLINE int num_mf(const char *s, size_t len, const char *lo, uint64_t *m, size_t *f, int *neg)
 {
     int sg = len > 0 && s[0] == '-';
     size_t L = len - (size_t)sg; /* bytes after the sign */
@@ -852,11 +865,21 @@ static inline int parse_num(const char *s, size_t len, const char *lo, double *o
     return parse_num_loop(s, len, out);
 }
 
+/* parse_two() for the numbers its shortcut declines (kept out of line). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int parse_two_other(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
+                           double *y, double *v)
+{
+    return parse_num(sy, ly, lo, y) == 1 && parse_num(sv, lv, lo, v) == 1;
+}
+
 /* yi and vi of a row in one go: with SSE2 both plain decimals are divided
  * by their powers of ten in one divpd (each lane an IEEE division, so the
  * same doubles as two divsd); 1 if both parse, else 0 (as parse_num()). */
-static inline int parse_two(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
-                            double *y, double *v)
+MP_INLINE int parse_two(const char *sy, size_t ly, const char *sv, size_t lv, const char *lo,
+                        double *y, double *v)
 {
 #if defined(__SSE2__) && !defined(MP_BATCH_NO_SIMD)
     uint64_t my, mv;
@@ -872,7 +895,7 @@ static inline int parse_two(const char *sy, size_t ly, const char *sv, size_t lv
         return 1;
     }
 #endif
-    return parse_num(sy, ly, lo, y) == 1 && parse_num(sv, lv, lo, v) == 1;
+    return parse_two_other(sy, ly, sv, lv, lo, y, v);
 }
 
 /* Effect size of one row, as mp_effects_compute() computes it: 1 = used,
@@ -986,7 +1009,7 @@ static inline uint32_t candidates32(const unsigned char *p, __m128i kd)
 }
 #endif
 
-static int row_fast(mp_batch_reader *r, fast_row *o)
+MP_INLINE int row_fast(mp_batch_reader *r, fast_row *o, size_t row_max)
 {
     mp_csv_stream *s = r->s;
     const size_t n = s->lim;
@@ -1026,7 +1049,7 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
             return 0; /* a quote, a control byte, or the end of input */
         }
     }
-    if (j != nc || i >= n || i - s->pos > mp_limits()->row_bytes) return 0;
+    if (j != nc || i >= n || i - s->pos > row_max) return 0;
 #else
     for (;;) {
         if (j == nc) return 0; /* too many fields */
@@ -1036,7 +1059,7 @@ static int row_fast(mp_batch_reader *r, fast_row *o)
         if (ub[i] != d) break;
         i++;
     }
-    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r') || i - s->pos > mp_limits()->row_bytes)
+    if (j != nc || i >= n || (ub[i] != '\n' && ub[i] != '\r') || i - s->pos > row_max)
         return 0; /* the general path reports a row past the limit */
 #endif
     const char *g = s->buf + fs[r->gcol];
@@ -1415,7 +1438,7 @@ mp_status mp_batch_read_all(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
             st = mp_limit_file(err, r->s->name);
             goto done;
         }
-        int fast = row_fast(r, &fr);
+        int fast = row_fast(r, &fr, lim->row_bytes);
         if (fast) {
             gname = fr.g;
             glen = fr.glen;
@@ -1619,13 +1642,19 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* The first word of the filter block of h (see bloom_add()). */
+static inline uint64_t *bloom_block(const mp_batch_reader *r, uint64_t h)
+{
+    return r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3);
+}
+
 /* Set the k bits of h; 1 if they were all set already (maybe seen).  The
  * k bits lie in one 512-bit block (a cache line; Putze, Sanders & Singler
  * 2007, "cache-, hash- and space-efficient Bloom filters"): one cache miss
  * per group instead of k.  The block comes from h, the bits from h2. */
 static int bloom_add(mp_batch_reader *r, uint64_t h)
 {
-    uint64_t *blk = r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3);
+    uint64_t *blk = bloom_block(r, h);
     uint64_t h2 = mix64(h);
     int seen = 1;
     for (unsigned i = 0; i < SORTED_BLOOM_K; i++, h2 >>= 9) {
@@ -1636,10 +1665,25 @@ static int bloom_add(mp_batch_reader *r, uint64_t h)
     return seen;
 }
 
-static void put_varint(FILE *f, size_t x)
+/* The spool is written and read a byte at a time through stdio's buffer
+ * (putc_unlocked/getc_unlocked are macros on it): a call of fwrite() or
+ * fread() per name cost more than the names (measured: fread was a third of
+ * the rebuilds).  Returns nonzero if a write failed. */
+static int put_varint(FILE *f, size_t x)
 {
-    while (x >= 0x80) { putc_unlocked((int)(x & 0x7f) | 0x80, f); x >>= 7; }
-    putc_unlocked((int)x, f);
+    int bad = 0;
+    while (x >= 0x80) { bad |= putc_unlocked((int)(x & 0x7f) | 0x80, f) == EOF; x >>= 7; }
+    bad |= putc_unlocked((int)x, f) == EOF;
+    return bad;
+}
+
+/* Append (line, length, name) to the spool; nonzero on a write error. */
+static int spool_put(FILE *f, size_t line, const char *name, size_t len)
+{
+    int bad = put_varint(f, line) | put_varint(f, len);
+    if (len > 64) return bad | (fwrite(name, 1, len, f) != len);
+    for (size_t i = 0; i < len; i++) bad |= putc_unlocked((unsigned char)name[i], f) == EOF;
+    return bad;
 }
 
 static int get_varint(FILE *f, size_t *x)
@@ -1652,6 +1696,28 @@ static int get_varint(FILE *f, size_t *x)
         if (!(c & 0x80)) { *x = v; return 0; }
     }
     return -1;
+}
+
+/* The next (line, length, name) of the spool into *buf (grown as needed,
+ * *cap bytes): 1, 0 at its end, -1 on a read error or a torn entry, -2 out
+ * of memory. */
+static int spool_get(FILE *f, size_t *line, size_t *len, char **buf, size_t *cap)
+{
+    if (get_varint(f, line) != 0) return ferror(f) ? -1 : 0;
+    if (get_varint(f, len) != 0) return -1;
+    if (*len + 1 > *cap) {
+        char *p = realloc(*buf, *len + 1);
+        if (!p) return -2;
+        *buf = p;
+        *cap = *len + 1;
+    }
+    if (*len > 64) return fread(*buf, 1, *len, f) == *len ? 1 : -1;
+    for (size_t i = 0; i < *len; i++) {
+        int c = getc_unlocked(f);
+        if (c == EOF) return -1;
+        (*buf)[i] = (char)c;
+    }
+    return 1;
 }
 
 /* The spool: a temporary file, unlinked at once (it goes when closed). */
@@ -1683,33 +1749,44 @@ static mp_status spool_error(mp_batch_reader *r, mp_error *err)
     return MP_FAIL(MP_EIO);
 }
 
-/* A filter of 2^log2 bits holding every group in the spool. */
+/* A filter of 2^log2 bits holding every group in the spool.  The names are
+ * hashed 64 at a time and their blocks fetched before any is set: each
+ * block is a cache miss in a filter of up to 16 MiB, and one at a time they
+ * were most of the rebuild's time. */
 static mp_status bloom_build(mp_batch_reader *r, unsigned log2, mp_error *err)
 {
-    uint64_t *nb = calloc((size_t)1 << (log2 - 6), sizeof *nb); /* log2 >= 9: whole blocks */
-    if (!nb) return MP_FAIL(MP_ENOMEM);
+    /* aligned to a cache line, so each 512-bit block is one line (calloc's
+     * 16-byte alignment split most blocks over two: two misses, and the
+     * prefetch fetched only one) */
+    size_t bytes = (size_t)1 << (log2 - 3); /* log2 >= 9: whole blocks */
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, bytes) != 0) return MP_FAIL(MP_ENOMEM);
+    uint64_t *nb = memset(mem, 0, bytes);
     free(r->bloom);
     r->bloom = nb;
     r->bloom_log2 = log2;
     if (r->ngroups == 0) return MP_OK;
     if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0) return spool_error(r, err);
     char *buf = NULL;
-    size_t cap = 0, line, len;
+    size_t cap = 0, line, len, nh = 0;
+    uint64_t hs[64];
+    int got;
     mp_status st = MP_OK;
-    while (get_varint(r->spool, &line) == 0) {
-        if (get_varint(r->spool, &len) != 0) { st = spool_error(r, err); break; }
-        if (len + 1 > cap) {
-            char *p = realloc(buf, len + 1);
-            if (!p) { st = MP_FAIL(MP_ENOMEM); break; }
-            buf = p;
-            cap = len + 1;
+    do {
+        got = spool_get(r->spool, &line, &len, &buf, &cap);
+        if (got == 1) {
+            hs[nh] = hash_bytes(buf, len);
+            __builtin_prefetch(bloom_block(r, hs[nh]), 1);
+            nh++;
         }
-        if (fread(buf, 1, len, r->spool) != len) { st = spool_error(r, err); break; }
-        bloom_add(r, hash_bytes(buf, len));
-    }
+        if (nh == 64 || (got != 1 && nh)) {
+            for (size_t i = 0; i < nh; i++) bloom_add(r, hs[i]);
+            nh = 0;
+        }
+    } while (got == 1);
     free(buf);
-    if (st == MP_OK && (ferror(r->spool) || fseek(r->spool, 0, SEEK_END) != 0))
-        st = spool_error(r, err);
+    if (got == -2) st = MP_FAIL(MP_ENOMEM);
+    else if (got < 0 || fseek(r->spool, 0, SEEK_END) != 0) st = spool_error(r, err);
     return st;
 }
 
@@ -1734,20 +1811,14 @@ static mp_status sorted_verify(mp_batch_reader *r, const struct suspect *also, m
         if (fflush(r->spool) != 0 || fseek(r->spool, 0, SEEK_SET) != 0) goto ioerr;
         char *buf = NULL;
         size_t cap = 0, line, len;
-        while (get_varint(r->spool, &line) == 0) {
-            if (get_varint(r->spool, &len) != 0) { free(buf); goto ioerr; }
-            if (len + 1 > cap) {
-                char *nb = realloc(buf, len + 1);
-                if (!nb) { free(buf); return MP_FAIL(MP_ENOMEM); }
-                buf = nb;
-                cap = len + 1;
-            }
-            if (fread(buf, 1, len, r->spool) != len) { free(buf); goto ioerr; }
+        int got;
+        while ((got = spool_get(r->spool, &line, &len, &buf, &cap)) == 1) {
             const struct suspect *x = &r->sus[sus_slot(r, hash_bytes(buf, len), buf, len)];
             if (x->h && line < x->line && (!best || x->line < best->line)) best = x;
         }
         free(buf);
-        if (ferror(r->spool) || fseek(r->spool, 0, SEEK_END) != 0) goto ioerr;
+        if (got == -2) return MP_FAIL(MP_ENOMEM);
+        if (got < 0 || fseek(r->spool, 0, SEEK_END) != 0) goto ioerr;
     }
     if (best) return sorted_repeat_error(r, best->name, best->len, best->cline, best->col, err);
     sus_clear(r);
@@ -1758,8 +1829,8 @@ ioerr:
 
 /* A group starts at `line` (its cell at cline:col): error if it started
  * before (see above), else remember it. */
-static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t len, size_t line,
-                                  size_t cline, size_t col, mp_error *err)
+static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t len, uint64_t h,
+                                  size_t line, size_t cline, size_t col, mp_error *err)
 {
     mp_status st;
     if (!r->bloom) {
@@ -1772,16 +1843,9 @@ static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t l
         unsigned next = r->bloom_log2 + 3 < r->bloom_max ? r->bloom_log2 + 3 : r->bloom_max;
         if ((st = bloom_build(r, next, err)) != MP_OK) return st;
     }
-    uint64_t h = hash_bytes(name, len);
-    /* the filter's line is a random one of up to 16 MiB (a cache and TLB
-     * miss on the parser's critical path, 16% of its time at 10^6 groups):
-     * ask for it, then append to the spool meanwhile.  The spool may hold
-     * this group before the check: a repeat needs the name at an EARLIER
-     * line, so its own entry never matches. */
-    __builtin_prefetch(r->bloom + ((h & ((UINT64_C(1) << (r->bloom_log2 - 9)) - 1)) << 3), 1);
-    put_varint(r->spool, line);
-    put_varint(r->spool, len);
-    if (fwrite(name, 1, len, r->spool) != len) return spool_error(r, err);
+    /* The spool may hold this group before the check: a repeat needs the
+     * name at an EARLIER line, so its own entry never matches. */
+    if (spool_put(r->spool, line, name, len)) return spool_error(r, err);
     if (bloom_add(r, h)) {
         if (r->sus_n) {
             const struct suspect *x = &r->sus[sus_slot(r, h, name, len)];
@@ -1797,30 +1861,113 @@ static mp_status sorted_new_group(mp_batch_reader *r, const char *name, size_t l
     return MP_OK;
 }
 
-mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
-                               mp_error *err)
+/* The check of a new group put off until the next group starts (or the
+ * block or the input ends, or an error is returned).  The filter's line
+ * for a group is a random one of up to 16 MiB: checked at once, its cache
+ * and TLB miss stalled the parser at every group (half of
+ * mp_batch_read_sorted()'s own time at 10^6 groups of 9 rows, even with
+ * the line prefetched just before).  Put off by one group, the prefetch
+ * has a group's rows to arrive.  The checks still run one by one in file
+ * order, so the filter, spool and suspects go through the same states and
+ * find the same repeats; when the check fails, the block is cut back to
+ * where the original order stopped: before the group, with the warnings of
+ * the rows up to and including its first (sorted_undo()). */
+static void sorted_defer(mp_batch_reader *r, const mp_batch_data *d, const char *name, size_t len,
+                         size_t line, size_t cline, size_t col)
+{
+    r->dfr = 1;
+    r->dfr_h = hash_bytes(name, len);
+    if (r->bloom) __builtin_prefetch(bloom_block(r, r->dfr_h), 1);
+    r->dfr_line = line;
+    r->dfr_cline = cline;
+    r->dfr_col = col;
+    r->dfr_warn = d->warnings.n;
+}
+
+/* Cut block d back to its first `n` groups and `nw` warnings. */
+static void sorted_undo(mp_batch_data *d, size_t n, size_t nw)
+{
+    d->n = n;
+    d->nrows = d->off[n];
+    for (size_t i = nw; i < d->warnings.n; i++) free(d->warnings.v[i]);
+    if (nw < d->warnings.n) d->warnings.n = nw;
+}
+
+/* Run the check put off, if any (the block's last group). */
+static mp_status sorted_flush(mp_batch_reader *r, mp_batch_data *d, mp_error *err)
+{
+    if (!r->dfr) return MP_OK;
+    r->dfr = 0;
+    size_t g = d->n - 1;
+    mp_status st = sorted_new_group(r, d->names + d->name_off[g], r->cur_len, r->dfr_h, r->dfr_line,
+                                    r->dfr_cline, r->dfr_col, err);
+    if (st != MP_OK) {
+        sorted_undo(d, g, r->dfr_warn);
+        r->err_new_group = 1;
+    }
+    return st;
+}
+
+/* Return st (an error of the current row), unless the check put off finds
+ * an error first: that one is earlier in the file. */
+static mp_status sorted_fail(mp_batch_reader *r, mp_batch_data *d, mp_status st, mp_error *err)
+{
+    mp_status f = sorted_flush(r, d, err);
+    return f != MP_OK ? f : st;
+}
+
+/* Room for one more row in d->y, d->v (off[] is left to the caller);
+ * -1 out of memory. */
+static int data_room_row(mp_batch_data *d)
+{
+    size_t c1 = d->cap_rows, c2 = d->cap_rows;
+    if (grow((void **)&d->y, &c1, d->nrows + 1, sizeof *d->y) ||
+        grow((void **)&d->v, &c2, d->nrows + 1, sizeof *d->v))
+        return -1;
+    d->cap_rows = c1 < c2 ? c1 : c2;
+    return 0;
+}
+
+/* mp_batch_read_sorted() but for off[n], which it sets at the end: rows
+ * are appended without it, and the name of the block's last group is kept
+ * at hand (`cur`, moved when the names grow), so a row of the current group
+ * (8 of 9 at k = 9) costs its parse, a compare and two stores. */
+static mp_status read_sorted_block(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
+                                   mp_error *err)
 {
     data_reset(d);
     *eof = 0;
     r->err_new_group = 0;
     r->repeat_at_end = 0;
+    r->dfr = 0;
     mp_status st = MP_OK;
     if (data_room_groups(d, 0)) return MP_FAIL(MP_ENOMEM);
     d->off[0] = 0;
+    const char *cur = NULL; /* the name of group d->n - 1 */
     if (r->has_pending) {
         r->has_pending = 0;
         r->cur_len = strlen(r->pend_name);
         if (data_add_group(d, r->pend_name, r->cur_len, r->pend_line))
             return MP_FAIL(MP_ENOMEM);
         if (r->pend_used && data_add_row(d, r->pend_y, r->pend_v)) return MP_FAIL(MP_ENOMEM);
+        cur = d->names;
     }
+    const size_t row_max = mp_limits()->row_bytes;
     while (!r->done) {
         fast_row fr;
         const char *gname;
         size_t glen, gline, gcline, gcpos;
         double yi = 0, vi = 0;
         int u;
-        if (row_fast(r, &fr)) {
+        if (row_fast(r, &fr, row_max)) {
+            if (fr.glen == r->cur_len && cur && same_bytes(fr.g, cur, fr.glen)) {
+                if (d->nrows == d->cap_rows && data_room_row(d))
+                    return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
+                d->y[d->nrows] = fr.y;
+                d->v[d->nrows] = fr.v;
+                d->nrows++;
+                continue;
+            }
             gname = fr.g;
             glen = fr.glen;
             gline = gcline = fr.line;
@@ -1832,11 +1979,11 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             mp_csv_row row;
             int e;
             st = mp_csv_stream_next(r->s, &row, &e, err);
-            if (st != MP_OK) return st;
+            if (st != MP_OK) return sorted_fail(r, d, st, err);
             if (e) { r->done = 1; break; }
             r->rowno++;
             if (group_missing(r, &row, &d->warnings, &st, err)) {
-                if (st != MP_OK) return st;
+                if (st != MP_OK) return sorted_fail(r, d, st, err);
                 continue;
             }
             gname = row.cell[r->gcol];
@@ -1846,21 +1993,29 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             gcpos = row.colpos[r->gcol];
             u = row_effect(r, &row, &yi, &vi, &d->warnings, &st, err);
             if (u < 0) {
-                r->err_new_group = d->n == 0 || glen != r->cur_len ||
-                                   !same_bytes(gname, d->names + d->name_off[d->n - 1], glen);
+                mp_status f = sorted_flush(r, d, err);
+                if (f != MP_OK) return f;
+                r->err_new_group = !cur || glen != r->cur_len || !same_bytes(gname, cur, glen);
                 return st;
             }
+            if (cur && glen == r->cur_len && same_bytes(gname, cur, glen)) {
+                if (u) {
+                    if (d->nrows == d->cap_rows && data_room_row(d))
+                        return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
+                    d->y[d->nrows] = yi;
+                    d->v[d->nrows] = vi;
+                    d->nrows++;
+                }
+                continue;
+            }
         }
-        if (d->n > 0 && glen == r->cur_len &&
-            same_bytes(gname, d->names + d->name_off[d->n - 1], glen)) {
-            if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
-            continue;
-        }
-        /* a new group: it must not have been seen before */
-        st = sorted_new_group(r, gname, glen, gline, gcline, gcpos, err);
-        if (st != MP_OK) { r->err_new_group = 1; return st; }
+        /* a new group: the last one's check, then this one's (at once if
+         * the block ends here, else put off) */
+        if ((st = sorted_flush(r, d, err)) != MP_OK) return st;
         if (d->n > 0 && d->nrows >= min_rows) {
-            /* the block is full: carry this row over */
+            /* the block is full: check this row's group, carry the row over */
+            st = sorted_new_group(r, gname, glen, hash_bytes(gname, glen), gline, gcline, gcpos, err);
+            if (st != MP_OK) { r->err_new_group = 1; return st; }
             if (glen + 1 > r->pend_cap) {
                 char *p = realloc(r->pend_name, glen + 1);
                 if (!p) return MP_FAIL(MP_ENOMEM);
@@ -1876,11 +2031,18 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
             r->has_pending = 1;
             return MP_OK;
         }
-        if (data_add_group(d, gname, glen, gline)) return MP_FAIL(MP_ENOMEM);
+        if (data_add_group(d, gname, glen, gline)) { /* the check came first */
+            st = sorted_new_group(r, gname, glen, hash_bytes(gname, glen), gline, gcline, gcpos, err);
+            if (st != MP_OK) { r->err_new_group = 1; return st; }
+            return MP_FAIL(MP_ENOMEM);
+        }
+        sorted_defer(r, d, gname, glen, gline, gcline, gcpos);
+        cur = d->names + d->name_off[d->n - 1];
         r->cur_len = glen;
-        if (u && data_add_row(d, yi, vi)) return MP_FAIL(MP_ENOMEM);
+        if (u && data_add_row(d, yi, vi)) return sorted_fail(r, d, MP_FAIL(MP_ENOMEM), err);
     }
-    /* the end of input: the suspects left are verified now */
+    /* the end of input: the last group's check, then the suspects left */
+    if ((st = sorted_flush(r, d, err)) != MP_OK) return st;
     st = sorted_verify(r, NULL, err);
     if (st != MP_OK) {
         /* every row has been read: the block's last group is complete */
@@ -1890,6 +2052,14 @@ mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_dat
     }
     *eof = 1;
     return MP_OK;
+}
+
+mp_status mp_batch_read_sorted(mp_batch_reader *r, size_t min_rows, mp_batch_data *d, int *eof,
+                               mp_error *err)
+{
+    mp_status st = read_sorted_block(r, min_rows, d, eof, err);
+    if (d->off) d->off[d->n] = d->nrows;
+    return st;
 }
 
 int mp_batch_reader_error_ends_group(const mp_batch_reader *r) { return r ? r->err_new_group : 0; }

@@ -14,13 +14,15 @@
  * same groups and bit-identical rows as one reader. */
 #include "fuzz_common.h"
 #include "metapool/metapool.h"
+#include "internal.h"
 
 #include <math.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Read r to its end into d: the whole file at once, or (sorted) blocks of
- * at least 3 rows appended to what d holds. */
+ * at least 3 rows appended to what d holds (on an error, the block handed
+ * back with it too). */
 static mp_status read_into(mp_batch_reader *r, int sorted, mp_batch_data *d, mp_error *err)
 {
     mp_status s = MP_OK;
@@ -31,7 +33,7 @@ static mp_status read_into(mp_batch_reader *r, int sorted, mp_batch_data *d, mp_
         int eof = 0;
         while (!eof && s == MP_OK) {
             s = mp_batch_read_sorted(r, 3, &blk, &eof, err);
-            for (size_t a = 0; s == MP_OK && a < blk.n; a++) {
+            for (size_t a = 0; a < blk.n; a++) {
                 /* append analysis a of blk to d (small inputs: simple growth) */
                 size_t k = blk.off[a + 1] - blk.off[a];
                 size_t n = d->n, rows = d->nrows;
@@ -66,15 +68,70 @@ static mp_status read_into(mp_batch_reader *r, int sorted, mp_batch_data *d, mp_
     return s;
 }
 
+/* sorted: 0 whole file, 1 blocks, 2 blocks with the --sorted check's filter
+ * at 512 bits and a pass over the spool every `susmax` suspects (nearly
+ * every group a suspect: repeats are found at once, mid-block). */
 static mp_status batch_read(const char *path, const char *group, const mp_es_opts *o, size_t chunk,
-                            int sorted, mp_batch_data *d, mp_error *err)
+                            int sorted, size_t susmax, mp_batch_data *d, mp_error *err)
 {
     mp_batch_reader *r = NULL;
     mp_status s = mp_batch_reader_open(path, group, o, chunk, &r, err);
     if (s != MP_OK) return s;
+    if (sorted == 2) mp_batch_reader_sorted_limits(r, 9, susmax);
     s = read_into(r, sorted, d, err);
     mp_batch_reader_free(r);
     return s;
+}
+
+/* A --sorted refusal of a file the loader accepted: the error names the
+ * group cell of the first row whose group came back after another group,
+ * and what was read (every block, the one handed back with the error
+ * included) is a run of whole groups of the file in order, with every
+ * group that started before that row.  `exact` (a pass over the spool at
+ * every suspect, so the repeat is found at its own row): exactly those
+ * groups, nothing read past that row shows. */
+static void check_sorted_refusal(const mp_table *t, const mp_effects *e, const mp_batch_data *d,
+                                 const mp_error *err, int exact)
+{
+    size_t nr = mp_table_nrows(t), rep = nr, prev = nr;
+    for (size_t i = 0; i < nr && rep == nr; i++) {
+        if (mp_table_is_missing(t, i, 0)) continue;
+        const char *gv = mp_table_cell(t, i, 0);
+        if (prev < nr && strcmp(gv, mp_table_cell(t, prev, 0)) == 0) { prev = i; continue; }
+        for (size_t j = 0; j < i && rep == nr; j++)
+            if (!mp_table_is_missing(t, j, 0) && strcmp(mp_table_cell(t, j, 0), gv) == 0) rep = i;
+        prev = i;
+    }
+    FUZZ_CHECK(rep < nr, "sorted mode refused a sorted file: %zu:%zu %s", err->line, err->col, err->msg);
+    FUZZ_CHECK(err->line == mp_table_cell_line(t, rep, 0) && err->col == mp_table_colpos(t, rep, 0),
+               "repeat named at %zu:%zu, the first is at %zu:%zu", err->line, err->col,
+               mp_table_cell_line(t, rep, 0), mp_table_colpos(t, rep, 0));
+    /* the runs of equal group values, in file order, against d's groups */
+    size_t a = 0, p = 0, runs_before = 0;
+    prev = nr;
+    for (size_t i = 0; i < nr; i++) {
+        if (mp_table_is_missing(t, i, 0)) continue;
+        const char *gv = mp_table_cell(t, i, 0);
+        if (prev == nr || strcmp(gv, mp_table_cell(t, prev, 0)) != 0) { /* a run starts */
+            if (i < rep) runs_before++;
+            if (a > 0) FUZZ_CHECK(p == d->off[a], "group %zu of the refused read has %zu rows, the file %zu", a - 1,
+                                  d->off[a] - d->off[a - 1], p - d->off[a - 1]);
+            if (a == d->n) break;
+            FUZZ_CHECK(strcmp(mp_batch_data_name(d, a), gv) == 0, "group %zu of the refused read is '%s', the file's '%s'",
+                       a, mp_batch_data_name(d, a), gv);
+            a++;
+        }
+        prev = i;
+        if (!e->used[i]) continue;
+        FUZZ_CHECK(p < d->nrows && memcmp(&d->y[p], &e->yi[i], sizeof(double)) == 0 &&
+                       memcmp(&d->v[p], &e->vi[i], sizeof(double)) == 0,
+                   "row %zu of the refused read differs", i + 1);
+        p++;
+    }
+    FUZZ_CHECK(a == d->n && p == d->nrows, "the refused read has %zu groups and %zu rows past the file's", d->n, d->nrows);
+    FUZZ_CHECK(d->n >= runs_before, "the refused read lacks groups before the repeat (%zu of %zu)", d->n, runs_before);
+    FUZZ_CHECK(!exact || d->n == runs_before, "the refused read has %zu groups, %zu started before the repeat",
+               d->n, runs_before);
 }
 
 /* The file read as shares (an MPI run's): n shares from mp_batch_plan(),
@@ -148,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (!loaded) { /* the loader rejected the file: the reader must too */
         mp_batch_data d = {0};
-        mp_status s2 = batch_read(path, "g", &o, chunk, 0, &d, &e2);
+        mp_status s2 = batch_read(path, "g", &o, chunk, 0, 1, &d, &e2);
         mp_batch_data_free(&d);
         if (s1 == MP_OK || s1 == MP_ENOMEM || s2 == MP_ENOMEM) { mp_table_free(t); return 0; }
         FUZZ_CHECK(s2 != MP_OK, "loader rejected (%zu: %s) but the batch reader accepted", e1.line,
@@ -156,12 +213,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mp_table_free(t);
         return 0;
     }
-    for (int sorted = 0; sorted <= 1; sorted++) {
+    for (int sorted = 0; sorted <= 2; sorted++) {
         mp_batch_data d = {0};
         mp_error_clear(&e2);
-        mp_status s2 = batch_read(path, group, &o, chunk, sorted, &d, &e2);
+        mp_status s2 = batch_read(path, group, &o, chunk, sorted, 1 + size % 3, &d, &e2);
         if (s1 != MP_OK || s2 != MP_OK) {
             if (sorted && s1 == MP_OK && s2 == MP_EPARSE) { /* unsorted groups: sorted mode refuses */
+                check_sorted_refusal(t, &e, &d, &e2, sorted == 2 && size % 3 == 0);
                 mp_batch_data_free(&d);
                 continue;
             }
@@ -174,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             mp_batch_data_free(&d);
             break;
         }
-        if (sorted) { /* the same groups and rows from shares, cut anywhere */
+        if (sorted == 1) { /* the same groups and rows from shares, cut anywhere */
             for (int way = 0; way < 2; way++) {
                 mp_batch_data ds = {0};
                 mp_error e3;
