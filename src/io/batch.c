@@ -707,6 +707,7 @@ struct mp_batch_reader {
     unsigned bloom_max;     /* log2 of the most bits it may grow to (0: the default) */
     size_t ngroups;         /* groups started (all in the spool) */
     FILE *spool;            /* every group started: (line, length, name), in order */
+    char *spool_buf;        /* its stdio buffer (SPOOL_BUF bytes) */
     struct suspect *sus;    /* open addressing: groups the filter may have seen */
     size_t sus_cap, sus_n;  /* slots (a power of two), entries */
     size_t sus_max;         /* verify when this many are held (0: the default) */
@@ -1115,6 +1116,7 @@ void mp_batch_reader_free(mp_batch_reader *r)
     free(r->sus);
     free(r->bloom);
     if (r->spool) fclose(r->spool);
+    free(r->spool_buf);
     mp_csv_stream_free(r->s);
     free(r->ht_hash);
     free(r->ht_gid);
@@ -1720,6 +1722,9 @@ static int spool_get(FILE *f, size_t *line, size_t *len, char **buf, size_t *cap
     return 1;
 }
 
+/* The spool's stdio buffer. */
+#define SPOOL_BUF ((size_t)1 << 18)
+
 /* The spool: a temporary file, unlinked at once (it goes when closed). */
 static mp_status spool_open(mp_batch_reader *r, mp_error *err)
 {
@@ -1731,7 +1736,13 @@ static mp_status spool_open(mp_batch_reader *r, mp_error *err)
     if (fd >= 0) {
         unlink(path);
         r->spool = fdopen(fd, "w+b");
-        if (!r->spool) close(fd);
+        if (!r->spool) {
+            close(fd);
+        } else if ((r->spool_buf = malloc(SPOOL_BUF)) != NULL) {
+            /* stdio's default 4 KiB made ~6500 read/write calls on the
+             * parser thread per 10^6 groups; this makes ~100 */
+            setvbuf(r->spool, r->spool_buf, _IOFBF, SPOOL_BUF);
+        }
     }
     if (!r->spool) {
         mp_error_set(err, mp_csv_stream_name(r->s), 0, 0,
