@@ -113,15 +113,17 @@ typedef struct block {
     unsigned nthreads;       /* workers */
     const mp_pool_opts *o;   /* model */
     mp_status ret;           /* mp_pool_batch's return */
+    size_t *niter;           /* the pipeline's blocks (res NULL): d.n iteration counts */
 } block;
 
-/* The CSV rows of analyses [first, first+count) of d, appended to b: room
- * for a whole row is made once, then the row is written without checks. */
+/* The CSV rows of analyses [first, first+count) of d, appended to b, from
+ * their results res[0..count) and statuses st[0..count): room for a whole
+ * row is made once, then the row is written without checks. */
 static void format_rows(outbuf *b, const mp_batch_data *d, size_t first, size_t count,
                         const mp_pool_result *res, const mp_status *st)
 {
     for (size_t a = first; a < first + count; a++) {
-        const mp_pool_result *r = &res[a];
+        const mp_pool_result *r = &res[a - first];
         const char *name = mp_batch_data_name(d, a);
         size_t len = strlen(name);
         /* the quoted name, ",k" (at most 21), 12 numbers (26 each with
@@ -135,14 +137,14 @@ static void format_rows(outbuf *b, const mp_batch_data *d, size_t first, size_t 
             *p++ = ',';
             while (n) *p++ = t[--n];
         }
-        if (st[a] == MP_OK) {
+        if (st[a - first] == MP_OK) {
             const double x[] = {r->estimate, r->se, r->ci_lb, r->ci_ub, r->pval, r->tau2, r->I2,
                                 r->H2, r->Q, r->Q_pval, r->pi_lb, r->pi_ub};
             for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) p = put_num(p, x[i]);
         } else {
             for (int i = 0; i < 12; i++) p = put_num(p, NAN);
         }
-        const char *w = status_word(st[a]);
+        const char *w = status_word(st[a - first]);
         size_t wl = strlen(w);
         *p++ = ',';
         memcpy(p, w, wl);
@@ -161,7 +163,7 @@ static void format_range(void *ctx, unsigned thread, size_t first, size_t count,
     segment *sg = &B->seg[first / MP_BATCH_GRAIN];
     sg->thread = thread;
     sg->off = b->n;
-    format_rows(b, &B->d, first, count, res, st);
+    format_rows(b, &B->d, first, count, res + first, st + first);
     sg->len = b->n - sg->off;
 }
 
@@ -201,7 +203,8 @@ static const char *group_warning(char *buf, size_t size, const char *file, const
         snprintf(buf, size,
                  "%s: group '%s' (line %zu): the %s estimator of tau2 did not converge in %zu "
                  "iterations",
-                 file, g, B->d.line[a], mp_method_name(o->method), B->res[a].niter);
+                 file, g, B->d.line[a], mp_method_name(o->method),
+                 B->niter ? B->niter[a] : B->res[a].niter);
     else
         snprintf(buf, size, "%s: group '%s' (line %zu): %s", file, g, B->d.line[a],
                  mp_strerror(B->st[a]));
@@ -324,6 +327,7 @@ static void block_free(block *B)
 {
     mp_batch_data_free(&B->d);
     free(B->res);
+    free(B->niter);
     free(B->st);
     free(B->seg);
     for (unsigned t = 0; B->out && t < B->nthreads; t++) free(B->out[t].p);
@@ -455,6 +459,8 @@ static int write_partial(const char *cmd, const char *file, mp_batch_reader *rd,
                          const mp_pool_opts *po, batch_sink *k)
 {
     if (F->d.n > 0 && !mp_batch_reader_error_ends_group(rd)) F->d.n--; /* off[] stays valid */
+    free(F->niter); /* the results are kept whole here (fit_block) */
+    F->niter = NULL;
     if (block_alloc(F)) return -1;
     fit_block(F);
     return write_block(cmd, file, F, po, k, 1);
@@ -497,13 +503,31 @@ typedef struct pipeline {
     const char *cmd, *file;
     const mp_pool_opts *po;
     batch_sink *k;
+    int merge;            /* write_block_tail's `merge` */
+    outbuf *spare;        /* text buffers of chunks written, for the next chunks */
+    size_t nspare, spare_cap;
+    pthread_t *tid;       /* the workers */
+    long started;         /* how many are running */
 } pipeline;
+
+static void pipe_free(pipeline *P);
 
 /* Make P->blk[i] ready for its d.n analyses; -1 when memory runs out. */
 static int pblock_ready(pblock *B)
 {
-    if (block_alloc(&B->b)) return -1;
-    size_t n = B->b.d.n, nc = (n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN;
+    /* a status and an iteration count per analysis; the results stay in
+     * the worker's scratch (248 bytes each: 250 MB of page faults for
+     * 10^6 analyses in one block) */
+    block *b = &B->b;
+    size_t n = b->d.n, m = n ? n : 1, nc = (n + MP_BATCH_GRAIN - 1) / MP_BATCH_GRAIN;
+    if (m > b->cap || !b->niter) {
+        mp_status *st = realloc(b->st, m * sizeof *st);
+        if (st) b->st = st;
+        size_t *it = realloc(b->niter, m * sizeof *it);
+        if (it) b->niter = it;
+        if (!st || !it) return -1;
+        b->cap = m;
+    }
     if (nc > B->ccap) {
         outbuf *c = realloc(B->cbuf, nc * sizeof *c);
         if (!c) return -1;
@@ -533,6 +557,23 @@ static void pblock_free(pblock *B)
     free(B->done);
 }
 
+/* Keep the buffer of a chunk just written for a later chunk (or free it
+ * if the list cannot grow); P->mu held. */
+static void pipe_spare(pipeline *P, outbuf *ob)
+{
+    if (P->nspare == P->spare_cap) {
+        size_t m = P->spare_cap ? 2 * P->spare_cap : 16;
+        outbuf *q = realloc(P->spare, m * sizeof *q);
+        if (q) {
+            P->spare = q;
+            P->spare_cap = m;
+        }
+    }
+    if (P->nspare < P->spare_cap) P->spare[P->nspare++] = *ob;
+    else free(ob->p);
+    memset(ob, 0, sizeof *ob);
+}
+
 /* Write, in file order, the chunks that are done and the warnings of the
  * blocks completed; called with P->mu held and P->writing set by the
  * caller, returns with it held.  The lock is let go around each write, so
@@ -546,14 +587,15 @@ static void pipe_write(pipeline *P)
             if (!B->done[c]) break;
             P->wchunk++;
             pthread_mutex_unlock(&P->mu);
-            const outbuf *ob = &B->cbuf[c];
+            outbuf *ob = &B->cbuf[c];
             int bad = ob->nomem || batch_sink_write(P->k, ob->p, ob->n);
             pthread_mutex_lock(&P->mu);
             if (bad) P->nomem = 1;
+            pipe_spare(P, ob);
             continue;
         }
         pthread_mutex_unlock(&P->mu);
-        int bad = write_block_tail(P->cmd, P->file, &B->b, P->po, P->k, 1);
+        int bad = write_block_tail(P->cmd, P->file, &B->b, P->po, P->k, P->merge);
         pthread_mutex_lock(&P->mu);
         if (bad) P->nomem = 1;
         P->head = (P->head + 1) % PIPE_BLOCKS;
@@ -577,6 +619,7 @@ static void *pipe_worker(void *arg)
     pipeline *P = arg;
     mp_pool_workspace *w = NULL;
     size_t wk = 0;
+    mp_pool_result *res = malloc(MP_BATCH_GRAIN * sizeof *res); /* one chunk's results */
     pthread_mutex_lock(&P->mu);
     for (;;) {
         pblock *B = NULL;
@@ -590,6 +633,9 @@ static void *pipe_worker(void *arg)
             continue;
         }
         size_t c = B->next++;
+        /* a buffer of a chunk already written, if there is one: the text
+         * in flight stays small however large the block */
+        if (P->nspare > 0 && !B->cbuf[c].p) B->cbuf[c] = P->spare[--P->nspare];
         pthread_mutex_unlock(&P->mu);
         if (B->kmax > wk) {
             mp_pool_workspace_free(w);
@@ -602,12 +648,14 @@ static void *pipe_worker(void *arg)
         outbuf *ob = &B->cbuf[c];
         ob->n = 0;
         ob->nomem = 0;
-        if (!w) {
+        mp_status *st = B->b.st + first;
+        if (!w || !res) {
             ob->nomem = 1;
+            for (size_t i = 0; i < count; i++) st[i] = MP_ENOMEM;
         } else {
-            mp_pool_many(d->y, d->v, d->off + first, count, P->po, w, B->b.res + first,
-                         B->b.st + first);
-            format_rows(ob, d, first, count, B->b.res, B->b.st);
+            mp_pool_many(d->y, d->v, d->off + first, count, P->po, w, res, st);
+            format_rows(ob, d, first, count, res, st);
+            for (size_t i = 0; i < count; i++) B->b.niter[first + i] = res[i].niter;
         }
         pthread_mutex_lock(&P->mu);
         B->done[c] = 1;
@@ -615,6 +663,7 @@ static void *pipe_worker(void *arg)
     }
     pthread_mutex_unlock(&P->mu);
     mp_pool_workspace_free(w);
+    free(res);
     return NULL;
 }
 
@@ -643,50 +692,101 @@ out:
     return ret;
 }
 
+/* Start the pipeline's workers; the number started (0: none could be, or
+ * memory ran out, and P is already freed). */
+static long pipe_open(pipeline *P, const char *cmd, const char *file, const mp_pool_opts *po,
+                      batch_sink *k, long nthreads, int merge)
+{
+    memset(P, 0, sizeof *P);
+    P->cmd = cmd;
+    P->file = file;
+    P->po = po;
+    P->k = k;
+    P->merge = merge;
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->work, NULL);
+    pthread_cond_init(&P->space, NULL);
+    P->tid = calloc((size_t)nthreads, sizeof *P->tid);
+    int bad = !P->tid;
+    for (int i = 0; i < PIPE_BLOCKS; i++)
+        if (blocks_alloc(&P->blk[i].b, 1, nthreads, po)) bad = 1;
+    for (long t = 0; !bad && t < nthreads; t++) {
+        if (pthread_create(&P->tid[t], NULL, pipe_worker, P) != 0) break;
+        P->started++;
+    }
+    if (P->started == 0) pipe_free(P);
+    return P->started;
+}
+
+/* The next free block of the ring (waits while all are queued); NULL
+ * once memory has run out or a write has failed. */
+static pblock *pipe_slot(pipeline *P)
+{
+    pthread_mutex_lock(&P->mu);
+    while (P->nq == PIPE_BLOCKS && !P->nomem) pthread_cond_wait(&P->space, &P->mu);
+    pblock *B = P->nomem ? NULL : &P->blk[(P->head + P->nq) % PIPE_BLOCKS];
+    pthread_mutex_unlock(&P->mu);
+    return B;
+}
+
+/* Queue block B (from pipe_slot(), its analyses read) for the workers. */
+static void pipe_submit(pipeline *P, pblock *B)
+{
+    int nomem = pblock_ready(B);
+    pthread_mutex_lock(&P->mu);
+    if (nomem) {
+        P->nomem = 1;
+    } else {
+        P->nq++;
+        if (B->nchunks) pthread_cond_broadcast(&P->work);
+        else pipe_try_write(P); /* nothing to fit: its warnings may be due */
+    }
+    pthread_mutex_unlock(&P->mu);
+}
+
+/* Let the workers finish every queued block and go; what is left to write
+ * (blocks with no chunks) is written here.  Sets k->nomem on failure. */
+static void pipe_close(pipeline *P)
+{
+    pthread_mutex_lock(&P->mu);
+    P->stop = 1;
+    pthread_cond_broadcast(&P->work);
+    pthread_mutex_unlock(&P->mu);
+    for (long t = 0; t < P->started; t++) pthread_join(P->tid[t], NULL);
+    P->started = 0;
+    pthread_mutex_lock(&P->mu);
+    pipe_try_write(P);
+    pthread_mutex_unlock(&P->mu);
+    if (P->nomem) P->k->nomem = 1;
+}
+
+static void pipe_free(pipeline *P)
+{
+    for (int i = 0; i < PIPE_BLOCKS; i++) pblock_free(&P->blk[i]);
+    for (size_t i = 0; i < P->nspare; i++) free(P->spare[i].p);
+    free(P->spare);
+    free(P->tid);
+    P->tid = NULL;
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->work);
+    pthread_cond_destroy(&P->space);
+}
+
 mp_status batch_sorted_run(const char *cmd, mp_batch_reader *rd, const char *file,
                            const mp_pool_opts *po, long nthreads, batch_sink *k, mp_error *err)
 {
-    if (nthreads <= 1) return sorted_run_serial(cmd, rd, file, po, k, err);
     pipeline P;
-    memset(&P, 0, sizeof P);
-    P.cmd = cmd;
-    P.file = file;
-    P.po = po;
-    P.k = k;
-    pthread_mutex_init(&P.mu, NULL);
-    pthread_cond_init(&P.work, NULL);
-    pthread_cond_init(&P.space, NULL);
-    mp_status ret = MP_OK;
-    pthread_t *tid = calloc((size_t)nthreads, sizeof *tid);
-    long started = 0;
-    for (int i = 0; i < PIPE_BLOCKS; i++)
-        if (blocks_alloc(&P.blk[i].b, 1, nthreads, po)) P.nomem = 1;
-    if (!tid) P.nomem = 1;
-    for (long t = 0; !P.nomem && t < nthreads; t++) {
-        if (pthread_create(&tid[t], NULL, pipe_worker, &P) != 0) break;
-        started++;
-    }
-    if (!P.nomem && started == 0) {
-        /* no thread could be started: one thread does it all */
-        for (int i = 0; i < PIPE_BLOCKS; i++) pblock_free(&P.blk[i]);
-        free(tid);
-        pthread_mutex_destroy(&P.mu);
-        pthread_cond_destroy(&P.work);
-        pthread_cond_destroy(&P.space);
-        return sorted_run_serial(cmd, rd, file, po, k, err);
-    }
+    if (nthreads <= 1 || pipe_open(&P, cmd, file, po, k, nthreads, 1) == 0)
+        return sorted_run_serial(cmd, rd, file, po, k, err); /* one thread does it all */
     /* the blocks grow from BATCH_FIRST_ROWS to BATCH_BLOCK_ROWS, so the
      * workers start early (the first block is parsed with nothing to
      * overlap) */
+    mp_status ret = MP_OK;
     size_t rows = BATCH_FIRST_ROWS;
     pblock *bad = NULL;
     for (int eof = 0; !eof;) {
-        pthread_mutex_lock(&P.mu);
-        while (P.nq == PIPE_BLOCKS && !P.nomem) pthread_cond_wait(&P.space, &P.mu);
-        int stop = P.nomem;
-        pblock *B = &P.blk[(P.head + P.nq) % PIPE_BLOCKS];
-        pthread_mutex_unlock(&P.mu);
-        if (stop) break;
+        pblock *B = pipe_slot(&P);
+        if (!B) break;
         mp_status s = mp_batch_read_sorted(rd, rows, &B->b.d, &eof, err);
         if (rows < BATCH_BLOCK_ROWS) rows *= 2;
         if (s != MP_OK) {
@@ -694,33 +794,11 @@ mp_status batch_sorted_run(const char *cmd, mp_batch_reader *rd, const char *fil
             bad = B;
             break;
         }
-        int nomem = pblock_ready(B);
-        pthread_mutex_lock(&P.mu);
-        if (nomem) {
-            P.nomem = 1;
-        } else {
-            P.nq++;
-            if (B->nchunks) pthread_cond_broadcast(&P.work);
-            else pipe_try_write(&P); /* nothing to fit: its warnings may be due */
-        }
-        pthread_mutex_unlock(&P.mu);
+        pipe_submit(&P, B);
     }
-    pthread_mutex_lock(&P.mu);
-    P.stop = 1;
-    pthread_cond_broadcast(&P.work);
-    pthread_mutex_unlock(&P.mu);
-    for (long t = 0; t < started; t++) pthread_join(tid[t], NULL);
-    /* the workers are gone: write what they left (blocks with no chunks) */
-    pthread_mutex_lock(&P.mu);
-    pipe_try_write(&P);
-    pthread_mutex_unlock(&P.mu);
-    if (P.nomem) k->nomem = 1;
+    pipe_close(&P);
     if (bad && !k->nomem && write_partial(cmd, file, rd, &bad->b, po, k)) k->nomem = 1;
-    for (int i = 0; i < PIPE_BLOCKS; i++) pblock_free(&P.blk[i]);
-    free(tid);
-    pthread_mutex_destroy(&P.mu);
-    pthread_cond_destroy(&P.work);
-    pthread_cond_destroy(&P.space);
+    pipe_free(&P);
     if (k->nomem && ret == MP_OK) ret = MP_ENOMEM;
     return ret;
 }
@@ -780,14 +858,36 @@ int cmd_batch(int argc, char **argv)
         s = mp_batch_read_all(rd, &B[0].d, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
         cli_warnings(cmd, &B[0].d.warnings);
-        if (block_alloc(&B[0])) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-        fit_block(&B[0]);
         /* the header goes out with the rows: bad input leaves the output empty */
-        if (batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER)) ||
-            write_block(cmd, file, &B[0], &po, &k, 0)) {
-            cli_errorf(cmd, "out of memory or write error");
-            status = CLI_FAIL;
-            goto out;
+        pipeline P;
+        if (nthreads > 1 && pipe_open(&P, cmd, file, &po, &k, nthreads, 0) > 0) {
+            /* the workers fit and write the one block chunk by chunk, so
+             * the writing overlaps the fits */
+            if (batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER))) k.nomem = 1;
+            pblock *S = k.nomem ? NULL : pipe_slot(&P);
+            if (S) {
+                mp_batch_data t = S->b.d;
+                S->b.d = B[0].d;
+                B[0].d = t;
+                pipe_submit(&P, S);
+            }
+            pipe_close(&P);
+            pipe_free(&P);
+            if (k.nomem) {
+                cli_errorf(cmd, "out of memory or write error");
+                status = CLI_FAIL;
+                goto out;
+            }
+        } else {
+            /* one thread: fit everything, then write */
+            if (block_alloc(&B[0])) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+            fit_block(&B[0]);
+            if (batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER)) ||
+                write_block(cmd, file, &B[0], &po, &k, 0)) {
+                cli_errorf(cmd, "out of memory or write error");
+                status = CLI_FAIL;
+                goto out;
+            }
         }
         batch_sink_warn_end(&k, cmd);
     } else {
