@@ -207,6 +207,15 @@ MP_EXPORT int mp_batch_reader_error_ends_group(const mp_batch_reader *r);
  *  read, and the block holds complete groups); then mp_batch_reader_error_
  *  ends_group() is 1 too. */
 MP_EXPORT int mp_batch_reader_repeat_at_end(const mp_batch_reader *r);
+/** How many groups that the --sorted check's filter flags as possibly
+ *  seen before ("suspects") are held before one pass over the spool
+ *  verifies them (default 65536; 0 restores it).  A small number makes a
+ *  group that comes back known within that many suspects of where it does,
+ *  not possibly only at the end of the input, at the cost of more passes
+ *  (false suspects are rare: about 2.5e-5 per group up to 4·10^6 groups).
+ *  `metapool batch` without --sorted uses 16 when it tries a file as sorted.
+ *  Call before the first mp_batch_read_sorted(). */
+MP_EXPORT void mp_batch_reader_suspects(mp_batch_reader *r, size_t max_suspects);
 
 /* ---- shares of a sorted file -------------------------------------------- */
 

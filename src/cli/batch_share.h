@@ -29,6 +29,11 @@ typedef struct batch_sink {
     size_t nwarn;      /* warnings so far */
     long failed;       /* groups that could not be fitted */
     int nomem;         /* memory ran out (or a write failed) */
+    mp_msgs *rowkeep;  /* not NULL: the rows' own warnings are kept here (the first
+                          BATCH_WARN_SHOWN + 1) and counted in nrowwarn, apart from
+                          the groups' (batch without --sorted, tried as sorted) */
+    size_t nrowwarn;
+    size_t groups;     /* groups written */
     int record;        /* keep every group written (name, first line): MPI checks that
                           no group comes back in another process's share */
     char *gname;       /* their names, NUL-terminated, one after another */

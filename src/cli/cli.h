@@ -162,6 +162,9 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
     ;
 void cli_input_error(const char *cmd, const mp_error *e);
 void cli_warnings(const char *cmd, const mp_msgs *w);
+/* The same for a list of which only the first entries are held: `total`
+ * warnings in all, w holding (at least) the first 101 of them. */
+void cli_warnings_n(const char *cmd, const mp_msgs *w, size_t total);
 
 /* Processes started by an MPI launcher (mpirun, mpiexec: OMPI_COMM_WORLD_SIZE,
  * PMI_SIZE, MV2_COMM_WORLD_SIZE), 0 if none; *rank (may be NULL) this one's

@@ -48,11 +48,17 @@ void cli_input_error(const char *cmd, const mp_error *e)
 
 void cli_warnings(const char *cmd, const mp_msgs *w)
 {
+    cli_warnings_n(cmd, w, w ? w->n : 0);
+}
+
+void cli_warnings_n(const char *cmd, const mp_msgs *w, size_t total)
+{
     /* Every warning up to a limit; past it one line says how many more there
      * are, so a million-row file with many zero-event tables does not bury
      * the terminal (library callers get the full list in the result). */
     enum { MAX_SHOWN = 100 };
-    size_t n = w ? w->n : 0, shown = n > MAX_SHOWN + 1 ? MAX_SHOWN : n;
+    size_t n = total, shown = n > MAX_SHOWN + 1 ? MAX_SHOWN : n;
+    if (w && shown > w->n) shown = w->n; /* cannot happen when w holds the first 101 */
     for (size_t i = 0; i < shown; i++) cli_errorf(cmd, "warning: %s", w->v[i]);
     if (shown < n) cli_errorf(cmd, "warning: ... and %zu more warnings not shown", n - shown);
 }

@@ -13,11 +13,13 @@
 #include "batch_share.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Rows read per block in --sorted mode (plus the rest of the last group):
@@ -231,6 +233,11 @@ static int write_block_tail(const char *cmd, const char *file, const block *B,
     if (!buf) return -1;
     const mp_msgs *w = &B->d.warnings;
     size_t i = merge ? 0 : w->n;
+    if (k->rowkeep) { /* the rows' warnings go to their own list */
+        for (; i < w->n; i++, k->nrowwarn++)
+            if (k->nrowwarn <= BATCH_WARN_SHOWN && mp_msgs_add(k->rowkeep, "%s", w->v[i]) != MP_OK)
+                k->nomem = 1;
+    }
     for (size_t a = 0; a < B->d.n; a++) {
         const char *gw = group_warning(buf, 4096, file, B, a, o);
         if (!gw) continue;
@@ -240,6 +247,7 @@ static int write_block_tail(const char *cmd, const char *file, const block *B,
     }
     while (i < w->n) batch_sink_warn(k, cmd, w->v[i++]);
     free(buf);
+    k->groups += B->d.n;
     for (size_t a = 0; k->record && a < B->d.n; a++)
         if (batch_sink_group(k, mp_batch_data_name(&B->d, a), B->d.line[a])) return -1;
     return 0;
@@ -803,6 +811,82 @@ mp_status batch_sorted_run(const char *cmd, mp_batch_reader *rd, const char *fil
     return ret;
 }
 
+/* Without --sorted, on two or more threads, when the input can be read
+ * again and the output cut back (both regular files): read the input as
+ * --sorted does, writing straight to the output, in case it is sorted by
+ * the group.  Then parsing overlaps the fits (a whole-file read must see
+ * the last row before any group is known to be complete), and the result
+ * is the same: the groups in order of first appearance are the groups in
+ * file order, and the warnings are held back and shown in the whole-file
+ * order (the rows', then the groups').  A group that comes back (the
+ * filter's suspects are verified every 16, so it is known soon after),
+ * any bad input, or more groups than a whole-file grouping may hold ends
+ * the attempt: the output is cut back to where it started, the reader
+ * opened again, and the whole-file path runs and reports what it finds.
+ * At worst (sorted but for a group that comes back near the end) the
+ * command takes the time of both.  Returns 1 when done (*status set; the
+ * warnings are in k for batch_sink_warn_end), 0 to go on with the
+ * whole-file path (with *rd opened again), -1 on an error (printed,
+ * *status set). */
+static int whole_as_sorted(const cli_common *c, const char *cmd, const char *file,
+                           const mp_pool_opts *po, long nthreads, FILE *out, batch_sink *k,
+                           mp_batch_reader **rd, int *status)
+{
+    struct stat si, so;
+    mp_table_limits lim;
+    mp_table_limits_get(&lim);
+    if (nthreads < 2 || strcmp(c->file, "-") == 0 || stat(c->file, &si) != 0 ||
+        !S_ISREG(si.st_mode) || (uint64_t)si.st_size > lim.file_bytes)
+        return 0;
+    if (fflush(out) != 0 || fstat(fileno(out), &so) != 0 || !S_ISREG(so.st_mode)) return 0;
+    /* where our output starts: opened for appending (`>>`), every write
+     * goes to the end, which is the file's size now (nothing written yet) */
+    int fl = fcntl(fileno(out), F_GETFL);
+    off_t start = fl != -1 && (fl & O_APPEND) ? so.st_size : ftello(out);
+    if (fl == -1 || start < 0) return 0;
+    mp_batch_reader_suspects(*rd, 16);
+    batch_sink t;
+    memset(&t, 0, sizeof t);
+    t.f = out;
+    t.keep = 1;
+    mp_msgs rows = {0};
+    t.rowkeep = &rows;
+    mp_error err;
+    mp_error_clear(&err);
+    mp_status s = MP_ENOMEM;
+    if (batch_sink_write(&t, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER)) == 0)
+        s = batch_sorted_run(cmd, *rd, file, po, nthreads, &t, &err);
+    int done = s == MP_OK && !t.nomem && t.groups <= lim.groups;
+    int ret = 1;
+    if (done) {
+        cli_warnings_n(cmd, &rows, t.nrowwarn);
+        for (size_t i = 0; i < t.kept.n && i <= BATCH_WARN_SHOWN; i++)
+            batch_sink_warn(k, cmd, t.kept.v[i]);
+        k->nwarn = t.nwarn;
+        k->failed = t.failed;
+        *status = CLI_OK;
+    } else if (fflush(out) != 0 || ftruncate(fileno(out), start) != 0 ||
+               fseeko(out, start, SEEK_SET) != 0) {
+        cli_errorf(cmd, "%s: write error: %s", c->output ? c->output : "<stdout>", strerror(errno));
+        *status = CLI_FAIL;
+        ret = -1;
+    } else {
+        mp_batch_reader_free(*rd);
+        *rd = NULL;
+        s = mp_batch_reader_open(c->file, c->group, &c->es, 0, rd, &err);
+        if (s != MP_OK) {
+            cli_input_error(cmd, &err);
+            *status = input_status(s);
+            ret = -1;
+        } else {
+            ret = 0;
+        }
+    }
+    mp_msgs_free(&rows);
+    batch_sink_free(&t);
+    return ret;
+}
+
 int cmd_batch(int argc, char **argv)
 {
     cli_common c;
@@ -853,7 +937,11 @@ int cmd_batch(int argc, char **argv)
     const char *file = c.file;
     if (strcmp(file, "-") == 0) file = "<stdin>";
 
-    if (!sorted) {
+    int tried = sorted ? 0 : whole_as_sorted(&c, cmd, file, &po, nthreads, out, &k, &rd, &status);
+    if (tried < 0) goto out;
+    if (tried > 0) {
+        batch_sink_warn_end(&k, cmd);
+    } else if (!sorted) {
         if (blocks_alloc(B, 2, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
         s = mp_batch_read_all(rd, &B[0].d, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }

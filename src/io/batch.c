@@ -1589,6 +1589,11 @@ void mp_batch_reader_sorted_limits(mp_batch_reader *r, unsigned bloom_log2, size
     r->sus_max = max_suspects;
 }
 
+void mp_batch_reader_suspects(mp_batch_reader *r, size_t max_suspects)
+{
+    if (r) r->sus_max = max_suspects;
+}
+
 static void sus_clear(mp_batch_reader *r)
 {
     for (size_t i = 0; i < r->sus_cap; i++) {
