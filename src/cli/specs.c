@@ -120,8 +120,9 @@ static const cli_optuse batch_opts[] = {
     {OPT_SET_EFFECTS, NULL, NULL},
     {OPT_SET_MODEL, NULL, NULL},
     {OPT_SET_ITER, NULL, NULL},
-    {OPT_THREADS, "threads [the number of online CPUs]; with --sorted one of them\n"
-                  "parses the next block while the others fit", NULL},
+    {OPT_THREADS, "threads [the number of online CPUs] that fit and write; with\n"
+                  "--sorted (or a file read as sorted, see Speed) the main thread\n"
+                  "parses the next blocks meanwhile", NULL},
     {OPT_SORTED, "the rows of each group are contiguous: the file is streamed in\n"
                  "blocks and memory stays bounded by the largest group (plus a\n"
                  "filter of at most 16 MiB); a group that appears again after\n"
@@ -155,6 +156,11 @@ const cli_spec batch_spec = {
     "         --sorted the output holds the header and the rows of the groups read\n"
     "         before the bad row, but not of the group it may belong to; a group\n"
     "         that comes back is mostly found at the end, after all the rows).\n"
+    "Speed:   without --sorted, on 2 or more threads with FILE and the output\n"
+    "         both regular files, FILE is first read as --sorted reads it, in case\n"
+    "         it is sorted by COL (parsing then overlaps the fits); if a group comes\n"
+    "         back, or the input is bad, the output is cut back and the whole file\n"
+    "         is read: the rows, warnings and exit status are the same either way.\n"
     "MPI:     mpirun -n N metapool batch FILE --group COL --sorted --output OUT\n"
     "         (a build with -DMP_MPI=ON): each process reads a share of FILE cut\n"
     "         where the group changes and OUT is the file one process writes,\n"
