@@ -34,6 +34,7 @@ typedef struct batch_sink {
                           the groups' (batch without --sorted, tried as sorted) */
     size_t nrowwarn;
     size_t groups;     /* groups written */
+    size_t max_groups; /* not 0: writing more groups than this fails (it stops the run) */
     int record;        /* keep every group written (name, first line): MPI checks that
                           no group comes back in another process's share */
     char *gname;       /* their names, NUL-terminated, one after another */

@@ -225,7 +225,8 @@ static size_t warning_line(const char *w)
  * the warnings in line order, a row's own before that of a group starting
  * at it, so the order is the same wherever blocks (or the shares of an MPI
  * run) end; otherwise the row warnings come first (they were shown before
- * the fit).  Returns 0, or -1 on a memory error. */
+ * the fit).  Returns 0, or -1 on a memory error or when the sink's
+ * max_groups is passed. */
 static int write_block_tail(const char *cmd, const char *file, const block *B,
                             const mp_pool_opts *o, batch_sink *k, int merge)
 {
@@ -248,6 +249,7 @@ static int write_block_tail(const char *cmd, const char *file, const block *B,
     while (i < w->n) batch_sink_warn(k, cmd, w->v[i++]);
     free(buf);
     k->groups += B->d.n;
+    if (k->max_groups && k->groups > k->max_groups) return -1;
     for (size_t a = 0; k->record && a < B->d.n; a++)
         if (batch_sink_group(k, mp_batch_data_name(&B->d, a), B->d.line[a])) return -1;
     return 0;
@@ -851,6 +853,7 @@ static int whole_as_sorted(const cli_common *c, const char *cmd, const char *fil
     t.keep = 1;
     mp_msgs rows = {0};
     t.rowkeep = &rows;
+    t.max_groups = lim.groups; /* past it the whole-file read reports the limit: stop early */
     mp_error err;
     mp_error_clear(&err);
     mp_status s = MP_ENOMEM;
