@@ -934,8 +934,8 @@ int cmd_batch(int argc, char **argv)
     batch_sink k;
     memset(&k, 0, sizeof k);
     k.f = out;
-    block B[2];
-    memset(B, 0, sizeof B);
+    block B; /* the whole file, without --sorted */
+    memset(&B, 0, sizeof B);
     int status = CLI_OK;
     const char *file = c.file;
     if (strcmp(file, "-") == 0) file = "<stdin>";
@@ -945,10 +945,10 @@ int cmd_batch(int argc, char **argv)
     if (tried > 0) {
         batch_sink_warn_end(&k, cmd);
     } else if (!sorted) {
-        if (blocks_alloc(B, 2, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-        s = mp_batch_read_all(rd, &B[0].d, &err);
+        if (blocks_alloc(&B, 1, nthreads, &po)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+        s = mp_batch_read_all(rd, &B.d, &err);
         if (s != MP_OK) { cli_input_error(cmd, &err); status = input_status(s); goto out; }
-        cli_warnings(cmd, &B[0].d.warnings);
+        cli_warnings(cmd, &B.d.warnings);
         /* the header goes out with the rows: bad input leaves the output empty */
         pipeline P;
         if (nthreads > 1 && pipe_open(&P, cmd, file, &po, &k, nthreads, 0) > 0) {
@@ -958,8 +958,8 @@ int cmd_batch(int argc, char **argv)
             pblock *S = k.nomem ? NULL : pipe_slot(&P);
             if (S) {
                 mp_batch_data t = S->b.d;
-                S->b.d = B[0].d;
-                B[0].d = t;
+                S->b.d = B.d;
+                B.d = t;
                 pipe_submit(&P, S);
             }
             pipe_close(&P);
@@ -971,10 +971,10 @@ int cmd_batch(int argc, char **argv)
             }
         } else {
             /* one thread: fit everything, then write */
-            if (block_alloc(&B[0])) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
-            fit_block(&B[0]);
+            if (block_alloc(&B)) { cli_errorf(cmd, "out of memory"); status = CLI_FAIL; goto out; }
+            fit_block(&B);
             if (batch_sink_write(&k, BATCH_CSV_HEADER, strlen(BATCH_CSV_HEADER)) ||
-                write_block(cmd, file, &B[0], &po, &k, 0)) {
+                write_block(cmd, file, &B, &po, &k, 0)) {
                 cli_errorf(cmd, "out of memory or write error");
                 status = CLI_FAIL;
                 goto out;
@@ -1002,8 +1002,7 @@ out:
         cli_errorf(cmd, "%s: write error", c.output);
         status = CLI_FAIL;
     }
-    block_free(&B[0]);
-    block_free(&B[1]);
+    block_free(&B);
     batch_sink_free(&k);
     mp_batch_reader_free(rd);
     return status;
